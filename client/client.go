@@ -1,0 +1,194 @@
+// Package client sends knock sequences: it resolves the host once, picks the
+// address family and the sending method, paces the hits with the delay, and
+// reports each one. Packets leave through a Sender; the real one builds raw
+// TCP segments with gopacket, falls back to non-blocking connect() calls, and
+// sends UDP datagrams, with the OS specifics in build-tagged files.
+package client
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"math/rand/v2"
+	"net/netip"
+	"time"
+
+	"github.com/knocktools/knock"
+)
+
+// Method says how TCP knocks leave the machine.
+type Method string
+
+const (
+	// MethodAuto uses raw sockets when the process may open them, else connect.
+	MethodAuto Method = "auto"
+	// MethodRaw builds each TCP segment and sends it over a raw socket, so
+	// any flag set can be sent. Needs root or CAP_NET_RAW.
+	MethodRaw Method = "raw"
+	// MethodConnect starts a non-blocking connect() per knock and closes the
+	// socket at once, like knock 0.8: a plain SYN, no privileges needed.
+	MethodConnect Method = "connect"
+	// methodDatagram is how UDP knocks go, whatever the TCP method.
+	methodDatagram Method = "datagram"
+)
+
+// Methods lists the values --method accepts.
+func Methods() []string {
+	return []string{string(MethodAuto), string(MethodRaw), string(MethodConnect)}
+}
+
+// ParseMethod validates a --method value.
+func ParseMethod(s string) (Method, error) {
+	switch m := Method(s); m {
+	case MethodAuto, MethodRaw, MethodConnect:
+		return m, nil
+	}
+	return "", fmt.Errorf("unknown method %q (want auto, raw or connect)", s)
+}
+
+// Options shape one run of a sequence.
+type Options struct {
+	Family     int           // 4 or 6 to force a family; 0 takes the resolver's first address
+	Method     Method        // empty means MethodAuto
+	Delay      time.Duration // pause between hits
+	SourcePort uint16        // 0: random for raw packets, the kernel's choice otherwise
+	TTL        int           // 0: the system default (64 for raw packets)
+	DryRun     bool          // resolve and report, send nothing
+}
+
+// Hit is one knock as sent (or, in a dry run, as it would be sent).
+type Hit struct {
+	Index   int // 0-based position in the sequence
+	Host    string
+	Knock   knock.Knock
+	Flags   knock.TCPFlags // what the segment carries; 0 for UDP
+	Method  Method
+	Src     netip.Addr // zero when the kernel chooses
+	SrcPort uint16     // zero when the kernel chooses and did not tell
+	Dst     netip.AddrPort
+	TTL     int
+	Time    time.Time
+	DryRun  bool
+}
+
+// Sender puts hits on the wire. Send fills in what it learnt (the source
+// port the kernel picked, say) and returns once the packet is handed to the
+// kernel; it never waits for an answer.
+type Sender interface {
+	Send(h *Hit) error
+	Close() error
+}
+
+// Knocker runs sequences. The zero value works; tests replace its parts.
+type Knocker struct {
+	// Resolver looks names up; nil means net.DefaultResolver.
+	Resolver Resolver
+	// OpenSender returns the sender for a destination; nil means the
+	// system's sockets (see OpenSystemSender).
+	OpenSender func(dst netip.Addr, m Method, seq knock.Sequence, o Options) (Sender, Method, error)
+	// Sleep waits between hits; nil means a timer that honours ctx.
+	Sleep func(ctx context.Context, d time.Duration) error
+	// Now stamps hits; nil means time.Now.
+	Now func() time.Time
+	// Report is called after each hit is handed to the kernel.
+	Report func(Hit)
+}
+
+// ErrNeedRaw says a knock needs raw sockets that are not available.
+var ErrNeedRaw = errors.New("custom TCP flags need raw sockets")
+
+// Knock resolves host once and sends the sequence to it. It stops at the
+// first hit the kernel refuses and returns an error that names that knock.
+func (k *Knocker) Knock(ctx context.Context, host string, seq knock.Sequence, o Options) error {
+	if len(seq) == 0 {
+		return errors.New("empty knock sequence")
+	}
+	if o.Method == "" {
+		o.Method = MethodAuto
+	}
+	if _, err := ParseMethod(string(o.Method)); err != nil {
+		return err
+	}
+	if o.TTL < 0 || o.TTL > 255 {
+		return fmt.Errorf("TTL %d out of range 1-255", o.TTL)
+	}
+	dst, err := Resolve(ctx, k.resolver(), host, o.Family)
+	if err != nil {
+		return err
+	}
+	open := k.OpenSender
+	if open == nil {
+		open = OpenSystemSender
+	}
+	s, method, err := open(dst, o.Method, seq, o)
+	if err != nil {
+		return err
+	}
+	defer s.Close()
+
+	rng := rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64()))
+	for i, kn := range seq {
+		if i > 0 && o.Delay > 0 && !o.DryRun {
+			if err := k.sleep(ctx, o.Delay); err != nil {
+				return err
+			}
+		}
+		if err := ctx.Err(); err != nil {
+			return err
+		}
+		h := Hit{
+			Index:   i,
+			Host:    host,
+			Knock:   kn,
+			Flags:   kn.EffectiveFlags(),
+			Method:  method,
+			SrcPort: o.SourcePort,
+			Dst:     netip.AddrPortFrom(dst, kn.Port),
+			TTL:     o.TTL,
+			DryRun:  o.DryRun,
+		}
+		if kn.Proto == knock.UDP {
+			h.Method = methodDatagram
+		} else if method == MethodRaw && h.SrcPort == 0 {
+			// 32768-60999 is Linux's ephemeral range: a knock looks like
+			// the start of an ordinary connection.
+			h.SrcPort = uint16(32768 + rng.IntN(60999-32768+1))
+		}
+		if err := s.Send(&h); err != nil {
+			return fmt.Errorf("hit %d (%s %s): %w", i+1, kn.Proto, h.Dst, err)
+		}
+		h.Time = k.now()
+		if k.Report != nil {
+			k.Report(h)
+		}
+	}
+	return nil
+}
+
+func (k *Knocker) resolver() Resolver {
+	if k.Resolver != nil {
+		return k.Resolver
+	}
+	return defaultResolver
+}
+
+func (k *Knocker) sleep(ctx context.Context, d time.Duration) error {
+	if k.Sleep != nil {
+		return k.Sleep(ctx, d)
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (k *Knocker) now() time.Time {
+	if k.Now != nil {
+		return k.Now()
+	}
+	return time.Now()
+}

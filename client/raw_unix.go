@@ -1,0 +1,70 @@
+//go:build linux || darwin || dragonfly || freebsd || netbsd || openbsd
+
+package client
+
+import (
+	"net"
+	"net/netip"
+
+	"golang.org/x/net/ipv4"
+	"golang.org/x/net/ipv6"
+)
+
+// rawIP sends TCP segments over a raw IP socket. IPv4 goes with IP_HDRINCL
+// through x/net/ipv4, whose header marshalling knows the BSDs' host-order
+// length and fragment fields; IPv6 raw sockets take the TCP segment only,
+// so the socket is bound to the source the checksum was computed with.
+type rawIP struct {
+	conn net.PacketConn
+	v4   *ipv4.RawConn
+	v6   *ipv6.PacketConn
+}
+
+func openRaw(src netip.Addr) (rawSocket, error) {
+	if src.Is4() {
+		c, err := net.ListenPacket("ip4:tcp", "0.0.0.0")
+		if err != nil {
+			return nil, err
+		}
+		rc, err := ipv4.NewRawConn(c)
+		if err != nil {
+			c.Close()
+			return nil, err
+		}
+		discardInbound(c)
+		return &rawIP{conn: c, v4: rc}, nil
+	}
+	c, err := net.ListenPacket("ip6:tcp", src.String())
+	if err != nil {
+		return nil, err
+	}
+	discardInbound(c)
+	return &rawIP{conn: c, v6: ipv6.NewPacketConn(c)}, nil
+}
+
+func (r *rawIP) send(seg *segment) error {
+	if r.v4 != nil {
+		ip := seg.ip4
+		h := &ipv4.Header{
+			Version:  4,
+			Len:      ipv4.HeaderLen,
+			TOS:      int(ip.TOS),
+			TotalLen: len(seg.packet),
+			ID:       int(ip.Id),
+			Flags:    ipv4.HeaderFlags(ip.Flags),
+			TTL:      int(ip.TTL),
+			Protocol: int(ip.Protocol),
+			Checksum: int(ip.Checksum),
+			Src:      ip.SrcIP,
+			Dst:      ip.DstIP,
+		}
+		return r.v4.WriteTo(h, seg.tcp(), nil)
+	}
+	if err := r.v6.SetHopLimit(int(seg.ttl)); err != nil {
+		return err
+	}
+	_, err := r.conn.WriteTo(seg.tcp(), &net.IPAddr{IP: seg.dst.AsSlice(), Zone: seg.dst.Zone()})
+	return err
+}
+
+func (r *rawIP) Close() error { return r.conn.Close() }

@@ -1,0 +1,56 @@
+package client
+
+import (
+	"context"
+	"fmt"
+	"net"
+	"net/netip"
+	"strings"
+)
+
+// Resolver is the part of *net.Resolver that Resolve needs.
+type Resolver interface {
+	LookupNetIP(ctx context.Context, network, host string) ([]netip.Addr, error)
+}
+
+var defaultResolver Resolver = net.DefaultResolver
+
+// Resolve turns host into one address, once, so every knock of a sequence
+// goes to the same machine. family 4 or 6 restricts the lookup as knock's
+// -4 and -6 do; 0 takes the first address the resolver gives, which is
+// ordered by RFC 6724 as getaddrinfo orders it for knock 0.8 and ssh.
+// A literal address may be written in brackets ("[fd77::2]").
+func Resolve(ctx context.Context, r Resolver, host string, family int) (netip.Addr, error) {
+	name := strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
+	if name == "" {
+		return netip.Addr{}, fmt.Errorf("empty host name")
+	}
+	if a, err := netip.ParseAddr(name); err == nil {
+		a = a.Unmap()
+		if family == 4 && !a.Is4() {
+			return netip.Addr{}, fmt.Errorf("host %s is an IPv6 address, but -4 asks for IPv4", host)
+		}
+		if family == 6 && a.Is4() {
+			return netip.Addr{}, fmt.Errorf("host %s is an IPv4 address, but -6 asks for IPv6", host)
+		}
+		return a, nil
+	}
+	network := "ip"
+	switch family {
+	case 4:
+		network = "ip4"
+	case 6:
+		network = "ip6"
+	}
+	addrs, err := r.LookupNetIP(ctx, network, name)
+	if err != nil {
+		return netip.Addr{}, fmt.Errorf("resolve %q: %w", host, err)
+	}
+	for _, a := range addrs {
+		a = a.Unmap()
+		if family == 0 || (family == 4) == a.Is4() {
+			return a, nil
+		}
+	}
+	return netip.Addr{}, fmt.Errorf("resolve %q: no IPv%d address", host, family)
+}

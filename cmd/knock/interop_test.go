@@ -1,0 +1,189 @@
+package main
+
+import (
+	"context"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/knocktools/knock/internal/lab"
+)
+
+// interopConf has one door per case; every door writes the knocker's
+// address to a file named after it. Ports differ between doors so the
+// cases cannot disturb one another.
+const interopConf = `[options]
+	LogFile = @DIR@/knockd.log
+
+[tcp]
+	sequence    = 7001,7002,7003
+	seq_timeout = 10
+	command     = echo %IP% >> @DIR@/tcp
+
+[udp]
+	sequence    = 7101:udp,7102:udp,7103:udp
+	seq_timeout = 10
+	command     = echo %IP% >> @DIR@/udp
+
+[mixed]
+	sequence    = 7201,7202:udp,7203
+	seq_timeout = 10
+	command     = echo %IP% >> @DIR@/mixed
+
+[delayed]
+	sequence    = 7301,7302,7303
+	seq_timeout = 10
+	command     = echo %IP% >> @DIR@/delayed
+
+[ipv6]
+	sequence    = 7401,7402:udp,7403
+	seq_timeout = 10
+	command     = echo %IP% >> @DIR@/ipv6
+
+[fin]
+	sequence    = 7501,7502
+	seq_timeout = 10
+	tcpflags    = fin,!ack
+	command     = echo %IP% >> @DIR@/fin
+
+[synurg]
+	sequence    = 7601,7602:udp,7603
+	seq_timeout = 10
+	tcpflags    = syn,urg,!ack
+	command     = echo %IP% >> @DIR@/synurg
+
+[connect]
+	sequence    = 7701,7702,7703
+	seq_timeout = 10
+	command     = echo %IP% >> @DIR@/connect
+
+[fin6]
+	sequence    = 7801,7802
+	seq_timeout = 10
+	tcpflags    = fin,!ack
+	command     = echo %IP% >> @DIR@/fin6
+`
+
+// TestInteropDebianKnockd knocks Debian's knockd 0.8 across a lab veth with
+// our client and checks that each door's command ran with our address.
+func TestInteropDebianKnockd(t *testing.T) {
+	lab.Require(t, "knockd")
+	knockBin := testBinary(t, "knock")
+	l := lab.New(t)
+	kd := l.Server.StartDebianKnockd(t, interopConf)
+	srv4, srv6 := l.Server.Addr4.String(), l.Server.Addr6.String()
+	me4, me6 := l.Client.Addr4.String(), l.Client.Addr6.String()
+
+	knock := func(t *testing.T, args ...string) time.Duration {
+		t.Helper()
+		start := time.Now()
+		out, err := l.Client.Command(context.Background(), knockBin, args...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("knock %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+		return time.Since(start)
+	}
+	opened := func(t *testing.T, door, who string) {
+		t.Helper()
+		lab.WaitFile(t, kd.DoorFile(door), who, 5*time.Second)
+	}
+
+	// Cases run one after another: knockd tracks attempts per source, and
+	// a stray hit would fail another case's attempt.
+	t.Run("tcp", func(t *testing.T) {
+		knock(t, srv4, "7001", "7002", "7003")
+		opened(t, "tcp", me4)
+	})
+	t.Run("udp with -u", func(t *testing.T) {
+		knock(t, "-u", srv4, "7101", "7102", "7103")
+		opened(t, "udp", me4)
+	})
+	t.Run("mixed", func(t *testing.T) {
+		knock(t, srv4, "7201", "7202:udp", "7203:tcp")
+		opened(t, "mixed", me4)
+	})
+	t.Run("delay", func(t *testing.T) {
+		if took := knock(t, "-d", "300", srv4, "7301", "7302", "7303"); took < 600*time.Millisecond {
+			t.Errorf("three knocks with -d 300 took %v, want at least 600ms", took)
+		}
+		opened(t, "delayed", me4)
+	})
+	t.Run("ipv6", func(t *testing.T) {
+		knock(t, "-6", srv6, "7401", "7402:udp", "7403")
+		opened(t, "ipv6", me6)
+	})
+	t.Run("flags fin against tcpflags fin,!ack", func(t *testing.T) {
+		// Plain SYNs do not pass the door's flag filter: they are ignored.
+		knock(t, srv4, "7501", "7502")
+		knock(t, "--flags", "fin", srv4, "7501", "7502")
+		opened(t, "fin", me4)
+	})
+	t.Run("per-knock flags against tcpflags syn,urg,!ack", func(t *testing.T) {
+		knock(t, srv4, "7601:tcp:syn+urg", "7602:udp", "7603:tcp:urg+syn")
+		opened(t, "synurg", me4)
+	})
+	t.Run("ipv6 with flags fin", func(t *testing.T) {
+		knock(t, "--flags", "fin", srv6, "7801", "7802")
+		opened(t, "fin6", me6)
+	})
+	t.Run("method connect", func(t *testing.T) {
+		knock(t, "--method", "connect", srv4, "7701", "7702", "7703")
+		opened(t, "connect", me4)
+	})
+	// Each door opened exactly once: a knock a door should have ignored
+	// (the plain SYNs above) would have left a second line by now.
+	for door, who := range map[string]string{"tcp": me4, "udp": me4, "mixed": me4, "delayed": me4,
+		"ipv6": me6, "fin": me4, "synurg": me4, "fin6": me6, "connect": me4} {
+		lab.WaitFile(t, kd.DoorFile(door), who, time.Second)
+	}
+	if t.Failed() {
+		log, _ := os.ReadFile(kd.DoorFile("knockd.log"))
+		t.Logf("knockd output:\n%s\nknockd.log:\n%s", kd.Output(), log)
+	}
+}
+
+// TestRawPacketsOnTheWire captures what our client puts on the lab link and
+// checks the fields the options set, and that the server's kernel accepts
+// a raw SYN (its checksum is right) by answering it.
+func TestRawPacketsOnTheWire(t *testing.T) {
+	lab.Require(t, "tcpdump")
+	knockBin := testBinary(t, "knock")
+	l := lab.New(t)
+	srv4, srv6 := l.Server.Addr4.String(), l.Server.Addr6.String()
+	ln := l.Server.Start(testBinary(t, "lab-listen"), srv4+":7777", "["+srv6+"]:7777")
+	ln.WaitOutput(t, "listening", 5*time.Second)
+	pcap := t.TempDir() + "/wire.pcap"
+	dump := l.Server.Start("tcpdump", "-i", "eth0", "-n", "-U", "-w", pcap, "tcp or udp")
+	dump.WaitOutput(t, "listening on", 10*time.Second)
+
+	run := func(args ...string) {
+		t.Helper()
+		if out, err := l.Client.Command(context.Background(), knockBin, args...).CombinedOutput(); err != nil {
+			t.Fatalf("knock %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+	}
+	run("--method", "raw", "--ttl", "33", "--source-port", "40404", srv4, "7777", "8001:tcp:fin+psh+urg", "8002:udp")
+	run("--method", "connect", "--ttl", "34", "--source-port", "40405", srv4, "8003")
+	run("--method", "raw", "--ttl", "35", "--source-port", "40406", srv6, "7777", "8004:tcp:ack+rst")
+	run("--ttl", "36", "--source-port", "40407", srv6, "8005:udp")
+
+	want := []wirePacket{
+		{src: l.Client.Addr4.String(), sport: 40404, dport: 7777, proto: "tcp", flags: "syn", ttl: 33},
+		{src: srv4, sport: 7777, dport: 40404, proto: "tcp", flags: "syn+ack"}, // the kernel answered
+		{src: l.Client.Addr4.String(), sport: 40404, dport: 8001, proto: "tcp", flags: "fin+psh+urg", ttl: 33},
+		{src: l.Client.Addr4.String(), sport: 40404, dport: 8002, proto: "udp", ttl: 33, payload: 1},
+		{src: l.Client.Addr4.String(), sport: 40405, dport: 8003, proto: "tcp", flags: "syn", ttl: 34},
+		{src: l.Client.Addr6.String(), sport: 40406, dport: 7777, proto: "tcp", flags: "syn", ttl: 35},
+		{src: srv6, sport: 7777, dport: 40406, proto: "tcp", flags: "syn+ack"},
+		{src: l.Client.Addr6.String(), sport: 40406, dport: 8004, proto: "tcp", flags: "rst+ack", ttl: 35},
+		{src: l.Client.Addr6.String(), sport: 40407, dport: 8005, proto: "udp", ttl: 36, payload: 1},
+	}
+	var got []wirePacket
+	if !lab.Eventually(5*time.Second, func() bool {
+		got = readWire(t, pcap)
+		return containsAll(got, want)
+	}) {
+		t.Fatalf("on the wire:\n%v\nwant (in any order, among others):\n%v", got, want)
+	}
+}

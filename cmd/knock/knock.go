@@ -1,0 +1,86 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/knocktools/knock"
+	"github.com/knocktools/knock/client"
+)
+
+// knockRun sends the sequence and reports each hit as the flags ask.
+func knockRun(cmd *cobra.Command, opts *rootOptions) error {
+	k := &client.Knocker{Report: reporter(opts)}
+	return k.Knock(cmd.Context(), opts.Host, opts.Sequence, opts.Client)
+}
+
+// hitJSON is one line of --json output.
+type hitJSON struct {
+	Index      int    `json:"index"`
+	Host       string `json:"host"`
+	Proto      string `json:"proto"`
+	Addr       string `json:"addr"`
+	Port       uint16 `json:"port"`
+	Flags      string `json:"flags,omitempty"`
+	Method     string `json:"method"`
+	Src        string `json:"src,omitempty"`
+	SourcePort uint16 `json:"source_port,omitempty"`
+	TTL        int    `json:"ttl,omitempty"`
+	Time       string `json:"time"`
+	DryRun     bool   `json:"dry_run,omitempty"`
+}
+
+// reporter returns the per-hit output: JSON lines, a dry-run line, knock
+// 0.8's "hitting tcp ADDR:PORT" with -v, or nothing.
+func reporter(opts *rootOptions) func(client.Hit) {
+	out := opts.streams.Out
+	switch {
+	case opts.JSON:
+		enc := json.NewEncoder(out)
+		return func(h client.Hit) {
+			j := hitJSON{
+				Index: h.Index + 1, Host: h.Host, Proto: h.Knock.Proto.String(),
+				Addr: h.Dst.Addr().String(), Port: h.Dst.Port(), Method: string(h.Method),
+				SourcePort: h.SrcPort, TTL: h.TTL, Time: h.Time.UTC().Format(time.RFC3339Nano), DryRun: h.DryRun,
+			}
+			if h.Knock.Proto == knock.TCP {
+				j.Flags = h.Flags.String()
+			}
+			if h.Src.IsValid() {
+				j.Src = h.Src.String()
+			}
+			_ = enc.Encode(j)
+		}
+	case opts.Client.DryRun:
+		return func(h client.Hit) {
+			line := "would hit " + target(h) + " via " + string(h.Method)
+			if h.Src.IsValid() {
+				line += " from " + h.Src.String() + ":" + strconv.Itoa(int(h.SrcPort))
+			} else if h.SrcPort != 0 {
+				line += " from port " + strconv.Itoa(int(h.SrcPort))
+			}
+			if h.TTL != 0 {
+				line += " ttl " + strconv.Itoa(h.TTL)
+			}
+			fmt.Fprintln(out, line)
+		}
+	case opts.Verbose:
+		return func(h client.Hit) { fmt.Fprintln(out, "hitting "+target(h)) }
+	}
+	return nil
+}
+
+// target spells a hit as knock 0.8 does ("tcp 10.0.0.2:7000", the address
+// unbracketed even for IPv6), followed by the flags when they are not a
+// plain SYN.
+func target(h client.Hit) string {
+	s := h.Knock.Proto.String() + " " + h.Dst.Addr().String() + ":" + strconv.Itoa(int(h.Dst.Port()))
+	if h.Knock.Proto == knock.TCP && h.Flags != knock.SYN {
+		s += " " + h.Flags.String()
+	}
+	return s
+}

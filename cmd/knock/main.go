@@ -1,0 +1,6 @@
+// Command knock sends port-knock sequences; see README.md.
+package main
+
+import "os"
+
+func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }

@@ -1,0 +1,252 @@
+// Package lab builds throw-away test networks: two network namespaces, a
+// client and a server, joined by a veth pair and addressed from
+// 10.77.0.0/24 and fd77::/64, with no default route, so nothing a test sends
+// can leave the machine. It also runs programs inside them (Debian's knockd,
+// sshd, our binaries) and removes everything when the test ends.
+//
+// Labs need root. Without it a test is skipped with the reason, except under
+// CI (CI=true), where a lab that cannot be built fails the test: CI must run
+// what a laptop skips.
+package lab
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/netip"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// prefix starts the name of every namespace a lab makes; the PID that
+// follows lets New sweep what a killed test run left behind.
+const prefix = "knocklab-"
+
+// Lab is one client host and one server host on a shared link.
+type Lab struct {
+	Client, Server *Host
+}
+
+// Host is one namespace of a lab. Its interface is called eth0, knockd's
+// default, in both namespaces.
+type Host struct {
+	NS    string
+	If    string
+	Addr4 netip.Addr
+	Addr6 netip.Addr
+	t     testing.TB
+}
+
+var counter atomic.Int64
+
+// Skip skips the test with reason, or fails it under CI, where every lab
+// test must run.
+func Skip(t testing.TB, reason string) {
+	t.Helper()
+	if os.Getenv("CI") == "true" {
+		t.Fatalf("lab test cannot run under CI: %s", reason)
+	}
+	t.Skipf("SKIPPED lab test: %s (run as root on Linux, or `sudo make test`)", reason)
+}
+
+// Require checks that the machine can build labs and that every named
+// program is installed, skipping (or failing under CI) otherwise.
+func Require(t testing.TB, programs ...string) {
+	t.Helper()
+	if os.Geteuid() != 0 {
+		Skip(t, "needs root to create network namespaces")
+	}
+	for _, p := range append([]string{"ip"}, programs...) {
+		if _, err := exec.LookPath(p); err != nil {
+			Skip(t, fmt.Sprintf("%s is not installed (make test installs it: see scripts/deps.sh)", p))
+		}
+	}
+}
+
+// New builds a lab and registers its removal with t.Cleanup.
+func New(t testing.TB) *Lab {
+	t.Helper()
+	Require(t)
+	sweep()
+	id := fmt.Sprintf("%s%d-%d", prefix, os.Getpid(), counter.Add(1))
+	l := &Lab{
+		Client: &Host{NS: id + "-c", If: "eth0", Addr4: netip.MustParseAddr("10.77.0.1"), Addr6: netip.MustParseAddr("fd77::1"), t: t},
+		Server: &Host{NS: id + "-s", If: "eth0", Addr4: netip.MustParseAddr("10.77.0.2"), Addr6: netip.MustParseAddr("fd77::2"), t: t},
+	}
+	for _, h := range []*Host{l.Client, l.Server} {
+		if out, err := exec.Command("ip", "netns", "add", h.NS).CombinedOutput(); err != nil {
+			Skip(t, fmt.Sprintf("cannot create network namespace: %v: %s", err, bytes.TrimSpace(out)))
+		}
+		ns := h.NS
+		t.Cleanup(func() { _ = exec.Command("ip", "netns", "del", ns).Run() })
+	}
+	steps := [][]string{
+		{"link", "add", "eth0", "netns", l.Client.NS, "type", "veth", "peer", "name", "eth0", "netns", l.Server.NS},
+	}
+	for _, h := range []*Host{l.Client, l.Server} {
+		steps = append(steps,
+			[]string{"-n", h.NS, "link", "set", "lo", "up"},
+			[]string{"-n", h.NS, "link", "set", "eth0", "up"},
+			[]string{"-n", h.NS, "addr", "add", h.Addr4.String() + "/24", "dev", "eth0"},
+			// nodad: the address is usable at once instead of after
+			// duplicate address detection.
+			[]string{"-n", h.NS, "addr", "add", h.Addr6.String() + "/64", "dev", "eth0", "nodad"},
+		)
+	}
+	for _, s := range steps {
+		if out, err := exec.Command("ip", s...).CombinedOutput(); err != nil {
+			t.Fatalf("lab: ip %s: %v: %s", strings.Join(s, " "), err, bytes.TrimSpace(out))
+		}
+	}
+	return l
+}
+
+// sweep removes namespaces left by test processes that no longer exist.
+func sweep() {
+	out, err := exec.Command("ip", "netns", "list").Output()
+	if err != nil {
+		return
+	}
+	for _, line := range strings.Split(string(out), "\n") {
+		name, _, _ := strings.Cut(strings.TrimSpace(line), " ")
+		rest, ok := strings.CutPrefix(name, prefix)
+		if !ok {
+			continue
+		}
+		pidText, _, _ := strings.Cut(rest, "-")
+		pid, err := strconv.Atoi(pidText)
+		if err != nil || pid == os.Getpid() {
+			continue
+		}
+		if syscall.Kill(pid, 0) == syscall.ESRCH {
+			_ = exec.Command("ip", "netns", "del", name).Run()
+		}
+	}
+}
+
+// Command prepares name to run inside the host's namespace.
+func (h *Host) Command(ctx context.Context, name string, args ...string) *exec.Cmd {
+	return exec.CommandContext(ctx, "ip", append([]string{"netns", "exec", h.NS, name}, args...)...)
+}
+
+// Run runs a command in the namespace to completion and returns its
+// combined output; a failure fails the test.
+func (h *Host) Run(name string, args ...string) string {
+	h.t.Helper()
+	out, err := h.Command(context.Background(), name, args...).CombinedOutput()
+	if err != nil {
+		h.t.Fatalf("%s: %s %s: %v\n%s", h.NS, name, strings.Join(args, " "), err, out)
+	}
+	return string(out)
+}
+
+// Proc is a program running in the background inside a namespace.
+type Proc struct {
+	cmd  *exec.Cmd
+	out  *syncBuffer
+	done chan struct{}
+}
+
+// Start runs a command in the background. It is stopped (its whole process
+// group) when the test ends, before the namespaces go.
+func (h *Host) Start(name string, args ...string) *Proc {
+	h.t.Helper()
+	p := &Proc{out: &syncBuffer{}, done: make(chan struct{})}
+	p.cmd = h.Command(context.Background(), name, args...)
+	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
+	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	if err := p.cmd.Start(); err != nil {
+		h.t.Fatalf("%s: start %s: %v", h.NS, name, err)
+	}
+	go func() { _ = p.cmd.Wait(); close(p.done) }()
+	h.t.Cleanup(p.Stop)
+	return p
+}
+
+// Output is everything the program printed so far.
+func (p *Proc) Output() string { return p.out.String() }
+
+// Exited reports whether the program has ended.
+func (p *Proc) Exited() bool {
+	select {
+	case <-p.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// Stop sends SIGTERM to the process group, then SIGKILL after two seconds.
+func (p *Proc) Stop() {
+	if p.Exited() {
+		return
+	}
+	_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGTERM)
+	select {
+	case <-p.done:
+	case <-time.After(2 * time.Second):
+		_ = syscall.Kill(-p.cmd.Process.Pid, syscall.SIGKILL)
+		<-p.done
+	}
+}
+
+// WaitOutput waits until the program has printed want, failing the test
+// with what it did print when that takes longer than limit.
+func (p *Proc) WaitOutput(t testing.TB, want string, limit time.Duration) {
+	t.Helper()
+	if !Eventually(limit, func() bool { return strings.Contains(p.Output(), want) }) {
+		t.Fatalf("waited %v for %q; output so far:\n%s", limit, want, p.Output())
+	}
+}
+
+// Eventually polls cond every 20ms until it holds or limit passes.
+func Eventually(limit time.Duration, cond func() bool) bool {
+	deadline := time.Now().Add(limit)
+	for {
+		if cond() {
+			return true
+		}
+		if time.Now().After(deadline) {
+			return false
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// WaitFile waits until the file at path holds want (compared after
+// trimming), failing the test with what it holds when limit passes.
+func WaitFile(t testing.TB, path, want string, limit time.Duration) {
+	t.Helper()
+	var got []byte
+	if !Eventually(limit, func() bool {
+		got, _ = os.ReadFile(path)
+		return strings.TrimSpace(string(got)) == want
+	}) {
+		t.Fatalf("waited %v for %s to hold %q; it holds %q", limit, filepath.Base(path), want, got)
+	}
+}
+
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}

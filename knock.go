@@ -1,0 +1,72 @@
+// Package knock is the shared vocabulary of the knock client and the knockd
+// server: a Knock (port, protocol, TCP flags), a Sequence of them, TCP flag
+// sets with negation, and the parsers for the two spellings people write:
+// the client's "7000:tcp:fin+psh" and knockd.conf's "7000:udp,8000".
+//
+// It does no I/O, so every program and package can import it.
+package knock
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
+
+// Proto is the transport protocol of a knock.
+type Proto uint8
+
+const (
+	TCP Proto = iota
+	UDP
+)
+
+func (p Proto) String() string {
+	if p == UDP {
+		return "udp"
+	}
+	return "tcp"
+}
+
+// ParseProto accepts "tcp" or "udp" in any case.
+func ParseProto(s string) (Proto, error) {
+	switch strings.ToLower(s) {
+	case "tcp":
+		return TCP, nil
+	case "udp":
+		return UDP, nil
+	}
+	return 0, fmt.Errorf("unknown protocol %q (want tcp or udp)", s)
+}
+
+// Knock is one packet of a sequence. Flags matters for TCP only; a zero Flags
+// on a TCP knock means "whatever the sender's default is" (a SYN unless the
+// user said otherwise), so a parsed knock can tell "fin" from "not given".
+type Knock struct {
+	Port  uint16
+	Proto Proto
+	Flags TCPFlags
+}
+
+// String gives the client syntax that parses back to the same knock:
+// "7000", "8000:udp", "9000:tcp:fin+psh".
+func (k Knock) String() string {
+	switch {
+	case k.Proto == UDP:
+		return strconv.Itoa(int(k.Port)) + ":udp"
+	case k.Flags != 0:
+		return strconv.Itoa(int(k.Port)) + ":tcp:" + k.Flags.String()
+	}
+	return strconv.Itoa(int(k.Port))
+}
+
+// Sequence is an ordered list of knocks.
+type Sequence []Knock
+
+// String joins the knocks with spaces, as they are written on a command line.
+func (s Sequence) String() string {
+	parts := make([]string, len(s))
+	for i, k := range s {
+		parts[i] = k.String()
+	}
+	return strings.Join(parts, " ")
+}
