@@ -93,8 +93,10 @@ func TestKnockerStopsAtFirstFailure(t *testing.T) {
 	var log []string
 	fs := &fakeSender{log: &log, failAt: 2}
 	k := &Knocker{
-		OpenSender: func(netip.Addr, Method, knock.Sequence, Options) (Sender, Method, error) { return fs, MethodConnect, nil },
-		Sleep:      func(context.Context, time.Duration) error { return nil },
+		OpenSender: func(netip.Addr, Method, knock.Sequence, Options) (Sender, Method, error) {
+			return fs, MethodConnect, nil
+		},
+		Sleep: func(context.Context, time.Duration) error { return nil },
 	}
 	err := k.Knock(context.Background(), "10.77.0.2", seqOf(t, "1", "2", "3"), Options{})
 	if err == nil || !strings.Contains(err.Error(), "hit 2 (tcp 10.77.0.2:2): network is unreachable") {

@@ -12,6 +12,7 @@ have ip       || need+=(iproute2)
 have iptables || need+=(iptables)
 have tcpdump  || need+=(tcpdump)
 have nc       || need+=(netcat-openbsd)
+have setpriv  || need+=(util-linux)
 
 [ ${#need[@]} -eq 0 ] && exit 0
 

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -57,6 +58,11 @@ const interopConf = `[options]
 	sequence    = 7701,7702,7703
 	seq_timeout = 10
 	command     = echo %IP% >> @DIR@/connect
+
+[nobody]
+	sequence    = 7901,7902,7903
+	seq_timeout = 10
+	command     = echo %IP% >> @DIR@/nobody
 
 [fin6]
 	sequence    = 7801,7802
@@ -131,10 +137,26 @@ func TestInteropDebianKnockd(t *testing.T) {
 		knock(t, "--method", "connect", srv4, "7701", "7702", "7703")
 		opened(t, "connect", me4)
 	})
+	t.Run("unprivileged: auto falls back to connect", func(t *testing.T) {
+		nobody := asNobody(t, knockBin)
+		out, err := l.Client.Command(context.Background(), nobody[0], append(nobody[1:], "-v", srv4, "7901", "7902", "7903")...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("knock as nobody: %v\n%s", err, out)
+		}
+		opened(t, "nobody", me4)
+	})
+	t.Run("unprivileged: custom flags say how to get raw sockets", func(t *testing.T) {
+		nobody := asNobody(t, knockBin)
+		cmd := l.Client.Command(context.Background(), nobody[0], append(nobody[1:], "--flags", "fin", srv4, "7501")...)
+		out, err := cmd.CombinedOutput()
+		if cmd.ProcessState.ExitCode() != 1 || !strings.Contains(string(out), "run as root, or allow raw sockets once with: sudo setcap cap_net_raw+ep") {
+			t.Fatalf("knock --flags fin as nobody: %v\n%s", err, out)
+		}
+	})
 	// Each door opened exactly once: a knock a door should have ignored
 	// (the plain SYNs above) would have left a second line by now.
 	for door, who := range map[string]string{"tcp": me4, "udp": me4, "mixed": me4, "delayed": me4,
-		"ipv6": me6, "fin": me4, "synurg": me4, "fin6": me6, "connect": me4} {
+		"ipv6": me6, "fin": me4, "synurg": me4, "fin6": me6, "connect": me4, "nobody": me4} {
 		lab.WaitFile(t, kd.DoorFile(door), who, time.Second)
 	}
 	if t.Failed() {
@@ -186,4 +208,28 @@ func TestRawPacketsOnTheWire(t *testing.T) {
 	}) {
 		t.Fatalf("on the wire:\n%v\nwant (in any order, among others):\n%v", got, want)
 	}
+}
+
+// asNobody returns the command line that runs a copy of bin as the user
+// nobody, without any capability, from a directory nobody can read.
+func asNobody(t *testing.T, bin string) []string {
+	t.Helper()
+	lab.Require(t, "setpriv")
+	dir, err := os.MkdirTemp("", "knock-nobody-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	data, err := os.ReadFile(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	copyPath := filepath.Join(dir, filepath.Base(bin))
+	if err := os.WriteFile(copyPath, data, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(dir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return []string{"setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", "--inh-caps=-all", copyPath}
 }

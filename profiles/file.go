@@ -1,0 +1,411 @@
+package profiles
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+
+	"go.yaml.in/yaml/v3"
+)
+
+// File is the parsed profile file. It keeps the YAML tree it came from, so
+// changes are made in place and the rest of the file (comments, order,
+// other keys) is written back as it was.
+type File struct {
+	Path     string
+	Defaults *Profile           // the top-level "defaults:" block, if any
+	Profiles map[string]Profile // as written, without defaults applied
+
+	doc *yaml.Node // document node; nil for a file not yet written
+}
+
+// Top-level keys of the file.
+const (
+	keyProfiles = "profiles"
+	keyDefaults = "defaults"
+)
+
+// fileError is an error at a line of the file: "FILE:LINE: message".
+func fileError(path string, line int, format string, a ...any) error {
+	return fmt.Errorf("%s:%d: %s", path, line, fmt.Sprintf(format, a...))
+}
+
+var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+
+// Parse reads a profile file. Every error names the file and the line.
+func Parse(path string, data []byte) (*File, error) {
+	f := &File{Path: path, Profiles: map[string]Profile{}}
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		if m := yamlLineRE.FindStringSubmatch(err.Error()); m != nil {
+			return nil, fmt.Errorf("%s:%s: not valid YAML: %s", path, m[1], m[2])
+		}
+		return nil, fmt.Errorf("%s: not valid YAML: %w", path, err)
+	}
+	if len(doc.Content) == 0 {
+		return f, nil // empty file
+	}
+	f.doc = &doc
+	root := doc.Content[0]
+	if root.Kind == yaml.ScalarNode && root.Tag == "!!null" {
+		return f, nil
+	}
+	if root.Kind != yaml.MappingNode {
+		return nil, fileError(path, root.Line, "want a mapping with a %q key at the top", keyProfiles)
+	}
+	seen := map[string]int{}
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		k, v := root.Content[i], root.Content[i+1]
+		if prev, dup := seen[k.Value]; dup {
+			return nil, fileError(path, k.Line, "key %q repeated (first at line %d)", k.Value, prev)
+		}
+		seen[k.Value] = k.Line
+		switch k.Value {
+		case keyProfiles:
+			if err := f.parseProfiles(v); err != nil {
+				return nil, err
+			}
+		case keyDefaults:
+			p, err := decodeProfile(path, "defaults", v)
+			if err != nil {
+				return nil, err
+			}
+			if err := p.Validate(true); err != nil {
+				return nil, fileError(path, v.Line, "defaults: %v", err)
+			}
+			f.Defaults = &p
+		default:
+			return nil, fileError(path, k.Line, "unknown top-level key %q (want %s or %s)", k.Value, keyProfiles, keyDefaults)
+		}
+	}
+	return f, nil
+}
+
+func (f *File) parseProfiles(m *yaml.Node) error {
+	if m.Kind == yaml.ScalarNode && m.Tag == "!!null" {
+		return nil
+	}
+	if m.Kind != yaml.MappingNode {
+		return fileError(f.Path, m.Line, "%s: want a mapping of profile names to profiles", keyProfiles)
+	}
+	lines := map[string]int{}
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		k, v := m.Content[i], m.Content[i+1]
+		name := k.Value
+		if err := ValidateName(name, nil); err != nil {
+			return fileError(f.Path, k.Line, "%v", err)
+		}
+		if prev, dup := lines[name]; dup {
+			return fileError(f.Path, k.Line, "profile %q defined twice (first at line %d)", name, prev)
+		}
+		lines[name] = k.Line
+		p, err := decodeProfile(f.Path, fmt.Sprintf("profile %q", name), v)
+		if err != nil {
+			return err
+		}
+		if err := p.WithDefaults(f.Defaults).Validate(false); err != nil {
+			return fileError(f.Path, k.Line, "profile %q: %v", name, err)
+		}
+		f.Profiles[name] = p
+	}
+	return nil
+}
+
+// decodeProfile reads one profile mapping key by key, so an unknown key or
+// a bad value is reported with its own line.
+func decodeProfile(path, what string, m *yaml.Node) (Profile, error) {
+	var p Profile
+	if m.Kind != yaml.MappingNode {
+		return p, fileError(path, m.Line, "%s: want a mapping of keys such as host and sequence", what)
+	}
+	seen := map[string]bool{}
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		k, v := m.Content[i], m.Content[i+1]
+		if seen[k.Value] {
+			return p, fileError(path, k.Line, "%s: key %q repeated", what, k.Value)
+		}
+		seen[k.Value] = true
+		var err error
+		switch k.Value {
+		case "host":
+			p.Host, err = scalar(v)
+		case "sequence":
+			p.Sequence, err = stringList(v)
+		case "delay":
+			p.Delay, err = duration(v)
+		case "flags":
+			p.Flags, err = scalar(v)
+		case "family":
+			p.Family, err = integer(v, 0, 6)
+		case "method":
+			p.Method, err = scalar(v)
+		case "source_port":
+			var n int
+			n, err = integer(v, 1, 65535)
+			p.SourcePort = uint16(n)
+		case "ttl":
+			p.TTL, err = integer(v, 1, 255)
+		case "description":
+			p.Description, err = scalar(v)
+		case "port":
+			var n int
+			n, err = integer(v, 1, 65535)
+			p.Port = uint16(n)
+		case "user":
+			p.User, err = scalar(v)
+		case "wait":
+			p.Wait, err = duration(v)
+		default:
+			return p, fileError(path, k.Line, "%s: unknown key %q (known keys: %s)", what, k.Value, strings.Join(Keys(), ", "))
+		}
+		if err != nil {
+			return p, fileError(path, v.Line, "%s: %s: %v", what, k.Value, err)
+		}
+	}
+	return p, nil
+}
+
+func scalar(v *yaml.Node) (string, error) {
+	if v.Kind != yaml.ScalarNode {
+		return "", errors.New("want a single value")
+	}
+	if v.Tag == "!!null" {
+		return "", nil
+	}
+	return v.Value, nil
+}
+
+func integer(v *yaml.Node, lo, hi int) (int, error) {
+	s, err := scalar(v)
+	if err != nil {
+		return 0, err
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil {
+		return 0, fmt.Errorf("%q is not a whole number", s)
+	}
+	if n < lo || n > hi {
+		return 0, fmt.Errorf("%d out of range %d-%d", n, lo, hi)
+	}
+	return n, nil
+}
+
+func duration(v *yaml.Node) (Duration, error) {
+	s, err := scalar(v)
+	if err != nil {
+		return 0, err
+	}
+	return ParseDuration(s)
+}
+
+func stringList(v *yaml.Node) ([]string, error) {
+	if v.Kind != yaml.SequenceNode {
+		return nil, errors.New(`want a list such as ["7000", "8000:udp", "9000:tcp:fin"]`)
+	}
+	out := make([]string, 0, len(v.Content))
+	for _, item := range v.Content {
+		if item.Kind != yaml.ScalarNode {
+			return nil, fmt.Errorf("item at line %d: want a single knock such as 7000 or \"8000:udp\"", item.Line)
+		}
+		out = append(out, item.Value)
+	}
+	return out, nil
+}
+
+// Names returns the profile names, sorted.
+func (f *File) Names() []string {
+	names := make([]string, 0, len(f.Profiles))
+	for n := range f.Profiles {
+		names = append(names, n)
+	}
+	slices.Sort(names)
+	return names
+}
+
+// Resolve returns the named profile with the file's defaults applied.
+func (f *File) Resolve(name string) (Profile, bool) {
+	p, ok := f.Profiles[name]
+	if !ok {
+		return Profile{}, false
+	}
+	return p.WithDefaults(f.Defaults), true
+}
+
+// profilesNode returns the mapping under "profiles:", creating the
+// document and the key when the file has none.
+func (f *File) profilesNode() *yaml.Node {
+	if f.doc == nil || len(f.doc.Content) == 0 {
+		f.doc = &yaml.Node{Kind: yaml.DocumentNode, Content: []*yaml.Node{{Kind: yaml.MappingNode}}}
+	}
+	root := f.doc.Content[0]
+	if root.Kind != yaml.MappingNode { // an empty document ("~")
+		*root = yaml.Node{Kind: yaml.MappingNode}
+	}
+	for i := 0; i+1 < len(root.Content); i += 2 {
+		if root.Content[i].Value == keyProfiles {
+			v := root.Content[i+1]
+			if v.Kind != yaml.MappingNode {
+				*v = yaml.Node{Kind: yaml.MappingNode}
+			}
+			return v
+		}
+	}
+	v := &yaml.Node{Kind: yaml.MappingNode}
+	root.Content = append(root.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: keyProfiles}, v)
+	return v
+}
+
+// quoteSequence writes every knock of an encoded profile in double quotes,
+// as the documentation shows them ("7000", "8000:udp"), instead of the
+// encoder's mix of bare, single- and double-quoted items.
+func quoteSequence(m *yaml.Node) {
+	if i := find(m, "sequence"); i >= 0 {
+		for _, item := range m.Content[i+1].Content {
+			item.Style = yaml.DoubleQuotedStyle
+		}
+	}
+}
+
+// find returns the index of name's key in the profiles mapping, or -1.
+func find(m *yaml.Node, name string) int {
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == name {
+			return i
+		}
+	}
+	return -1
+}
+
+// Put adds or replaces a profile. It is validated first, with the file's
+// defaults applied, so a bad profile never reaches the file.
+func (f *File) Put(name string, p Profile) error {
+	if err := ValidateName(name, nil); err != nil {
+		return err
+	}
+	if err := p.WithDefaults(f.Defaults).Validate(false); err != nil {
+		return fmt.Errorf("profile %q: %w", name, err)
+	}
+	var v yaml.Node
+	if err := v.Encode(p); err != nil {
+		return err
+	}
+	quoteSequence(&v)
+	m := f.profilesNode()
+	if i := find(m, name); i >= 0 {
+		// Keep the comments that were attached to the old value.
+		old := m.Content[i+1]
+		v.HeadComment, v.LineComment, v.FootComment = old.HeadComment, old.LineComment, old.FootComment
+		m.Content[i+1] = &v
+	} else {
+		m.Content = append(m.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: name}, &v)
+	}
+	f.Profiles[name] = p
+	return nil
+}
+
+// Remove deletes a profile; it is an error when there is none of that name.
+func (f *File) Remove(name string) error {
+	if _, ok := f.Profiles[name]; !ok {
+		return f.notFound(name)
+	}
+	m := f.profilesNode()
+	if i := find(m, name); i >= 0 {
+		m.Content = slices.Delete(m.Content, i, i+2)
+	}
+	delete(f.Profiles, name)
+	return nil
+}
+
+// Rename gives a profile a new name, in place.
+func (f *File) Rename(old, name string) error {
+	p, ok := f.Profiles[old]
+	if !ok {
+		return f.notFound(old)
+	}
+	if err := ValidateName(name, nil); err != nil {
+		return err
+	}
+	if _, clash := f.Profiles[name]; clash {
+		return fmt.Errorf("profile %q already exists in %s", name, f.Path)
+	}
+	m := f.profilesNode()
+	if i := find(m, old); i >= 0 {
+		m.Content[i].Value = name
+	}
+	delete(f.Profiles, old)
+	f.Profiles[name] = p
+	return nil
+}
+
+// NotFoundError says a profile is not in the file.
+type NotFoundError struct {
+	Name, Path string
+	Known      []string
+}
+
+func (e *NotFoundError) Error() string {
+	if len(e.Known) == 0 {
+		return fmt.Sprintf("no profile %q: %s holds no profiles (add one with: knock profile add)", e.Name, e.Path)
+	}
+	return fmt.Sprintf("no profile %q in %s (profiles: %s)", e.Name, e.Path, strings.Join(e.Known, ", "))
+}
+
+func (f *File) notFound(name string) error {
+	return &NotFoundError{Name: name, Path: f.Path, Known: f.Names()}
+}
+
+// Marshal renders the file, with two-space indentation.
+func (f *File) Marshal() ([]byte, error) {
+	if f.doc == nil {
+		f.profilesNode()
+	}
+	var buf bytes.Buffer
+	enc := yaml.NewEncoder(&buf)
+	enc.SetIndent(2)
+	if err := enc.Encode(f.doc); err != nil {
+		return nil, err
+	}
+	if err := enc.Close(); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), nil
+}
+
+// MarshalProfile renders one profile as "profile show" prints it.
+func MarshalProfile(name string, p Profile) ([]byte, error) {
+	var v yaml.Node
+	if err := v.Encode(p); err != nil {
+		return nil, err
+	}
+	quoteSequence(&v)
+	doc := &yaml.Node{Kind: yaml.MappingNode, Content: []*yaml.Node{{Kind: yaml.ScalarNode, Value: name}, &v}}
+	var buf bytes.Buffer
+	enc := yaml.NewEncoder(&buf)
+	enc.SetIndent(2)
+	if err := enc.Encode(doc); err != nil {
+		return nil, err
+	}
+	return buf.Bytes(), enc.Close()
+}
+
+// ParseProfile reads one profile in "profile show" form (the name as the
+// only top-level key), as "profile edit" gets it back from the editor.
+func ParseProfile(path string, data []byte) (string, Profile, error) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(data, &doc); err != nil {
+		if m := yamlLineRE.FindStringSubmatch(err.Error()); m != nil {
+			return "", Profile{}, fmt.Errorf("%s:%s: not valid YAML: %s", path, m[1], m[2])
+		}
+		return "", Profile{}, fmt.Errorf("%s: not valid YAML: %w", path, err)
+	}
+	if len(doc.Content) == 0 || doc.Content[0].Kind != yaml.MappingNode || len(doc.Content[0].Content) != 2 {
+		return "", Profile{}, fmt.Errorf("%s: want exactly one profile: NAME: {host: ..., sequence: [...]}", path)
+	}
+	k, v := doc.Content[0].Content[0], doc.Content[0].Content[1]
+	p, err := decodeProfile(path, fmt.Sprintf("profile %q", k.Value), v)
+	return k.Value, p, err
+}

@@ -1,0 +1,191 @@
+// Package profiles owns the store of named host profiles: one YAML file
+// that maps names to a host, a knock sequence and the options to knock it
+// with, so "knock ssh-prod" knocks a saved host.
+//
+// The file is read strictly (an unknown key is an error that names it, with
+// the file and line) and written atomically (temporary file, fsync, rename)
+// with mode 0600 under an advisory lock, editing the YAML tree in place so
+// the comments and order of a hand-written file survive a "profile add".
+package profiles
+
+import (
+	"fmt"
+	"regexp"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/knocktools/knock"
+	"github.com/knocktools/knock/client"
+)
+
+// Profile is one saved host. Zero fields are unset: the file's defaults
+// and then the built-in defaults apply.
+type Profile struct {
+	Host        string   `yaml:"host,omitempty"`
+	Sequence    []string `yaml:"sequence,omitempty,flow"`
+	Delay       Duration `yaml:"delay,omitempty"`
+	Flags       string   `yaml:"flags,omitempty"`
+	Family      int      `yaml:"family,omitempty"`
+	Method      string   `yaml:"method,omitempty"`
+	SourcePort  uint16   `yaml:"source_port,omitempty"`
+	TTL         int      `yaml:"ttl,omitempty"`
+	Description string   `yaml:"description,omitempty"`
+	Port        uint16   `yaml:"port,omitempty"`
+	User        string   `yaml:"user,omitempty"`
+	Wait        Duration `yaml:"wait,omitempty"`
+}
+
+// Keys lists the keys a profile may hold, in the order they are written.
+func Keys() []string {
+	return []string{"host", "sequence", "delay", "flags", "family", "method", "source_port", "ttl",
+		"description", "port", "user", "wait"}
+}
+
+// Built-in defaults of the fields the ssh integration reads.
+const (
+	DefaultPort = 22
+	DefaultWait = 10 * time.Second
+)
+
+// Duration is a time.Duration written as "100ms" or "1.5s"; a bare number
+// is milliseconds, as knock's -d takes it.
+type Duration time.Duration
+
+// ParseDuration reads a bare number of milliseconds or a Go duration.
+func ParseDuration(s string) (Duration, error) {
+	s = strings.TrimSpace(s)
+	if ms, err := strconv.ParseUint(s, 10, 32); err == nil {
+		return Duration(time.Duration(ms) * time.Millisecond), nil
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d < 0 {
+		return 0, fmt.Errorf("%q is neither milliseconds nor a duration such as 250ms", s)
+	}
+	return Duration(d), nil
+}
+
+func (d Duration) String() string { return time.Duration(d).String() }
+
+// MarshalYAML writes the duration as text ("100ms").
+func (d Duration) MarshalYAML() (any, error) { return d.String(), nil }
+
+var nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)
+
+// ValidateName checks a profile name: letters, digits, '-', '_' and '.',
+// starting with a letter or digit, and not one of reserved (the
+// subcommands, which a profile name must not shadow).
+func ValidateName(name string, reserved []string) error {
+	if !nameRE.MatchString(name) {
+		return fmt.Errorf("invalid profile name %q: use letters, digits, '-', '_' and '.', starting with a letter or digit", name)
+	}
+	for _, r := range reserved {
+		if strings.EqualFold(name, r) {
+			return fmt.Errorf("invalid profile name %q: it is a knock subcommand", name)
+		}
+	}
+	return nil
+}
+
+// KnockSequence parses the sequence with the profile's flags (and UDP when
+// udp is set) as the defaults of knocks that name none.
+func (p Profile) KnockSequence(udp bool) (knock.Sequence, error) {
+	d := knock.Defaults{Proto: knock.TCP}
+	if udp {
+		d.Proto = knock.UDP
+	}
+	if p.Flags != "" {
+		f, err := knock.ParseTCPFlags(p.Flags)
+		if err != nil {
+			return nil, fmt.Errorf("flags: %w", err)
+		}
+		d.Flags = f
+	}
+	return knock.ParseSequence(p.Sequence, d)
+}
+
+// Validate checks every field; the error names the field and the bad token.
+// A profile that is only a set of defaults (no host, no sequence) passes
+// with partial set.
+func (p Profile) Validate(partial bool) error {
+	if !partial {
+		if p.Host == "" {
+			return fmt.Errorf("host: missing")
+		}
+		if len(p.Sequence) == 0 {
+			return fmt.Errorf("sequence: missing (want a list such as [\"7000\", \"8000:udp\"])")
+		}
+	}
+	if strings.ContainsAny(p.Host, " \t\n") {
+		return fmt.Errorf("host %q: contains white space", p.Host)
+	}
+	if p.Flags != "" {
+		if _, err := knock.ParseTCPFlags(p.Flags); err != nil {
+			return fmt.Errorf("flags: %w", err)
+		}
+	}
+	if len(p.Sequence) > 0 {
+		if _, err := p.KnockSequence(false); err != nil {
+			return err
+		}
+	}
+	if p.Delay < 0 {
+		return fmt.Errorf("delay %v: negative", p.Delay)
+	}
+	if p.Family != 0 && p.Family != 4 && p.Family != 6 {
+		return fmt.Errorf("family %d: want 4 or 6", p.Family)
+	}
+	if p.Method != "" {
+		if _, err := client.ParseMethod(p.Method); err != nil {
+			return fmt.Errorf("method: %w", err)
+		}
+	}
+	if p.TTL < 0 || p.TTL > 255 {
+		return fmt.Errorf("ttl %d: out of range 1-255", p.TTL)
+	}
+	if p.Wait < 0 {
+		return fmt.Errorf("wait %v: negative", p.Wait)
+	}
+	return nil
+}
+
+// WithDefaults returns p with its unset fields taken from d.
+func (p Profile) WithDefaults(d *Profile) Profile {
+	if d == nil {
+		return p
+	}
+	if p.Host == "" {
+		p.Host = d.Host
+	}
+	if len(p.Sequence) == 0 {
+		p.Sequence = d.Sequence
+	}
+	if p.Delay == 0 {
+		p.Delay = d.Delay
+	}
+	if p.Flags == "" {
+		p.Flags = d.Flags
+	}
+	if p.Family == 0 {
+		p.Family = d.Family
+	}
+	if p.Method == "" {
+		p.Method = d.Method
+	}
+	if p.SourcePort == 0 {
+		p.SourcePort = d.SourcePort
+	}
+	if p.TTL == 0 {
+		p.TTL = d.TTL
+	}
+	if p.Port == 0 {
+		p.Port = d.Port
+	}
+	if p.User == "" {
+		p.User = d.User
+	}
+	if p.Wait == 0 {
+		p.Wait = d.Wait
+	}
+	return p
+}

@@ -1,0 +1,105 @@
+package profiles
+
+import (
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+)
+
+// DefaultPath is where the profile file lives unless --config or
+// KNOCK_CONFIG says otherwise: knock/config.yaml in the user's
+// configuration directory ($XDG_CONFIG_HOME or ~/.config on Linux,
+// ~/Library/Application Support on macOS, %AppData% on Windows).
+func DefaultPath() (string, error) {
+	dir, err := os.UserConfigDir()
+	if err != nil {
+		return "", fmt.Errorf("cannot find the configuration directory (set --config or KNOCK_CONFIG): %w", err)
+	}
+	return filepath.Join(dir, "knock", "config.yaml"), nil
+}
+
+// Store reads and writes one profile file.
+type Store struct {
+	Path string
+	// Warn receives warnings about the file (such as a mode that lets
+	// others read it); nil drops them.
+	Warn func(string)
+}
+
+// Load reads the file; a file that does not exist yet is an empty one.
+func (s *Store) Load() (*File, error) {
+	data, err := os.ReadFile(s.Path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return &File{Path: s.Path, Profiles: map[string]Profile{}}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	s.checkMode()
+	return Parse(s.Path, data)
+}
+
+// Update changes the file under an exclusive advisory lock: it reads the
+// file afresh, lets fn change it, and writes the result atomically, so
+// concurrent updates from many processes all land. When fn fails, the
+// file is left untouched.
+func (s *Store) Update(fn func(*File) error) error {
+	if err := os.MkdirAll(filepath.Dir(s.Path), 0o700); err != nil {
+		return err
+	}
+	unlock, err := lockFile(s.Path + ".lock")
+	if err != nil {
+		return fmt.Errorf("lock %s: %w", s.Path, err)
+	}
+	defer unlock()
+	f, err := s.Load()
+	if err != nil {
+		return err
+	}
+	if err := fn(f); err != nil {
+		return err
+	}
+	data, err := f.Marshal()
+	if err != nil {
+		return err
+	}
+	return WriteFileAtomic(s.Path, data, 0o600)
+}
+
+// WriteFileAtomic replaces path with data so that a reader sees the old
+// file or the new one, never a part: it writes a temporary file in the
+// same directory, syncs it and renames it over path. A symbolic link at
+// path is followed, so the file it points to is replaced and the link
+// stays.
+func WriteFileAtomic(path string, data []byte, perm fs.FileMode) error {
+	if target, err := filepath.EvalSymlinks(path); err == nil {
+		path = target
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name()) // after a successful rename there is nothing left to remove
+	if err := tmp.Chmod(perm); err != nil {
+		tmp.Close()
+		return err
+	}
+	if _, err := tmp.Write(data); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Sync(); err != nil {
+		tmp.Close()
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return err
+	}
+	syncDir(filepath.Dir(path))
+	return nil
+}
