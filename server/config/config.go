@@ -1,0 +1,270 @@
+// Package config reads knockd.conf, the configuration of knockd 0.8, exactly
+// as knockd 0.8 reads it, but strictly: every error names the file, the line
+// and the bad token, including what knockd 0.8 silently accepts (a port
+// "abc", a negative timeout, more than 32 ports).
+//
+// It has no I/O beyond reading the file, so both programs use it: knockd to
+// run doors, knock to import and export them as profiles.
+package config
+
+import (
+	"bufio"
+	"bytes"
+	"fmt"
+	"net/netip"
+	"os"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/knocktools/knock"
+)
+
+// Defaults of knockd 0.8.
+const (
+	DefaultPidFile    = "/var/run/knockd.pid"
+	DefaultInterface  = "eth0"
+	DefaultSeqTimeout = 25 * time.Second
+	DefaultCmdTimeout = 10 * time.Second
+)
+
+// Config is a whole knockd.conf.
+type Config struct {
+	Path      string
+	UseSyslog bool
+	LogFile   string
+	PidFile   string
+	Interface string // empty: not set in the file (the -i flag or eth0 apply)
+	Doors     []*Door
+}
+
+// Door is one section other than [options].
+type Door struct {
+	Name string
+	Line int // where the section starts
+
+	Sequence    knock.Sequence // empty for a one-time door until its file is read
+	OneTimeFile string
+	SeqTimeout  time.Duration
+	Flags       knock.FlagMatch
+	CmdTimeout  time.Duration
+	Target      netip.Addr // zero: the interface's own addresses
+
+	StartCommand string
+	StopCommand  string
+	// The IPv6 commands, nil when not set: IPv6 knockers then use the
+	// IPv4 ones. Set but empty means "do nothing" for IPv6.
+	StartCommand6 *string
+	StopCommand6  *string
+}
+
+// Start returns the command to run for a knocker of the given family.
+func (d *Door) Start(ipv6 bool) string {
+	if ipv6 && d.StartCommand6 != nil {
+		return *d.StartCommand6
+	}
+	return d.StartCommand
+}
+
+// Stop returns the stop command for a knocker of the given family.
+func (d *Door) Stop(ipv6 bool) string {
+	if ipv6 && d.StopCommand6 != nil {
+		return *d.StopCommand6
+	}
+	return d.StopCommand
+}
+
+// Load reads and checks a knockd.conf file, including that every
+// One_Time_Sequences file exists.
+func Load(path string) (*Config, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	c, err := Parse(path, data)
+	if err != nil {
+		return nil, err
+	}
+	for _, d := range c.Doors {
+		if d.OneTimeFile == "" {
+			continue
+		}
+		if _, err := os.Stat(d.OneTimeFile); err != nil {
+			return nil, fmt.Errorf("%s:%d: [%s]: One_Time_Sequences file: %w", path, d.Line, d.Name, err)
+		}
+	}
+	return c, nil
+}
+
+// lineError is "FILE:LINE: message".
+func lineError(path string, line int, format string, a ...any) error {
+	return fmt.Errorf("%s:%d: %s", path, line, fmt.Sprintf(format, a...))
+}
+
+// Parse reads knockd.conf text; path is used in error messages only.
+func Parse(path string, data []byte) (*Config, error) {
+	c := &Config{Path: path, PidFile: DefaultPidFile}
+	var (
+		door      *Door
+		inOptions bool
+		seen      = map[string]int{}
+		doorLines = map[string]int{}
+	)
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	sc.Buffer(make([]byte, 64*1024), 1024*1024)
+	for n := 1; sc.Scan(); n++ {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || line[0] == '#' {
+			continue
+		}
+		if line[0] == '[' {
+			if !strings.HasSuffix(line, "]") {
+				return nil, lineError(path, n, "section header %q has no closing ]", line)
+			}
+			name := strings.TrimSpace(line[1 : len(line)-1])
+			if name == "" {
+				return nil, lineError(path, n, "empty section name")
+			}
+			if err := finishDoor(path, door); err != nil {
+				return nil, err
+			}
+			seen = map[string]int{}
+			if strings.EqualFold(name, "options") {
+				door, inOptions = nil, true
+				continue
+			}
+			if prev, dup := doorLines[name]; dup {
+				return nil, lineError(path, n, "door [%s] defined twice (first at line %d)", name, prev)
+			}
+			doorLines[name] = n
+			door = &Door{Name: name, Line: n, SeqTimeout: DefaultSeqTimeout, CmdTimeout: DefaultCmdTimeout}
+			c.Doors = append(c.Doors, door)
+			inOptions = false
+			continue
+		}
+		key, value, hasValue := strings.Cut(line, "=")
+		key, value = strings.ToLower(strings.TrimSpace(key)), strings.TrimSpace(value)
+		if !inOptions && door == nil {
+			return nil, lineError(path, n, "%q is outside any section (start one with [options] or [doorname])", key)
+		}
+		canon := canonical(key)
+		if prev, dup := seen[canon]; dup {
+			return nil, lineError(path, n, "%s given twice in this section (first at line %d)", key, prev)
+		}
+		seen[canon] = n
+		var err error
+		if inOptions {
+			err = c.option(key, value, hasValue)
+		} else {
+			if !hasValue {
+				return nil, lineError(path, n, "%q: want Key = value", key)
+			}
+			err = door.directive(key, value)
+		}
+		if err != nil {
+			return nil, lineError(path, n, "%v", err)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	if err := finishDoor(path, door); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// canonical maps the aliases of knockd 0.8 to one name, so "Command" and
+// "Start_Command" in one door count as the same directive given twice.
+func canonical(key string) string {
+	switch key {
+	case "command":
+		return "start_command"
+	case "command_6":
+		return "start_command_6"
+	case "timeout":
+		return "seq_timeout"
+	}
+	return key
+}
+
+func finishDoor(path string, d *Door) error {
+	if d != nil && len(d.Sequence) == 0 && d.OneTimeFile == "" {
+		return lineError(path, d.Line, "section '%s' has an empty knock sequence (give it Sequence or One_Time_Sequences)", d.Name)
+	}
+	return nil
+}
+
+func (c *Config) option(key, value string, hasValue bool) error {
+	if key == "usesyslog" {
+		if hasValue {
+			return fmt.Errorf("UseSyslog takes no value (found %q)", value)
+		}
+		c.UseSyslog = true
+		return nil
+	}
+	if !hasValue || value == "" {
+		return fmt.Errorf("%q: want Key = value", key)
+	}
+	switch key {
+	case "logfile":
+		c.LogFile = value
+	case "pidfile":
+		c.PidFile = value
+	case "interface":
+		c.Interface = value
+	default:
+		return fmt.Errorf("unknown option %q in [options] (want UseSyslog, LogFile, PidFile or Interface)", key)
+	}
+	return nil
+}
+
+func (d *Door) directive(key, value string) error {
+	var err error
+	switch key {
+	case "sequence":
+		d.Sequence, err = knock.ParseKnockdSequence(value)
+	case "one_time_sequences":
+		if value == "" {
+			return fmt.Errorf("One_Time_Sequences: missing file name")
+		}
+		d.OneTimeFile = value
+	case "seq_timeout", "timeout":
+		d.SeqTimeout, err = seconds(value, 1)
+	case "cmd_timeout":
+		d.CmdTimeout, err = seconds(value, 0)
+	case "tcpflags":
+		d.Flags, err = knock.ParseFlagMatch(value)
+	case "start_command", "command":
+		d.StartCommand = value
+	case "start_command_6", "command_6":
+		d.StartCommand6 = &value
+	case "stop_command":
+		d.StopCommand = value
+	case "stop_command_6":
+		d.StopCommand6 = &value
+	case "target":
+		d.Target, err = netip.ParseAddr(value)
+		if err != nil {
+			return fmt.Errorf("Target %q is not an IP address", value)
+		}
+	default:
+		return fmt.Errorf("unknown directive %q in door [%s]", key, d.Name)
+	}
+	if err != nil {
+		return fmt.Errorf("%s: %w", key, err)
+	}
+	return nil
+}
+
+// seconds parses a whole number of seconds, at least min.
+func seconds(s string, min int) (time.Duration, error) {
+	n, err := strconv.Atoi(s)
+	if err != nil || strings.HasPrefix(s, "+") {
+		return 0, fmt.Errorf("%q is not a whole number of seconds", s)
+	}
+	if n < min {
+		return 0, fmt.Errorf("%d seconds: must be at least %d", n, min)
+	}
+	return time.Duration(n) * time.Second, nil
+}

@@ -1,0 +1,140 @@
+package config
+
+import (
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/knocktools/knock"
+)
+
+func TestParseDebianDefault(t *testing.T) {
+	c, err := Load("testdata/debian-default.conf")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !c.UseSyslog || c.PidFile != DefaultPidFile || c.Interface != "" || len(c.Doors) != 3 {
+		t.Fatalf("config %+v", c)
+	}
+	d := c.Doors[0]
+	if d.Name != "openSSH" || d.Sequence.KnockdString() != "7000:tcp,8000:tcp,9000:tcp" ||
+		d.SeqTimeout != 5*time.Second || d.CmdTimeout != DefaultCmdTimeout ||
+		d.Flags != (knock.FlagMatch{Set: knock.SYN}) ||
+		d.StartCommand != "/sbin/iptables -A INPUT -s %IP% -p tcp --dport 22 -j ACCEPT" {
+		t.Fatalf("door %+v", d)
+	}
+	if c.Doors[2].Sequence.String() != "12345 54321 24680 13579" {
+		t.Fatalf("openHTTPS sequence %v", c.Doors[2].Sequence)
+	}
+}
+
+func TestParseEveryDirective(t *testing.T) {
+	conf := `# comment
+[Options]
+  logfile = /var/log/knockd.log
+  PIDFILE = /run/knockd.pid
+  Interface = wg0
+
+[door one]
+  Sequence = 7000:UDP, 8000 ,9000:tcp
+  Timeout = 7
+  Cmd_Timeout = 0
+  TCPFlags = syn,!ack
+  Command = open %IP%
+  Command_6 =
+  Stop_Command = close %IP%
+  Stop_Command_6 = close6 %IP%
+  Target = 10.77.0.9
+`
+	c, err := Parse("k.conf", []byte(conf))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if c.LogFile != "/var/log/knockd.log" || c.PidFile != "/run/knockd.pid" || c.Interface != "wg0" || c.UseSyslog {
+		t.Fatalf("options %+v", c)
+	}
+	d := c.Doors[0]
+	if d.Name != "door one" || d.Sequence.String() != "7000:udp 8000 9000" || d.SeqTimeout != 7*time.Second ||
+		d.CmdTimeout != 0 || d.Flags.String() != "syn,!ack" || d.Target.String() != "10.77.0.9" {
+		t.Fatalf("door %+v", d)
+	}
+	if d.Start(false) != "open %IP%" || d.Start(true) != "" || d.Stop(false) != "close %IP%" || d.Stop(true) != "close6 %IP%" {
+		t.Fatalf("commands: %q %q %q %q", d.Start(false), d.Start(true), d.Stop(false), d.Stop(true))
+	}
+	// Without _6 commands IPv6 knockers fall back to the IPv4 ones.
+	c, _ = Parse("k.conf", []byte("[d]\nsequence=1\nstart_command=a\nstop_command=b\n"))
+	if d := c.Doors[0]; d.Start(true) != "a" || d.Stop(true) != "b" {
+		t.Fatalf("fallback: %q %q", d.Start(true), d.Stop(true))
+	}
+}
+
+func TestParseErrors(t *testing.T) {
+	tests := []struct{ name, conf, want string }{
+		{"outside section", "sequence = 1\n", `k.conf:1: "sequence" is outside any section`},
+		{"unknown directive", "[d]\nsequence=1\nsequense=2\n", `k.conf:3: unknown directive "sequense" in door [d]`},
+		{"unknown option", "[options]\nlogfil = x\n", `k.conf:2: unknown option "logfil"`},
+		{"port abc", "[d]\nsequence = 7000,abc\n", `k.conf:2: sequence: sequence item 2 "abc": port "abc" is not a number`},
+		{"port too big", "[d]\nsequence = 70000\n", `k.conf:2: sequence: sequence item 1 "70000": port 70000 out of range 1-65535`},
+		{"bad proto", "[d]\nsequence = 7000:icmp\n", `unknown protocol "icmp"`},
+		{"too long", "[d]\nsequence = " + strings.Repeat("1,", 32) + "1\n", "at most 32"},
+		{"bad flag", "[d]\nsequence=1\ntcpflags = syn,xmas\n", `k.conf:3: tcpflags: unrecognized flag "xmas"`},
+		{"negative timeout", "[d]\nsequence=1\nseq_timeout = -5\n", `k.conf:3: seq_timeout: -5 seconds: must be at least 1`},
+		{"word timeout", "[d]\nsequence=1\ncmd_timeout = ten\n", `k.conf:3: cmd_timeout: "ten" is not a whole number of seconds`},
+		{"negative cmd timeout", "[d]\nsequence=1\ncmd_timeout = -1\n", `cmd_timeout: -1 seconds`},
+		{"empty door", "[d]\ncommand = x\n[e]\nsequence=1\n", `k.conf:1: section 'd' has an empty knock sequence`},
+		{"empty last door", "[d]\n", `k.conf:1: section 'd' has an empty knock sequence`},
+		{"bad target", "[d]\nsequence=1\ntarget = nowhere\n", `k.conf:3: Target "nowhere" is not an IP address`},
+		{"duplicate door", "[d]\nsequence=1\n[d]\nsequence=2\n", `k.conf:3: door [d] defined twice`},
+		{"duplicate key", "[d]\nsequence=1\ncommand=a\nstart_command=b\n", `k.conf:4: start_command given twice`},
+		{"bare door key", "[d]\nsequence\n", `k.conf:2: "sequence": want Key = value`},
+		{"syslog with value", "[options]\nusesyslog = yes\n", `UseSyslog takes no value`},
+		{"unclosed section", "[d\nsequence=1\n", `k.conf:1: section header "[d" has no closing ]`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := Parse("k.conf", []byte(tt.conf))
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("err = %v, want %q", err, tt.want)
+			}
+		})
+	}
+}
+
+func TestLoadChecksOneTimeFile(t *testing.T) {
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "knockd.conf")
+	os.WriteFile(conf, []byte("[d]\none_time_sequences = "+dir+"/seqs\n"), 0o600)
+	if _, err := Load(conf); err == nil || !strings.Contains(err.Error(), "One_Time_Sequences file") {
+		t.Fatalf("missing one-time file: %v", err)
+	}
+	os.WriteFile(filepath.Join(dir, "seqs"), []byte("1,2,3\n"), 0o600)
+	c, err := Load(conf)
+	if err != nil || c.Doors[0].OneTimeFile != dir+"/seqs" {
+		t.Fatalf("%v %v", c, err)
+	}
+}
+
+func FuzzParse(f *testing.F) {
+	data, _ := os.ReadFile("testdata/debian-default.conf")
+	f.Add(data)
+	f.Add([]byte("[options]\nusesyslog\n[d]\nsequence=1:udp,2\ntcpflags=syn,!ack\ncommand_6=\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		c, err := Parse("fuzz.conf", data)
+		if err != nil {
+			if !strings.HasPrefix(err.Error(), "fuzz.conf") {
+				t.Fatalf("error without the file name: %v", err)
+			}
+			return
+		}
+		for _, d := range c.Doors {
+			if len(d.Sequence) == 0 && d.OneTimeFile == "" {
+				t.Fatalf("door %q accepted without a sequence", d.Name)
+			}
+			if d.SeqTimeout <= 0 || d.CmdTimeout < 0 {
+				t.Fatalf("door %q timeouts %v %v", d.Name, d.SeqTimeout, d.CmdTimeout)
+			}
+		}
+	})
+}
