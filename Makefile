@@ -4,7 +4,7 @@ BIN      ?= bin
 FUZZTIME ?= 3s
 PKGS     := ./...
 
-.PHONY: all build test deps check unit fuzz demo clean
+.PHONY: all build test deps check unit fuzz demo completions bench clean
 
 all: build
 
@@ -33,6 +33,14 @@ fuzz:
 	    out=$$($(GO) test -run '^$$' -fuzz "^$$target\$$" -fuzztime $(FUZZTIME) $$pkg 2>&1) || { echo "$$out"; exit 1; }; \
 	  done; \
 	done
+
+## completions: regenerate completions/ from the command tree (a test fails when they drift).
+completions:
+	$(GO) test ./cmd/knock -run '^TestCompletionsUpToDate$$' -update
+
+## bench: Go benchmarks, including knock PROFILE against knock 0.8 in a lab (needs root).
+bench: deps
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime 1x ./cmd/knock
 
 ## demo: knock Debian's knockd in a lab namespace and watch the door open (needs root).
 demo: deps build

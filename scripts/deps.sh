@@ -13,6 +13,7 @@ have iptables || need+=(iptables)
 have tcpdump  || need+=(tcpdump)
 have nc       || need+=(netcat-openbsd)
 have setpriv  || need+=(util-linux)
+[ -f /usr/share/bash-completion/bash_completion ] || need+=(bash-completion)
 
 [ ${#need[@]} -eq 0 ] && exit 0
 

@@ -8,6 +8,8 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/knocktools/knock/profiles"
 )
 
 // Exit statuses: 1 for a failure while working, 2 for a command line that
@@ -51,3 +53,34 @@ func run(args []string, stdout, stderr io.Writer) int {
 	}
 	return exitFail
 }
+
+// app is what every command shares: the streams and the profile file.
+type app struct {
+	streams    *streams
+	configFlag string // --config
+}
+
+// path is the profile file: --config, else $KNOCK_CONFIG, else the default.
+func (a *app) path() string {
+	if a.configFlag != "" {
+		return a.configFlag
+	}
+	if p := os.Getenv("KNOCK_CONFIG"); p != "" {
+		return p
+	}
+	p, err := profiles.DefaultPath()
+	if err != nil {
+		return "knock-config.yaml"
+	}
+	return p
+}
+
+func (a *app) store() *profiles.Store {
+	return &profiles.Store{
+		Path: a.path(),
+		Warn: func(msg string) { fmt.Fprintf(a.streams.Err, "knock: warning: %s\n", msg) },
+	}
+}
+
+// load reads the profile file (an absent file is an empty one).
+func (a *app) load() (*profiles.File, error) { return a.store().Load() }

@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -232,4 +233,43 @@ func asNobody(t *testing.T, bin string) []string {
 		t.Fatal(err)
 	}
 	return []string{"setpriv", "--reuid=nobody", "--regid=nogroup", "--clear-groups", "--inh-caps=-all", copyPath}
+}
+
+// TestProfileAgainstDebianKnockd saves a profile, exports it as a door,
+// runs Debian's knockd with that door, and knocks it with "knock PROFILE":
+// the door's iptables command must let the client in.
+func TestProfileAgainstDebianKnockd(t *testing.T) {
+	lab.Require(t, "knockd", "iptables")
+	knockBin := testBinary(t, "knock")
+	l := lab.New(t)
+	cfg := filepath.Join(t.TempDir(), "config.yaml")
+	knock := func(ns *lab.Host, args ...string) string {
+		t.Helper()
+		var cmd *exec.Cmd
+		if ns == nil {
+			cmd = exec.Command(knockBin, args...)
+		} else {
+			cmd = ns.Command(context.Background(), knockBin, args...)
+		}
+		cmd.Env = append(os.Environ(), "KNOCK_CONFIG="+cfg)
+		out, err := cmd.Output()
+		if err != nil {
+			t.Fatalf("knock %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+		return string(out)
+	}
+	knock(nil, "profile", "add", "lab-ssh", "--host", l.Server.Addr4.String(),
+		"--sequence", "7000,8000:udp,9000", "--flags", "fin+urg", "--delay", "50ms", "--port", "2222")
+	door := knock(nil, "profile", "export", "lab-ssh", "--knockd")
+	kd := l.Server.StartDebianKnockd(t, "[options]\n\tLogFile = @DIR@/knockd.log\n"+door)
+
+	t0 := time.Now()
+	knock(l.Client, "lab-ssh")
+	defer func() { t.Logf("opened after %v", time.Since(t0)) }()
+	want := "-A INPUT -s " + l.Client.Addr4.String() + "/32 -p tcp -m tcp --dport 2222 -j ACCEPT"
+	if !lab.Eventually(5*time.Second, func() bool {
+		return strings.Contains(l.Server.Run("iptables", "-S", "INPUT"), want)
+	}) {
+		t.Fatalf("door did not open: iptables has\n%s\nknockd said:\n%s", l.Server.Run("iptables", "-S", "INPUT"), kd.Output())
+	}
 }

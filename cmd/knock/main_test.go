@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -18,6 +19,7 @@ func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
 		"knock":      func() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) },
 		"lab-listen": labListen,
+		"lab-bench":  labBench,
 	})
 }
 
@@ -46,7 +48,7 @@ func labListen() {
 
 // testBinary returns the path testscript installed for name: the first
 // entry of PATH, never a system program of the same name (Debian's knock).
-func testBinary(t *testing.T, name string) string {
+func testBinary(t testing.TB, name string) string {
 	t.Helper()
 	dir, _, _ := strings.Cut(os.Getenv("PATH"), string(filepath.ListSeparator))
 	p := filepath.Join(dir, name)
@@ -60,5 +62,28 @@ func TestScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{
 		Dir:                 "testdata/script",
 		RequireExplicitExec: true,
+		Condition:           scriptCondition,
 	})
+}
+
+// bashCompletion is Debian's bash-completion, which cobra's bash script
+// relies on; make test installs it.
+const bashCompletion = "/usr/share/bash-completion/bash_completion"
+
+// scriptCondition adds [bash-completion]: true when bash and
+// bash-completion are installed. Under CI their absence is an error, as
+// CI must run what a laptop skips.
+func scriptCondition(cond string) (bool, error) {
+	if cond != "bash-completion" {
+		return false, fmt.Errorf("unknown condition %q", cond)
+	}
+	_, errBash := exec.LookPath("bash")
+	_, errBC := os.Stat(bashCompletion)
+	if errBash == nil && errBC == nil {
+		return true, nil
+	}
+	if os.Getenv("CI") == "true" {
+		return false, fmt.Errorf("bash or %s missing under CI (scripts/deps.sh installs them)", bashCompletion)
+	}
+	return false, nil
 }

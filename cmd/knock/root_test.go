@@ -46,6 +46,7 @@ func TestRootFlags(t *testing.T) {
 			}
 		}},
 	}
+	t.Setenv("KNOCK_CONFIG", t.TempDir()+"/none.yaml")
 	for _, tt := range tests {
 		var got *rootOptions
 		s := &streams{Out: &bytes.Buffer{}, Err: &bytes.Buffer{}}

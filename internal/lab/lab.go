@@ -86,7 +86,7 @@ func New(t testing.TB) *Lab {
 			Skip(t, fmt.Sprintf("cannot create network namespace: %v: %s", err, bytes.TrimSpace(out)))
 		}
 		ns := h.NS
-		t.Cleanup(func() { _ = exec.Command("ip", "netns", "del", ns).Run() })
+		t.Cleanup(func() { remove(ns) })
 	}
 	steps := [][]string{
 		{"link", "add", "eth0", "netns", l.Client.NS, "type", "veth", "peer", "name", "eth0", "netns", l.Server.NS},
@@ -109,6 +109,20 @@ func New(t testing.TB) *Lab {
 	return l
 }
 
+// remove kills every process still running in the namespace (such as a
+// knockd child waiting to run a stop command, which has left the process
+// group Start made) and deletes it.
+func remove(ns string) {
+	if out, err := exec.Command("ip", "netns", "pids", ns).Output(); err == nil {
+		for _, f := range strings.Fields(string(out)) {
+			if pid, err := strconv.Atoi(f); err == nil {
+				_ = syscall.Kill(pid, syscall.SIGKILL)
+			}
+		}
+	}
+	_ = exec.Command("ip", "netns", "del", ns).Run()
+}
+
 // sweep removes namespaces left by test processes that no longer exist.
 func sweep() {
 	out, err := exec.Command("ip", "netns", "list").Output()
@@ -127,7 +141,7 @@ func sweep() {
 			continue
 		}
 		if syscall.Kill(pid, 0) == syscall.ESRCH {
-			_ = exec.Command("ip", "netns", "del", name).Run()
+			remove(name)
 		}
 	}
 }
@@ -163,6 +177,9 @@ func (h *Host) Start(name string, args ...string) *Proc {
 	p.cmd = h.Command(context.Background(), name, args...)
 	p.cmd.Stdout, p.cmd.Stderr = p.out, p.out
 	p.cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true}
+	// A child that left the process group may hold the output pipe open;
+	// do not wait for it (the namespace's removal kills it).
+	p.cmd.WaitDelay = time.Second
 	if err := p.cmd.Start(); err != nil {
 		h.t.Fatalf("%s: start %s: %v", h.NS, name, err)
 	}

@@ -1,0 +1,373 @@
+package main
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"strings"
+	"text/tabwriter"
+
+	"github.com/spf13/cobra"
+
+	"github.com/knocktools/knock"
+	"github.com/knocktools/knock/profiles"
+)
+
+func newProfileCmd(a *app) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "profile",
+		Short: "Manage saved host profiles (knock PROFILE knocks one)",
+		Long: `Manage the saved host profiles that "knock PROFILE" knocks.
+
+Profiles live in one YAML file: --config FILE, else $KNOCK_CONFIG, else
+` + displayDefaultPath() + `. It is written atomically with mode 0600.`,
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			return usagef("missing subcommand: %s", subcommandNames(cmd))
+		},
+	}
+	cmd.AddCommand(newProfileAddCmd(a), newProfileListCmd(a), newProfileShowCmd(a), newProfileRmCmd(a),
+		newProfileEditCmd(a), newProfileRenameCmd(a), newProfileExportCmd(a), newProfileImportCmd(a))
+	return cmd
+}
+
+func subcommandNames(cmd *cobra.Command) string {
+	var names []string
+	for _, c := range cmd.Commands() {
+		names = append(names, c.Name())
+	}
+	return strings.Join(names, ", ")
+}
+
+// reservedNames are the words a profile may not be called, so that
+// "knock NAME" always means the profile: every subcommand, and those of
+// the ssh integration to come.
+func reservedNames(cmd *cobra.Command) []string {
+	names := []string{"help", "completion", "ssh", "proxy", "ssh-config", "check"}
+	for _, c := range cmd.Root().Commands() {
+		names = append(names, c.Name())
+		names = append(names, c.Aliases...)
+	}
+	return names
+}
+
+// completeProfiles offers profile names, with the host as description.
+func (a *app) completeProfiles(max int) cobra.CompletionFunc {
+	return func(_ *cobra.Command, args []string, _ string) ([]string, cobra.ShellCompDirective) {
+		if max >= 0 && len(args) >= max {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		f, err := a.load()
+		if err != nil {
+			return nil, cobra.ShellCompDirectiveNoFileComp
+		}
+		var out []string
+		for _, n := range f.Names() {
+			p, _ := f.Resolve(n)
+			desc := p.Host
+			if p.Description != "" {
+				desc += " - " + p.Description
+			}
+			out = append(out, n+"\t"+desc)
+		}
+		return out, cobra.ShellCompDirectiveNoFileComp
+	}
+}
+
+// completeRootArgs offers profile names for "knock <TAB>"; after a host or
+// profile come ports, which cannot be guessed.
+func (a *app) completeRootArgs(cmd *cobra.Command, args []string, toComplete string) ([]string, cobra.ShellCompDirective) {
+	return a.completeProfiles(1)(cmd, args, toComplete)
+}
+
+// profileFlags are the flags that set a profile's fields, shared by add.
+type profileFlags struct {
+	host, sequence, delay, flags, method, sourcePort, description, user, wait, port string
+	family, ttl                                                                     int
+}
+
+func (pf *profileFlags) register(cmd *cobra.Command) {
+	f := cmd.Flags()
+	f.StringVar(&pf.host, "host", "", "host name or address to knock (required)")
+	f.StringVar(&pf.sequence, "sequence", "", "knocks, comma-separated: 7000,8000:udp,9000:tcp:fin (required)")
+	f.StringVar(&pf.delay, "delay", "", "wait between knocks (milliseconds or a duration such as 100ms)")
+	f.StringVar(&pf.flags, "flags", "", "TCP flags of knocks that name none (e.g. fin+psh)")
+	f.IntVar(&pf.family, "family", 0, "address family: 4 or 6")
+	f.StringVar(&pf.method, "method", "", "auto, raw or connect")
+	f.StringVar(&pf.sourcePort, "source-port", "", "source port of every knock")
+	f.IntVar(&pf.ttl, "ttl", 0, "IP TTL / hop limit, 1-255")
+	f.StringVar(&pf.description, "description", "", "free text shown by profile list and completion")
+	f.StringVar(&pf.port, "port", "", "port of the service behind the door (default 22)")
+	f.StringVar(&pf.user, "user", "", "user name for ssh")
+	f.StringVar(&pf.wait, "wait", "", "how long to wait for the door to open (default 10s)")
+	_ = cmd.RegisterFlagCompletionFunc("method", cobra.FixedCompletions([]string{"auto", "raw", "connect"}, cobra.ShellCompDirectiveNoFileComp))
+	_ = cmd.RegisterFlagCompletionFunc("flags", completeFlagList)
+	_ = cmd.RegisterFlagCompletionFunc("family", cobra.FixedCompletions([]string{"4", "6"}, cobra.ShellCompDirectiveNoFileComp))
+}
+
+// splitList splits "7000,8000:udp 9000" at commas and white space.
+func splitList(s string) []string {
+	return strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == ' ' || r == '\t' })
+}
+
+func (pf *profileFlags) profile() (profiles.Profile, error) {
+	p := profiles.Profile{
+		Host: pf.host, Sequence: splitList(pf.sequence), Flags: pf.flags, Family: pf.family,
+		Method: pf.method, TTL: pf.ttl, Description: pf.description, User: pf.user,
+	}
+	var err error
+	if pf.delay != "" {
+		if p.Delay, err = profiles.ParseDuration(pf.delay); err != nil {
+			return p, usagef("--delay: %v", err)
+		}
+	}
+	if pf.wait != "" {
+		if p.Wait, err = profiles.ParseDuration(pf.wait); err != nil {
+			return p, usagef("--wait: %v", err)
+		}
+	}
+	if pf.sourcePort != "" {
+		if p.SourcePort, err = knock.ParsePort(pf.sourcePort); err != nil {
+			return p, usagef("--source-port: %v", err)
+		}
+	}
+	if pf.port != "" {
+		if p.Port, err = knock.ParsePort(pf.port); err != nil {
+			return p, usagef("--port: %v", err)
+		}
+	}
+	return p, nil
+}
+
+func newProfileAddCmd(a *app) *cobra.Command {
+	var (
+		pf    profileFlags
+		force bool
+	)
+	cmd := &cobra.Command{
+		Use:     "add NAME --host HOST --sequence PORT[,PORT...] [flags]",
+		Short:   "Save a profile",
+		Example: "  knock profile add ssh-prod --host prod.example.com --sequence 7000,8000:udp,9000:tcp:fin --delay 100ms --user admin",
+		Args:    exactArgs(1, "NAME"),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			name := args[0]
+			if err := profiles.ValidateName(name, reservedNames(cmd)); err != nil {
+				return usageError{err}
+			}
+			if pf.host == "" || pf.sequence == "" {
+				return usagef("profile add needs --host and --sequence")
+			}
+			p, err := pf.profile()
+			if err != nil {
+				return err
+			}
+			return a.store().Update(func(f *profiles.File) error {
+				if _, exists := f.Profiles[name]; exists && !force {
+					return fmt.Errorf("profile %q already exists in %s (replace it with --force, or change it with profile edit)", name, f.Path)
+				}
+				return f.Put(name, p)
+			})
+		},
+	}
+	pf.register(cmd)
+	cmd.Flags().BoolVar(&force, "force", false, "replace a profile of the same name")
+	return cmd
+}
+
+func newProfileListCmd(a *app) *cobra.Command {
+	return &cobra.Command{
+		Use:     "list",
+		Aliases: []string{"ls"},
+		Short:   "List the profiles: name, host, sequence",
+		Args:    cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			f, err := a.load()
+			if err != nil {
+				return err
+			}
+			if len(f.Profiles) == 0 {
+				fmt.Fprintf(a.streams.Err, "no profiles in %s (add one with: knock profile add NAME --host HOST --sequence 7000,8000)\n", f.Path)
+				return nil
+			}
+			w := tabwriter.NewWriter(a.streams.Out, 0, 4, 2, ' ', 0)
+			fmt.Fprintln(w, "NAME\tHOST\tSEQUENCE\tDESCRIPTION")
+			for _, n := range f.Names() {
+				p, _ := f.Resolve(n)
+				fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", n, p.Host, strings.Join(p.Sequence, ","), p.Description)
+			}
+			return w.Flush()
+		},
+	}
+}
+
+func newProfileShowCmd(a *app) *cobra.Command {
+	return &cobra.Command{
+		Use:               "show NAME",
+		Short:             "Print a profile as YAML",
+		Args:              exactArgs(1, "NAME"),
+		ValidArgsFunction: a.completeProfiles(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			f, err := a.load()
+			if err != nil {
+				return err
+			}
+			p, ok := f.Profiles[args[0]]
+			if !ok {
+				return &profiles.NotFoundError{Name: args[0], Path: f.Path, Known: f.Names()}
+			}
+			out, err := profiles.MarshalProfile(args[0], p)
+			if err != nil {
+				return err
+			}
+			_, err = a.streams.Out.Write(out)
+			return err
+		},
+	}
+}
+
+func newProfileRmCmd(a *app) *cobra.Command {
+	return &cobra.Command{
+		Use:               "rm NAME...",
+		Aliases:           []string{"remove"},
+		Short:             "Remove profiles",
+		Args:              minArgs(1, "NAME"),
+		ValidArgsFunction: a.completeProfiles(-1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			return a.store().Update(func(f *profiles.File) error {
+				for _, n := range args {
+					if err := f.Remove(n); err != nil {
+						return err
+					}
+				}
+				return nil
+			})
+		},
+	}
+}
+
+func newProfileRenameCmd(a *app) *cobra.Command {
+	return &cobra.Command{
+		Use:               "rename OLD NEW",
+		Aliases:           []string{"mv"},
+		Short:             "Rename a profile",
+		Args:              exactArgs(2, "OLD NEW"),
+		ValidArgsFunction: a.completeProfiles(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			if err := profiles.ValidateName(args[1], reservedNames(cmd)); err != nil {
+				return usageError{err}
+			}
+			return a.store().Update(func(f *profiles.File) error { return f.Rename(args[0], args[1]) })
+		},
+	}
+}
+
+func newProfileEditCmd(a *app) *cobra.Command {
+	return &cobra.Command{
+		Use:   "edit NAME",
+		Short: "Edit a profile in $VISUAL or $EDITOR; it is validated before it is saved",
+		Long: `Open the profile in $VISUAL, else $EDITOR, else vi, and save it when the
+editor exits. An edit that does not validate is not saved; the edited copy is
+kept and its path printed, so nothing typed is lost.`,
+		Args:              exactArgs(1, "NAME"),
+		ValidArgsFunction: a.completeProfiles(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			name := args[0]
+			f, err := a.load()
+			if err != nil {
+				return err
+			}
+			p, ok := f.Profiles[name]
+			if !ok {
+				return &profiles.NotFoundError{Name: name, Path: f.Path, Known: f.Names()}
+			}
+			before, err := profiles.MarshalProfile(name, p)
+			if err != nil {
+				return err
+			}
+			tmp, err := os.CreateTemp("", "knock-profile-"+name+"-*.yaml")
+			if err != nil {
+				return err
+			}
+			path := tmp.Name()
+			_, werr := tmp.Write(before)
+			if err := errors.Join(werr, tmp.Close()); err != nil {
+				os.Remove(path)
+				return err
+			}
+			if err := runEditor(path, a.streams); err != nil {
+				os.Remove(path)
+				return err
+			}
+			after, err := os.ReadFile(path)
+			if err != nil {
+				return err
+			}
+			if bytes.Equal(before, after) {
+				os.Remove(path)
+				fmt.Fprintf(a.streams.Err, "profile %q unchanged\n", name)
+				return nil
+			}
+			err = saveEdit(a, name, path, after)
+			if err != nil {
+				return fmt.Errorf("%w\nnot saved; your edit is kept in %s", err, path)
+			}
+			os.Remove(path)
+			return nil
+		},
+	}
+}
+
+func saveEdit(a *app, name, path string, data []byte) error {
+	newName, p, err := profiles.ParseProfile(path, data)
+	if err != nil {
+		return err
+	}
+	if newName != name {
+		return fmt.Errorf("%s: the profile's name changed from %q to %q; use knock profile rename for that", path, name, newName)
+	}
+	return a.store().Update(func(f *profiles.File) error {
+		if _, ok := f.Profiles[name]; !ok {
+			return fmt.Errorf("profile %q was removed while you edited it", name)
+		}
+		return f.Put(name, p)
+	})
+}
+
+// runEditor runs the user's editor on path. The editor setting may carry
+// arguments ("code --wait"); it is split on spaces, not given to a shell.
+func runEditor(path string, s *streams) error {
+	editor := os.Getenv("VISUAL")
+	if editor == "" {
+		editor = os.Getenv("EDITOR")
+	}
+	if editor == "" {
+		editor = defaultEditor
+	}
+	words := strings.Fields(editor)
+	c := exec.Command(words[0], append(words[1:], path)...)
+	c.Stdin, c.Stdout, c.Stderr = os.Stdin, s.Out, s.Err
+	if err := c.Run(); err != nil {
+		return fmt.Errorf("editor %q: %w", editor, err)
+	}
+	return nil
+}
+
+func exactArgs(n int, names string) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) != n {
+			return usagef("%s wants %s, got %d argument(s)", cmd.CommandPath(), names, len(args))
+		}
+		return nil
+	}
+}
+
+func minArgs(n int, names string) cobra.PositionalArgs {
+	return func(cmd *cobra.Command, args []string) error {
+		if len(args) < n {
+			return usagef("%s wants at least %d %s", cmd.CommandPath(), n, names)
+		}
+		return nil
+	}
+}
