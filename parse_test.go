@@ -1,6 +1,7 @@
 package knock
 
 import (
+	"math/rand/v2"
 	"strings"
 	"testing"
 )
@@ -214,4 +215,35 @@ func FuzzParseFlagMatch(f *testing.F) {
 			t.Fatalf("round trip of %q: %+v -> %q -> %+v, %v", s, m, m.String(), back, err)
 		}
 	})
+}
+
+func TestGenerate(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	for range 200 {
+		seq, err := Generate(rng, 8, 0.25)
+		if err != nil {
+			t.Fatal(err)
+		}
+		seen, udp := map[uint16]bool{}, 0
+		for _, k := range seq {
+			if k.Port < 1024 || avoidPorts[k.Port] || seen[k.Port] {
+				t.Fatalf("bad port %d in %v", k.Port, seq)
+			}
+			seen[k.Port] = true
+			if k.Proto == UDP {
+				udp++
+			}
+		}
+		if len(seq) != 8 || udp != 2 {
+			t.Fatalf("%v: %d knocks, %d UDP", seq, len(seq), udp)
+		}
+	}
+	for _, bad := range []struct {
+		n int
+		r float64
+	}{{0, 0}, {33, 0}, {4, -0.1}, {4, 1.5}} {
+		if _, err := Generate(rng, bad.n, bad.r); err == nil {
+			t.Errorf("Generate(%d, %v) accepted", bad.n, bad.r)
+		}
+	}
 }
