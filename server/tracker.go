@@ -1,0 +1,315 @@
+package server
+
+import (
+	"net/netip"
+	"time"
+
+	"github.com/knocktools/knock"
+	"github.com/knocktools/knock/server/config"
+)
+
+// EventKind says what happened to a knock attempt.
+type EventKind int
+
+const (
+	// EventStage: a knock matched the next port of a door's sequence.
+	EventStage EventKind = iota
+	// EventOpen: a sequence completed; the door's command runs.
+	EventOpen
+	// EventTimeout: an attempt outlived the door's Seq_Timeout.
+	EventTimeout
+)
+
+// Event is what the tracker reports; Door indexes Tracker.Doors.
+type Event struct {
+	Kind  EventKind
+	Door  int
+	Src   netip.Addr
+	Stage int
+	Time  time.Time
+}
+
+// TrackedDoor is a door as the tracker uses it. Seq is the current
+// sequence: one-time doors change it after each use, and a door whose
+// one-time sequences ran out is Disabled.
+type TrackedDoor struct {
+	*config.Door
+	Seq      knock.Sequence
+	Disabled bool
+}
+
+// attempt is one source's progress through one door.
+type attempt struct {
+	door  int
+	stage int // knocks matched so far
+	start time.Time
+	ended bool // completed, failed or timed out
+}
+
+type source struct {
+	attempts []attempt
+	gen      uint64 // matches the queue entry that owns this source
+}
+
+type queued struct {
+	addr netip.Addr
+	gen  uint64
+}
+
+// DefaultMaxSources bounds how many knockers are tracked at once; past it
+// the oldest attempts are dropped first.
+const DefaultMaxSources = 1 << 16
+
+// Tracker is knockd 0.8's state machine, per packet and in this order:
+// drop the source's attempts that ended or outlived Seq_Timeout (counted
+// from the first knock); if the source has attempts for doors guarding the
+// packet's destination, advance each whose next knock this is, ignore the
+// packet for those whose TCPFlags it fails, and fail the others; if it has
+// none, start an attempt at every door whose first knock this is.
+//
+// Unlike knockd 0.8 it keeps every source's attempts apart, so knockers
+// whose packets interleave all get through, and its memory is bounded:
+// at most MaxSources sources, the oldest dropped first. Time is the
+// packets' own, so the tracker is pure and table-testable.
+type Tracker struct {
+	Doors []*TrackedDoor
+	// IsLocal says whether an address is one of ours: packets to doors
+	// without Target must be addressed to us.
+	IsLocal    func(netip.Addr) bool
+	MaxSources int
+
+	sources    map[netip.Addr]*source
+	queue      []queued // sources in order of their first attempt
+	head       int
+	gen        uint64
+	maxTimeout time.Duration
+	ports      [2][65536]bool // ports some door listens on, per protocol
+	free       []*source
+}
+
+// NewTracker tracks knocks at doors.
+func NewTracker(doors []*TrackedDoor, isLocal func(netip.Addr) bool) *Tracker {
+	t := &Tracker{Doors: doors, IsLocal: isLocal, MaxSources: DefaultMaxSources, sources: map[netip.Addr]*source{}}
+	t.Reindex()
+	return t
+}
+
+// Reindex recomputes what depends on the doors' sequences; call it after
+// changing a door's Seq.
+func (t *Tracker) Reindex() {
+	t.ports = [2][65536]bool{}
+	t.maxTimeout = 0
+	for _, d := range t.Doors {
+		for _, k := range d.Seq {
+			t.ports[k.Proto][k.Port] = true
+		}
+		t.maxTimeout = max(t.maxTimeout, d.SeqTimeout)
+	}
+}
+
+// guards reports whether door d watches packets to dst.
+func (t *Tracker) guards(d *TrackedDoor, dst netip.Addr) bool {
+	if d.Target.IsValid() {
+		return d.Target == dst
+	}
+	return t.IsLocal == nil || t.IsLocal(dst)
+}
+
+// flagsPass is knockd's per-door TCP flag test; UDP always passes.
+func flagsPass(d *TrackedDoor, h *Hit) bool {
+	return h.Proto == knock.UDP || d.Flags.Matches(h.Flags)
+}
+
+// Visible is knockd's capture filter: the packet goes to an address a door
+// guards, on a port of that door's sequence with that protocol, and for
+// TCP with the door's flags. Packets it rejects are invisible: they neither
+// advance nor break an attempt.
+func (t *Tracker) Visible(h *Hit) bool {
+	if !t.ports[h.Proto][h.Port] {
+		return false
+	}
+	for _, d := range t.Doors {
+		if d.Disabled || !t.guards(d, h.Dst) || !flagsPass(d, h) {
+			continue
+		}
+		for _, k := range d.Seq {
+			if k.Proto == h.Proto && k.Port == h.Port {
+				return true
+			}
+		}
+	}
+	return false
+}
+
+// Hit runs one packet through the state machine; emit receives what
+// happened, in order.
+func (t *Tracker) Hit(h *Hit, emit func(Event)) {
+	if !t.Visible(h) {
+		return
+	}
+	t.expire(h.Time, emit)
+	if s := t.sources[h.Src]; s != nil {
+		if t.advance(s, h, emit) {
+			t.tidy(h.Src, s)
+			return
+		}
+		t.tidy(h.Src, s)
+	}
+	t.start(h, emit)
+}
+
+// advance applies the packet to the source's attempts at doors guarding
+// its destination; it reports whether there were any.
+func (t *Tracker) advance(s *source, h *Hit, emit func(Event)) bool {
+	any := false
+	for i := range s.attempts {
+		a := &s.attempts[i]
+		if a.ended {
+			continue
+		}
+		d := t.Doors[a.door]
+		if h.Time.Sub(a.start) >= d.SeqTimeout {
+			a.ended = true
+			emit(Event{Kind: EventTimeout, Door: a.door, Src: h.Src, Stage: a.stage, Time: h.Time})
+			continue
+		}
+		if !t.guards(d, h.Dst) {
+			continue
+		}
+		any = true
+		if !flagsPass(d, h) {
+			continue
+		}
+		if d.Disabled || a.stage >= len(d.Seq) {
+			a.ended = true
+			continue
+		}
+		next := d.Seq[a.stage]
+		if next.Proto != h.Proto || next.Port != h.Port {
+			a.ended = true // a wrong knock fails the attempt
+			continue
+		}
+		t.step(a, h, emit)
+	}
+	return any
+}
+
+// step advances an attempt by one knock.
+func (t *Tracker) step(a *attempt, h *Hit, emit func(Event)) {
+	a.stage++
+	emit(Event{Kind: EventStage, Door: a.door, Src: h.Src, Stage: a.stage, Time: h.Time})
+	if a.stage == len(t.Doors[a.door].Seq) {
+		a.ended = true
+		emit(Event{Kind: EventOpen, Door: a.door, Src: h.Src, Stage: a.stage, Time: h.Time})
+	}
+}
+
+// start begins an attempt at every door whose first knock this is.
+func (t *Tracker) start(h *Hit, emit func(Event)) {
+	var s *source
+	for i, d := range t.Doors {
+		if d.Disabled || len(d.Seq) == 0 || !t.guards(d, h.Dst) || !flagsPass(d, h) {
+			continue
+		}
+		if first := d.Seq[0]; first.Proto != h.Proto || first.Port != h.Port {
+			continue
+		}
+		if s == nil {
+			s = t.source(h.Src)
+		}
+		s.attempts = append(s.attempts, attempt{door: i, start: h.Time})
+		t.step(&s.attempts[len(s.attempts)-1], h, emit)
+	}
+	if s != nil {
+		t.tidy(h.Src, s)
+	}
+}
+
+// source returns the record of addr, making one (and queueing it for
+// expiry) when there is none; past MaxSources the oldest goes first.
+func (t *Tracker) source(addr netip.Addr) *source {
+	if s := t.sources[addr]; s != nil {
+		return s
+	}
+	for len(t.sources) >= t.MaxSources && t.head < len(t.queue) {
+		t.drop(t.queue[t.head])
+		t.head++
+	}
+	var s *source
+	if n := len(t.free); n > 0 {
+		s, t.free = t.free[n-1], t.free[:n-1]
+	} else {
+		s = &source{}
+	}
+	t.gen++
+	s.gen = t.gen
+	t.sources[addr] = s
+	t.queue = append(t.queue, queued{addr, s.gen})
+	return s
+}
+
+// drop forgets a queued source if the entry is still its own.
+func (t *Tracker) drop(q queued) {
+	if s := t.sources[q.addr]; s != nil && s.gen == q.gen {
+		t.release(q.addr, s)
+	}
+}
+
+func (t *Tracker) release(addr netip.Addr, s *source) {
+	delete(t.sources, addr)
+	s.attempts = s.attempts[:0]
+	t.free = append(t.free, s)
+}
+
+// tidy removes ended attempts and forgets a source that has none left.
+func (t *Tracker) tidy(addr netip.Addr, s *source) {
+	live := s.attempts[:0]
+	for _, a := range s.attempts {
+		if !a.ended {
+			live = append(live, a)
+		}
+	}
+	s.attempts = live
+	if len(live) == 0 {
+		t.release(addr, s)
+	}
+}
+
+// expire drops sources whose every attempt is older than the longest
+// Seq_Timeout, oldest first, reporting the attempts that timed out.
+func (t *Tracker) expire(now time.Time, emit func(Event)) {
+	for t.head < len(t.queue) {
+		q := t.queue[t.head]
+		s := t.sources[q.addr]
+		if s != nil && s.gen == q.gen {
+			if oldest(s).Add(t.maxTimeout).After(now) {
+				break
+			}
+			for _, a := range s.attempts {
+				if !a.ended {
+					emit(Event{Kind: EventTimeout, Door: a.door, Src: q.addr, Stage: a.stage, Time: now})
+				}
+			}
+			t.release(q.addr, s)
+		}
+		t.head++
+	}
+	// Compact the queue once its consumed head dominates it.
+	if t.head > 1024 && t.head*2 > len(t.queue) {
+		n := copy(t.queue, t.queue[t.head:])
+		t.queue, t.head = t.queue[:n], 0
+	}
+}
+
+func oldest(s *source) time.Time {
+	var o time.Time
+	for i, a := range s.attempts {
+		if i == 0 || a.start.Before(o) {
+			o = a.start
+		}
+	}
+	return o
+}
+
+// Tracked returns how many sources have attempts in progress.
+func (t *Tracker) Tracked() int { return len(t.sources) }

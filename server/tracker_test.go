@@ -1,0 +1,220 @@
+package server
+
+import (
+	"fmt"
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/knocktools/knock"
+	"github.com/knocktools/knock/server/config"
+)
+
+var (
+	t0   = time.Date(2026, 11, 24, 12, 0, 0, 0, time.UTC)
+	me   = netip.MustParseAddr("10.77.0.2")
+	me6  = netip.MustParseAddr("fd77::2")
+	srcA = netip.MustParseAddr("10.77.0.1")
+	srcB = netip.MustParseAddr("10.77.0.3")
+)
+
+func testDoors(t *testing.T, conf string) []*TrackedDoor {
+	t.Helper()
+	c, err := config.Parse("test.conf", []byte(conf))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []*TrackedDoor
+	for _, d := range c.Doors {
+		out = append(out, &TrackedDoor{Door: d, Seq: d.Sequence})
+	}
+	return out
+}
+
+// pkt is a compact packet for tables: "A 7000", "B 8000/udp", "A 7000 fin",
+// "A 7000 @12s" (time after t0), "A>fd77::2 7000".
+func pkt(t *testing.T, s string) Hit {
+	t.Helper()
+	f := strings.Fields(s)
+	h := Hit{Dst: me, Proto: knock.TCP, Flags: knock.SYN, Time: t0}
+	who, dst, hasDst := strings.Cut(f[0], ">")
+	switch who {
+	case "A":
+		h.Src = srcA
+	case "B":
+		h.Src = srcB
+	case "A6":
+		h.Src = netip.MustParseAddr("fd77::1")
+	}
+	if hasDst {
+		h.Dst = netip.MustParseAddr(dst)
+	}
+	port, proto, _ := strings.Cut(f[1], "/")
+	p, err := knock.ParsePort(port)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h.Port = p
+	if proto == "udp" {
+		h.Proto, h.Flags = knock.UDP, 0
+	}
+	for _, x := range f[2:] {
+		if d, ok := strings.CutPrefix(x, "@"); ok {
+			dur, err := time.ParseDuration(d)
+			if err != nil {
+				t.Fatal(err)
+			}
+			h.Time = t0.Add(dur)
+			continue
+		}
+		fl, err := knock.ParseTCPFlags(x)
+		if err != nil {
+			t.Fatal(err)
+		}
+		h.Flags = fl
+	}
+	return h
+}
+
+func run(t *testing.T, tr *Tracker, packets []string) []string {
+	var got []string
+	for _, s := range packets {
+		h := pkt(t, s)
+		tr.Hit(&h, func(e Event) {
+			name := tr.Doors[e.Door].Name
+			switch e.Kind {
+			case EventStage:
+				got = append(got, fmt.Sprintf("%s %s stage %d", e.Src, name, e.Stage))
+			case EventOpen:
+				got = append(got, fmt.Sprintf("%s %s OPEN", e.Src, name))
+			case EventTimeout:
+				got = append(got, fmt.Sprintf("%s %s timeout %d", e.Src, name, e.Stage))
+			}
+		})
+	}
+	return got
+}
+
+func opened(events []string) []string {
+	var out []string
+	for _, e := range events {
+		if strings.HasSuffix(e, " OPEN") {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+const trackerConf = `
+[one]
+sequence = 7001,7002,7003
+seq_timeout = 10
+[mixed]
+sequence = 8001,8002:udp,8003
+[fin]
+sequence = 9001,9002
+tcpflags = fin,!ack
+[shareA]
+sequence = 6001,6002,6003
+[shareB]
+sequence = 6001,6002,6004
+[targeted]
+sequence = 5001,5002
+target = 10.77.0.99
+`
+
+func TestTrackerKnockdSemantics(t *testing.T) {
+	tests := []struct {
+		name    string
+		packets []string
+		want    []string // doors opened, in order
+	}{
+		{"in order", []string{"A 7001", "A 7002", "A 7003"}, []string{"10.77.0.1 one OPEN"}},
+		{"wrong order", []string{"A 7002", "A 7001", "A 7003"}, nil},
+		{"repeated first port fails", []string{"A 7001", "A 7001", "A 7002", "A 7003"}, nil},
+		{"restart after failure", []string{"A 7001", "A 7003", "A 7001", "A 7002", "A 7003"}, []string{"10.77.0.1 one OPEN"}},
+		{"another door's port mid-sequence fails", []string{"A 7001", "A 8001", "A 7002", "A 7003"}, nil},
+		{"ports outside every door are invisible", []string{"A 7001", "A 1234", "A 7002", "A 1234/udp", "A 7003"}, []string{"10.77.0.1 one OPEN"}},
+		{"udp/tcp mix", []string{"A 8001", "A 8002/udp", "A 8003"}, []string{"10.77.0.1 mixed OPEN"}},
+		{"wrong protocol fails", []string{"A 8001", "A 8002", "A 8003"}, nil},
+		{"flags fin opens fin,!ack door", []string{"A 9001 fin", "A 9002 fin"}, []string{"10.77.0.1 fin OPEN"}},
+		{"syn knocks are invisible to fin door", []string{"A 9001", "A 9002"}, nil},
+		{"fin+ack fails the negation and is ignored", []string{"A 9001 fin", "A 9002 fin+ack", "A 9002 fin"}, []string{"10.77.0.1 fin OPEN"}},
+		{"flag noise does not break other attempts", []string{"A 7001", "A 9001 syn", "A 7002", "A 7003"}, []string{"10.77.0.1 one OPEN"}},
+		{"timeout", []string{"A 7001", "A 7002 @5s", "A 7003 @11s"}, nil},
+		{"just inside timeout", []string{"A 7001", "A 7002 @5s", "A 7003 @9999ms"}, []string{"10.77.0.1 one OPEN"}},
+		{"shared prefix A", []string{"A 6001", "A 6002", "A 6003"}, []string{"10.77.0.1 shareA OPEN"}},
+		{"shared prefix B", []string{"A 6001", "A 6002", "A 6004"}, []string{"10.77.0.1 shareB OPEN"}},
+		{"interleaved knockers both open", []string{"A 7001", "B 7001", "A 7002", "B 7002", "A 7003", "B 7003"},
+			[]string{"10.77.0.1 one OPEN", "10.77.0.3 one OPEN"}},
+		{"interleaved, one fails", []string{"A 7001", "B 7001", "B 7003", "A 7002", "A 7003"}, []string{"10.77.0.1 one OPEN"}},
+		{"targeted door ignores our own address", []string{"A 5001", "A 5002"}, nil},
+		{"targeted door opens for its target", []string{"A>10.77.0.99 5001", "A>10.77.0.99 5002"}, []string{"10.77.0.1 targeted OPEN"}},
+		{"other destinations are invisible", []string{"A 7001", "A>10.77.0.50 7002", "A 7002", "A 7003"}, []string{"10.77.0.1 one OPEN"}},
+		{"ipv6", []string{"A6>fd77::2 7001", "A6>fd77::2 7002", "A6>fd77::2 7003"}, []string{"fd77::1 one OPEN"}},
+		{"opens twice in a row", []string{"A 7001", "A 7002", "A 7003", "A 7001", "A 7002", "A 7003"},
+			[]string{"10.77.0.1 one OPEN", "10.77.0.1 one OPEN"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tr := NewTracker(testDoors(t, trackerConf), func(a netip.Addr) bool { return a == me || a == me6 })
+			events := run(t, tr, tt.packets)
+			if got := opened(events); strings.Join(got, "|") != strings.Join(tt.want, "|") {
+				t.Fatalf("opened %q, want %q\nevents:\n%s", got, tt.want, strings.Join(events, "\n"))
+			}
+		})
+	}
+}
+
+func TestTrackerStagesAndTimeoutEvents(t *testing.T) {
+	tr := NewTracker(testDoors(t, trackerConf), func(a netip.Addr) bool { return a == me })
+	got := run(t, tr, []string{"A 7001", "A 7002 @1s", "A 7003 @20s"})
+	want := []string{"10.77.0.1 one stage 1", "10.77.0.1 one stage 2", "10.77.0.1 one timeout 2"}
+	if strings.Join(got, "|") != strings.Join(want, "|") {
+		t.Fatalf("got %q, want %q", got, want)
+	}
+	if n := tr.Tracked(); n != 0 {
+		t.Fatalf("%d sources still tracked", n)
+	}
+}
+
+func TestTrackerBoundsSources(t *testing.T) {
+	tr := NewTracker(testDoors(t, trackerConf), func(netip.Addr) bool { return true })
+	tr.MaxSources = 100
+	for i := range 10000 {
+		h := Hit{Src: netip.AddrFrom4([4]byte{10, 78, byte(i >> 8), byte(i)}), Dst: me, Proto: knock.TCP,
+			Port: 7001, Flags: knock.SYN, Time: t0.Add(time.Duration(i) * time.Millisecond)}
+		tr.Hit(&h, func(Event) {})
+	}
+	if n := tr.Tracked(); n > 100 {
+		t.Fatalf("%d sources tracked, cap 100", n)
+	}
+	// A real knocker after the flood still gets through.
+	got := opened(run(t, tr, []string{"A 7001 @11s", "A 7002 @11s", "A 7003 @11s"}))
+	if len(got) != 1 {
+		t.Fatalf("real knock after flood: %v", got)
+	}
+}
+
+func BenchmarkTrackerHit(b *testing.B) {
+	c, _ := config.Parse("b.conf", []byte(trackerConf))
+	var doors []*TrackedDoor
+	for _, d := range c.Doors {
+		doors = append(doors, &TrackedDoor{Door: d, Seq: d.Sequence})
+	}
+	tr := NewTracker(doors, func(a netip.Addr) bool { return a == me })
+	hits := make([]Hit, 1024)
+	for i := range hits {
+		hits[i] = Hit{Src: netip.AddrFrom4([4]byte{10, 78, byte(i >> 8), byte(i)}), Dst: me, Proto: knock.TCP,
+			Port: uint16(7001 + i%3), Flags: knock.SYN}
+	}
+	emit := func(Event) {}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		h := hits[i%len(hits)]
+		h.Time = t0.Add(time.Duration(i) * time.Microsecond)
+		tr.Hit(&h, emit)
+	}
+}
