@@ -30,14 +30,6 @@ func lockFile(path string) (func(), error) {
 	return func() { _ = unix.Flock(int(f.Fd()), unix.LOCK_UN); f.Close() }, nil
 }
 
-// syncDir makes a rename in dir durable.
-func syncDir(dir string) {
-	if d, err := os.Open(dir); err == nil {
-		_ = d.Sync()
-		d.Close()
-	}
-}
-
 // checkMode warns, as ssh does for its keys, when others may read the file.
 func (s *Store) checkMode() {
 	st, err := os.Stat(s.Path)

@@ -22,9 +22,6 @@ func lockFile(path string) (func(), error) {
 	return func() { _ = windows.UnlockFileEx(h, 0, 1, 0, ol); f.Close() }, nil
 }
 
-// syncDir does nothing: Windows cannot open a directory to sync it.
-func syncDir(string) {}
-
 // checkMode does nothing: file modes do not describe access on Windows,
 // where the profile directory's ACL protects the file.
 func (s *Store) checkMode() {}

@@ -260,25 +260,6 @@ func TestModeWarning(t *testing.T) {
 	}
 }
 
-func TestWriteFileAtomicFollowsSymlink(t *testing.T) {
-	dir := t.TempDir()
-	real := filepath.Join(dir, "real.yaml")
-	link := filepath.Join(dir, "link.yaml")
-	os.WriteFile(real, []byte("old"), 0o600)
-	if err := os.Symlink(real, link); err != nil {
-		t.Skip(err)
-	}
-	if err := WriteFileAtomic(link, []byte("new"), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	if fi, _ := os.Lstat(link); fi.Mode()&os.ModeSymlink == 0 {
-		t.Error("symlink replaced by a file")
-	}
-	if b, _ := os.ReadFile(real); string(b) != "new" {
-		t.Errorf("target holds %q", b)
-	}
-}
-
 func TestProfileShowEditRoundTrip(t *testing.T) {
 	p := Profile{Host: "h", Sequence: []string{"1", "2:udp"}, Delay: Duration(1500 * time.Millisecond), Port: 2222, Description: "x: y"}
 	data, err := MarshalProfile("web", p)

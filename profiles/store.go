@@ -6,6 +6,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"github.com/knocktools/knock/internal/atomicfile"
 )
 
 // DefaultPath is where the profile file lives unless --config or
@@ -65,41 +67,5 @@ func (s *Store) Update(fn func(*File) error) error {
 	if err != nil {
 		return err
 	}
-	return WriteFileAtomic(s.Path, data, 0o600)
-}
-
-// WriteFileAtomic replaces path with data so that a reader sees the old
-// file or the new one, never a part: it writes a temporary file in the
-// same directory, syncs it and renames it over path. A symbolic link at
-// path is followed, so the file it points to is replaced and the link
-// stays.
-func WriteFileAtomic(path string, data []byte, perm fs.FileMode) error {
-	if target, err := filepath.EvalSymlinks(path); err == nil {
-		path = target
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name()) // after a successful rename there is nothing left to remove
-	if err := tmp.Chmod(perm); err != nil {
-		tmp.Close()
-		return err
-	}
-	if _, err := tmp.Write(data); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Sync(); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return err
-	}
-	syncDir(filepath.Dir(path))
-	return nil
+	return atomicfile.Write(s.Path, data, 0o600)
 }
