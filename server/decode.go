@@ -17,6 +17,7 @@ type Hit struct {
 	Dst   netip.Addr
 	Proto knock.Proto
 	Port  uint16 // destination port
+	SPort uint16 // source port, for debug lines
 	Flags knock.TCPFlags
 	Len   int // bytes on the wire, for debug lines
 }
@@ -124,11 +125,11 @@ func (d *Decoder) Decode(data []byte, ci gopacket.CaptureInfo, h *Hit) bool {
 			h.Dst, _ = netip.AddrFromSlice(d.ip6.DstIP)
 			haveIP = true
 		case layers.LayerTypeTCP:
-			h.Proto, h.Port = knock.TCP, uint16(d.tcp.DstPort)
+			h.Proto, h.Port, h.SPort = knock.TCP, uint16(d.tcp.DstPort), uint16(d.tcp.SrcPort)
 			h.Flags = tcpFlags(&d.tcp)
 			haveL4 = true
 		case layers.LayerTypeUDP:
-			h.Proto, h.Port, h.Flags = knock.UDP, uint16(d.udp.DstPort), 0
+			h.Proto, h.Port, h.SPort, h.Flags = knock.UDP, uint16(d.udp.DstPort), uint16(d.udp.SrcPort), 0
 			haveL4 = true
 		}
 	}

@@ -141,12 +141,19 @@ func (t *Tracker) Visible(h *Hit) bool {
 	return false
 }
 
-// Hit runs one packet through the state machine; emit receives what
-// happened, in order.
-func (t *Tracker) Hit(h *Hit, emit func(Event)) {
+// Hit runs one packet through the filter and the state machine; emit
+// receives what happened, in order. It reports whether the packet was
+// visible.
+func (t *Tracker) Hit(h *Hit, emit func(Event)) bool {
 	if !t.Visible(h) {
-		return
+		return false
 	}
+	t.Process(h, emit)
+	return true
+}
+
+// Process runs a packet that passed Visible through the state machine.
+func (t *Tracker) Process(h *Hit, emit func(Event)) {
 	t.expire(h.Time, emit)
 	if s := t.sources[h.Src]; s != nil {
 		if t.advance(s, h, emit) {

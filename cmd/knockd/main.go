@@ -1,21 +1,7 @@
-// Command knockd will be the knockd 0.8-compatible sniffing server; until
-// the server lands it only reports its version.
+// Command knockd is a port-knock server compatible with knockd 0.8; see
+// README.md.
 package main
 
-import (
-	"fmt"
-	"os"
+import "os"
 
-	"github.com/knocktools/knock/internal/buildinfo"
-)
-
-func main() {
-	for _, a := range os.Args[1:] {
-		if a == "-V" || a == "--version" {
-			fmt.Println(buildinfo.String("knockd"))
-			return
-		}
-	}
-	fmt.Fprintln(os.Stderr, "knockd: the server is not implemented yet; use Debian's knockd meanwhile")
-	os.Exit(1)
-}
+func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }

@@ -1,0 +1,258 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/knocktools/knock/internal/buildinfo"
+	"github.com/knocktools/knock/server"
+	"github.com/knocktools/knock/server/config"
+)
+
+// options is what knockd's command line says.
+type options struct {
+	Interface  string
+	Config     string
+	Daemon     bool
+	Foreground bool
+	Debug      bool
+	Lookup     bool
+	OnlyIPv4   bool
+	Verbose    bool
+	PidFile    string
+	LogFile    string
+	Check      bool
+	Replay     string
+}
+
+// exitError carries an exit status out of cobra.
+type exitError struct {
+	code int
+	err  error
+}
+
+func (e exitError) Error() string { return e.err.Error() }
+
+func run(args []string, stdout, stderr io.Writer) int {
+	cmd := newRootCmd(stdout, stderr)
+	cmd.SetArgs(args)
+	err := cmd.Execute()
+	if err == nil {
+		return 0
+	}
+	fmt.Fprintf(stderr, "knockd: %v\n", err)
+	var ee exitError
+	if errors.As(err, &ee) {
+		return ee.code
+	}
+	return 1
+}
+
+func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
+	var (
+		o       options
+		version bool
+	)
+	cmd := &cobra.Command{
+		Use:   "knockd [options]",
+		Short: "Port-knock server, compatible with knockd 0.8",
+		Long: `knockd listens to the traffic on an interface and runs the commands of a door
+when a source sends that door's knock sequence. It reads knockd 0.8's
+configuration (/etc/knockd.conf) and takes its flags.`,
+		Args:          cobra.NoArgs,
+		SilenceErrors: true,
+		SilenceUsage:  true,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if version {
+				fmt.Fprintln(stdout, buildinfo.String("knockd"))
+				return nil
+			}
+			return serve(cmd.Context(), &o, stdout, stderr)
+		},
+	}
+	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return exitError{2, err} })
+	cmd.SetOut(stdout)
+	cmd.SetErr(stderr)
+	f := cmd.Flags()
+	f.SortFlags = false
+	f.StringVarP(&o.Interface, "interface", "i", "", "network interface to listen on (default: the config's Interface, else eth0)")
+	f.BoolVarP(&o.Daemon, "daemon", "d", false, "run in the background")
+	f.StringVarP(&o.Config, "config", "c", "/etc/knockd.conf", "configuration file")
+	f.BoolVarP(&o.Debug, "debug", "D", false, "print debugging lines, one per packet seen")
+	f.BoolVarP(&o.Lookup, "lookup", "l", false, "look up knockers' host names for log lines (a security risk: DNS answers are attacker-controlled)")
+	f.BoolVarP(&o.OnlyIPv4, "only-ip-v4", "4", false, "ignore IPv6 packets")
+	f.BoolVarP(&o.Verbose, "verbose", "v", false, "print log lines on standard output")
+	f.StringVarP(&o.PidFile, "pidfile", "p", "", "PID file for daemon mode (default: the config's PidFile)")
+	f.StringVarP(&o.LogFile, "logfile", "g", "", "log file (default: the config's LogFile)")
+	f.BoolVarP(&version, "version", "V", false, "print the version and exit")
+	f.BoolVar(&o.Check, "check", false, "check the configuration, print the doors and exit")
+	f.StringVar(&o.Replay, "replay", "", "read packets from a pcap or pcapng file instead of an interface, then exit")
+	f.BoolVar(&o.Foreground, "foreground", false, "stay in the foreground even with -d (for systemd)")
+	return cmd
+}
+
+// serve runs knockd until a signal or the end of a replay.
+func serve(ctx context.Context, o *options, stdout, stderr io.Writer) error {
+	cfg, err := config.Load(o.Config)
+	if err != nil {
+		return err
+	}
+	if o.Check {
+		printDoors(stdout, cfg)
+		return nil
+	}
+	if o.Daemon && !o.Foreground && o.Replay == "" {
+		return daemonize()
+	}
+	iface := firstOf(o.Interface, cfg.Interface, config.DefaultInterface)
+	log, err := server.NewLogger(firstOf(o.LogFile, cfg.LogFile), cfg.UseSyslog)
+	if err != nil {
+		return err
+	}
+	defer log.Close()
+	if o.Verbose || o.Debug {
+		log.Verbose = stdout
+	}
+	log.Debug, log.Lookup = o.Debug, o.Lookup
+	actions := &server.Actions{Log: log}
+	srv, err := server.New(cfg, log, actions)
+	if err != nil {
+		return err
+	}
+	srv.OnlyIPv4 = o.OnlyIPv4
+
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	signals := make(chan os.Signal, 4)
+	signal.Notify(signals, syscall.SIGHUP, syscall.SIGTERM, syscall.SIGINT, syscall.SIGUSR1)
+	defer signal.Stop(signals)
+	go func() {
+		for sig := range signals {
+			switch sig {
+			case syscall.SIGHUP:
+				reload(srv, o.Config)
+			case syscall.SIGUSR1:
+				logStats(srv, actions)
+			default:
+				cancel()
+				return
+			}
+		}
+	}()
+
+	if o.Replay != "" {
+		src, err := server.OpenReplay(o.Replay)
+		if err != nil {
+			return err
+		}
+		if o.Interface != "" {
+			addrs, err := server.InterfaceAddrs(o.Interface)
+			if err != nil {
+				return err
+			}
+			srv.SetLocal(append(addrs[:0:0], addrs...))
+		}
+		err = srv.Serve(ctx, src)
+		src.Close()
+		finish(log, actions)
+		st := srv.Stats()
+		fmt.Fprintf(stderr, "knockd: replayed %d packets, %d seen by doors, %d doors opened\n", st.Packets, st.Visible, st.Opened)
+		return err
+	}
+
+	if o.Daemon && o.Foreground {
+		if err := writePidFile(firstOf(o.PidFile, cfg.PidFile)); err != nil {
+			return err
+		}
+		defer os.Remove(firstOf(o.PidFile, cfg.PidFile))
+	}
+	log.Printf("starting up, listening on %s", iface)
+	if log.Verbose != nil {
+		// knockd 0.8 prints this to standard output only.
+		fmt.Fprintf(log.Verbose, "listening on %s...\n", iface)
+	}
+	err = srv.RunLive(ctx, iface)
+	finish(log, actions)
+	return err
+}
+
+// finish runs pending stop commands and logs the end.
+func finish(log *server.Logger, actions *server.Actions) {
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	actions.Shutdown(ctx)
+	log.Printf("shutting down")
+}
+
+// reload re-reads the configuration; a bad one is reported and the old one
+// kept, so the doors stay guarded (knockd 0.8 exits instead).
+func reload(srv *server.Server, path string) {
+	cfg, err := config.Load(path)
+	if err == nil {
+		err = srv.Reload(cfg)
+	}
+	if err != nil {
+		srv.Log.Printf("re-reading %s failed, keeping the running configuration: %v", path, err)
+		return
+	}
+	srv.Log.Printf("re-read %s: %d doors", path, len(cfg.Doors))
+}
+
+func logStats(srv *server.Server, actions *server.Actions) {
+	st := srv.Stats()
+	srv.Log.Printf("stats: %d packets, %d seen by doors, %d knockers tracked, %d doors opened, %d stop commands pending",
+		st.Packets, st.Visible, srv.Tracked(), st.Opened, actions.Pending())
+}
+
+func printDoors(w io.Writer, cfg *config.Config) {
+	fmt.Fprintf(w, "%s: OK, %d door(s)\n", cfg.Path, len(cfg.Doors))
+	for _, d := range cfg.Doors {
+		fmt.Fprintf(w, "[%s]\n", d.Name)
+		if d.OneTimeFile != "" {
+			fmt.Fprintf(w, "\tone_time_sequences = %s\n", d.OneTimeFile)
+		} else {
+			fmt.Fprintf(w, "\tsequence      = %s\n", d.Sequence.KnockdString())
+		}
+		fmt.Fprintf(w, "\tseq_timeout   = %d\n", int(d.SeqTimeout.Seconds()))
+		if m := d.Flags.String(); m != "" {
+			fmt.Fprintf(w, "\ttcpflags      = %s\n", m)
+		}
+		if d.Target.IsValid() {
+			fmt.Fprintf(w, "\ttarget        = %s\n", d.Target)
+		}
+		for _, c := range []struct{ k, v string }{
+			{"start_command", d.StartCommand}, {"stop_command", d.StopCommand},
+		} {
+			if c.v != "" {
+				fmt.Fprintf(w, "\t%-13s = %s\n", c.k, c.v)
+			}
+		}
+		if d.StartCommand6 != nil {
+			fmt.Fprintf(w, "\tstart_command_6 = %s\n", *d.StartCommand6)
+		}
+		if d.StopCommand6 != nil {
+			fmt.Fprintf(w, "\tstop_command_6 = %s\n", *d.StopCommand6)
+		}
+		if d.StopCommand != "" || d.StopCommand6 != nil {
+			fmt.Fprintf(w, "\tcmd_timeout   = %d\n", int(d.CmdTimeout.Seconds()))
+		}
+	}
+}
+
+func firstOf(s ...string) string {
+	for _, x := range s {
+		if strings.TrimSpace(x) != "" {
+			return x
+		}
+	}
+	return ""
+}

@@ -1,0 +1,103 @@
+package server
+
+import (
+	"fmt"
+	"io"
+	"net"
+	"net/netip"
+	"os"
+	"sync"
+	"time"
+)
+
+// Logger writes knockd 0.8's log lines: to LogFile as
+// "[YYYY-MM-DD HH:MM] message", to syslog when UseSyslog is set, and to
+// Verbose (standard output with -v or -D) as the bare message.
+type Logger struct {
+	mu      sync.Mutex
+	file    *os.File
+	syslog  io.Writer
+	Verbose io.Writer // nil: quiet
+	Debug   bool      // -D: packet lines too
+	Lookup  bool      // -l: "IP (hostname)"
+	Now     func() time.Time
+}
+
+// NewLogger opens logFile (append, created 0640) and syslog as asked.
+func NewLogger(logFile string, useSyslog bool) (*Logger, error) {
+	l := &Logger{Now: time.Now}
+	if logFile != "" {
+		f, err := os.OpenFile(logFile, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o640)
+		if err != nil {
+			return nil, fmt.Errorf("LogFile: %w", err)
+		}
+		l.file = f
+	}
+	if useSyslog {
+		w, err := openSyslog()
+		if err != nil {
+			return nil, fmt.Errorf("UseSyslog: %w", err)
+		}
+		l.syslog = w
+	}
+	return l, nil
+}
+
+// Printf logs one message everywhere logging goes.
+func (l *Logger) Printf(format string, a ...any) {
+	msg := fmt.Sprintf(format, a...)
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.file != nil {
+		fmt.Fprintf(l.file, "[%s] %s\n", l.Now().Format("2006-01-02 15:04"), msg)
+	}
+	if l.syslog != nil {
+		_, _ = io.WriteString(l.syslog, msg)
+	}
+	if l.Verbose != nil {
+		fmt.Fprintln(l.Verbose, msg)
+	}
+}
+
+// Debugf prints only with -D, and only to the verbose stream.
+func (l *Logger) Debugf(format string, a ...any) {
+	if !l.Debug || l.Verbose == nil {
+		return
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	fmt.Fprintf(l.Verbose, format+"\n", a...)
+}
+
+// Who spells a knocker as log lines show it: the address, and with -l its
+// name, "10.0.0.1 (host.example)". The lookup is bounded so a slow DNS
+// server cannot hold up the log for long.
+func (l *Logger) Who(ip netip.Addr) string {
+	if !l.Lookup {
+		return ip.String()
+	}
+	names := make(chan string, 1)
+	go func() {
+		n, _ := net.LookupAddr(ip.String())
+		if len(n) > 0 {
+			names <- n[0]
+		}
+		close(names)
+	}()
+	select {
+	case n, ok := <-names:
+		if ok {
+			return fmt.Sprintf("%s (%s)", ip, n)
+		}
+	case <-time.After(time.Second):
+	}
+	return ip.String()
+}
+
+// Close closes the log file.
+func (l *Logger) Close() error {
+	if l.file != nil {
+		return l.file.Close()
+	}
+	return nil
+}

@@ -1,0 +1,193 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+
+	"github.com/gopacket/gopacket"
+	"github.com/gopacket/gopacket/layers"
+
+	"github.com/knocktools/knock/server/config"
+)
+
+// Source is where frames come from: a live capture or a pcap file.
+type Source interface {
+	ReadPacketData() ([]byte, gopacket.CaptureInfo, error)
+	LinkType() layers.LinkType
+	Close() error
+}
+
+// Stats are the server's counters.
+type Stats struct {
+	Packets uint64 // frames read
+	Visible uint64 // packets that passed the doors' filter
+	Opened  uint64 // sequences completed
+}
+
+// Server is knockd: it feeds frames through the decoder and the tracker
+// and acts on what comes out. Its methods are safe for concurrent use;
+// Reload swaps the configuration between two packets.
+type Server struct {
+	Log      *Logger
+	Actions  *Actions
+	OnlyIPv4 bool // -4: ignore IPv6 packets
+
+	mu      sync.Mutex
+	cfg     *config.Config
+	tracker *Tracker
+	local   atomic.Pointer[map[netip.Addr]bool]
+	stats   struct{ packets, visible, opened atomic.Uint64 }
+}
+
+// New prepares a server for cfg; it reads the doors' one-time sequence files.
+func New(cfg *config.Config, log *Logger, actions *Actions) (*Server, error) {
+	s := &Server{Log: log, Actions: actions}
+	if err := s.Reload(cfg); err != nil {
+		return nil, err
+	}
+	return s, nil
+}
+
+// Config returns the configuration in use.
+func (s *Server) Config() *config.Config {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.cfg
+}
+
+// Reload switches to cfg. Attempts in progress are dropped, as a restarted
+// knockd drops them; commands already running are not touched.
+func (s *Server) Reload(cfg *config.Config) error {
+	var doors []*TrackedDoor
+	for _, d := range cfg.Doors {
+		td := &TrackedDoor{Door: d, Seq: d.Sequence}
+		if d.OneTimeFile != "" {
+			seq, ok, err := LoadOneTime(d.OneTimeFile)
+			if err != nil {
+				return fmt.Errorf("%s:%d: [%s]: One_Time_Sequences: %w", cfg.Path, d.Line, d.Name, err)
+			}
+			td.Seq, td.Disabled = seq, !ok
+			if !ok {
+				s.Log.Printf("%s: no unused sequence left in %s; door disabled", d.Name, d.OneTimeFile)
+			}
+		}
+		doors = append(doors, td)
+	}
+	t := NewTracker(doors, s.isLocal)
+	s.mu.Lock()
+	s.cfg, s.tracker = cfg, t
+	s.mu.Unlock()
+	return nil
+}
+
+// SetLocal sets the addresses that count as ours (the interface's); nil
+// counts every address as ours, as when replaying a capture.
+func (s *Server) SetLocal(addrs []netip.Addr) {
+	if addrs == nil {
+		s.local.Store(nil)
+		return
+	}
+	m := make(map[netip.Addr]bool, len(addrs))
+	for _, a := range addrs {
+		m[a.Unmap().WithZone("")] = true
+	}
+	s.local.Store(&m)
+}
+
+func (s *Server) isLocal(a netip.Addr) bool {
+	m := s.local.Load()
+	return m == nil || (*m)[a]
+}
+
+// Stats returns the counters so far.
+func (s *Server) Stats() Stats {
+	return Stats{Packets: s.stats.packets.Load(), Visible: s.stats.visible.Load(), Opened: s.stats.opened.Load()}
+}
+
+// Tracked returns how many knockers have attempts in progress.
+func (s *Server) Tracked() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.tracker.Tracked()
+}
+
+// Serve reads src until it ends (a pcap file) or ctx is cancelled (a live
+// capture, which it then closes). Errors other than the end of the source
+// are returned.
+func (s *Server) Serve(ctx context.Context, src Source) error {
+	stop := context.AfterFunc(ctx, func() { src.Close() })
+	defer stop()
+	dec := NewDecoder(src.LinkType())
+	var h Hit
+	for {
+		data, ci, err := src.ReadPacketData()
+		if err != nil {
+			if ctx.Err() != nil || errors.Is(err, io.EOF) {
+				return nil
+			}
+			return err
+		}
+		s.stats.packets.Add(1)
+		if !dec.Decode(data, ci, &h) {
+			continue
+		}
+		s.Handle(&h)
+	}
+}
+
+// Handle runs one decoded packet through the doors.
+func (s *Server) Handle(h *Hit) {
+	if s.OnlyIPv4 && !h.Src.Is4() {
+		return
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t := s.tracker
+	if !t.Visible(h) {
+		return
+	}
+	s.stats.visible.Add(1)
+	if s.Log.Debug {
+		s.Log.Debugf("%s: %s: %s:%d -> %s:%d %d bytes", h.Time.Format("2006-01-02 15:04:05"), h.Proto,
+			h.Src, h.SPort, h.Dst, h.Port, h.Len)
+	}
+	t.Process(h, s.event)
+}
+
+// event logs what the tracker saw and opens doors; called with s.mu held.
+func (s *Server) event(e Event) {
+	d := s.tracker.Doors[e.Door]
+	who := s.Log.Who(e.Src)
+	switch e.Kind {
+	case EventStage:
+		s.Log.Printf("%s: %s: Stage %d", who, d.Name, e.Stage)
+	case EventTimeout:
+		s.Log.Printf("%s: %s: sequence timeout (stage %d)", who, d.Name, e.Stage)
+	case EventOpen:
+		s.stats.opened.Add(1)
+		s.Log.Printf("%s: %s: OPEN SESAME", who, d.Name)
+		if d.OneTimeFile != "" {
+			s.useOneTime(d)
+		}
+		s.Actions.Open(d.Door, e.Src)
+	}
+}
+
+func (s *Server) useOneTime(d *TrackedDoor) {
+	next, ok, err := UseOneTime(d.OneTimeFile)
+	if err != nil {
+		s.Log.Printf("%s: %v", d.Name, err)
+	}
+	if !ok {
+		d.Disabled = true
+		s.Log.Printf("%s: no unused sequence left in %s; door disabled", d.Name, d.OneTimeFile)
+	} else {
+		d.Seq = next
+	}
+	s.tracker.Reindex()
+}
