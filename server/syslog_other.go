@@ -7,4 +7,6 @@ import (
 	"io"
 )
 
-func openSyslog() (io.Writer, error) { return nil, errors.New("syslog is not available on this system") }
+func openSyslog() (io.Writer, error) {
+	return nil, errors.New("syslog is not available on this system")
+}
