@@ -18,19 +18,34 @@ type Knockd struct {
 	Conf string
 }
 
-// StartDebianKnockd writes conf to a file and runs Debian's knockd 0.8 on
-// the host's interface in the foreground (-v, with its log on the
-// output), returning once it listens.
+// DebianKnockd is the path of Debian's knockd 0.8 (package knockd).
+const DebianKnockd = "/usr/sbin/knockd"
+
+// StartDebianKnockd runs Debian's knockd 0.8 with conf (see StartKnockd).
 func (h *Host) StartDebianKnockd(t testing.TB, conf string) *Knockd {
 	t.Helper()
 	Require(t, "knockd")
+	return h.StartKnockd(t, DebianKnockd, conf, nil)
+}
+
+// StartKnockd writes conf (and files, by name) to a fresh directory and
+// runs the knockd program on the host's interface in the foreground (-v,
+// its log on the output), returning once it listens. It serves Debian's
+// knockd and ours alike, since both take knockd 0.8's flags.
+func (h *Host) StartKnockd(t testing.TB, program, conf string, files map[string]string) *Knockd {
+	t.Helper()
 	dir := t.TempDir()
+	for name, content := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(strings.ReplaceAll(content, "@DIR@", dir)), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
 	path := filepath.Join(dir, "knockd.conf")
 	conf = strings.ReplaceAll(conf, "@DIR@", dir)
 	if err := os.WriteFile(path, []byte(conf), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	p := h.Start("knockd", "-i", h.If, "-c", path, "-v")
+	p := h.Start(program, "-i", h.If, "-c", path, "-v")
 	p.WaitOutput(t, "listening on "+h.If, 10*time.Second)
 	return &Knockd{Proc: p, Dir: dir, Conf: path}
 }

@@ -201,6 +201,20 @@ func (p *Proc) Exited() bool {
 	}
 }
 
+// Signal sends sig to the program (not its group).
+func (p *Proc) Signal(sig os.Signal) error { return p.cmd.Process.Signal(sig) }
+
+// Wait waits up to limit for the program to end and returns its exit
+// code, or -1 when it is still running.
+func (p *Proc) Wait(limit time.Duration) int {
+	select {
+	case <-p.done:
+		return p.cmd.ProcessState.ExitCode()
+	case <-time.After(limit):
+		return -1
+	}
+}
+
 // Stop sends SIGTERM to the process group, then SIGKILL after two seconds.
 func (p *Proc) Stop() {
 	if p.Exited() {

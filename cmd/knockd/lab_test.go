@@ -1,0 +1,120 @@
+package main
+
+import (
+	"context"
+	"os"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/knocktools/knock/internal/lab"
+)
+
+// knockFrom runs a knock client inside the lab's client namespace.
+func knockFrom(t *testing.T, l *lab.Lab, program string, args ...string) {
+	t.Helper()
+	out, err := l.Client.Command(context.Background(), program, args...).CombinedOutput()
+	if err != nil {
+		t.Fatalf("%s %s: %v\n%s", program, strings.Join(args, " "), err, out)
+	}
+}
+
+const clientsConf = `[options]
+	LogFile = @DIR@/knockd.log
+[ours]
+	sequence    = 7001,7002:udp,7003
+	seq_timeout = 10
+	command     = echo %IP% >> @DIR@/ours
+[theirs]
+	sequence    = 7101,7102:udp,7103
+	seq_timeout = 10
+	command     = echo %IP% >> @DIR@/theirs
+[flags]
+	sequence    = 7201,7202
+	tcpflags    = fin,!ack
+	command     = echo %IP% >> @DIR@/flags
+[six]
+	sequence    = 7301,7302:udp
+	command     = echo %IP% >> @DIR@/six
+`
+
+// TestClientsAgainstOurKnockd knocks our knockd with knock 0.8's client and
+// with ours, over IPv4 and IPv6, with plain and custom TCP flags.
+func TestClientsAgainstOurKnockd(t *testing.T) {
+	lab.Require(t, "knock")
+	l := lab.New(t)
+	kd := l.Server.StartKnockd(t, ourKnockd(t), clientsConf, nil)
+	srv4 := l.Server.Addr4.String()
+
+	knockFrom(t, l, "/usr/bin/knock", srv4, "7101", "7102:udp", "7103")
+	knockFrom(t, l, ourKnock(t), srv4, "7001", "7002:udp", "7003")
+	knockFrom(t, l, ourKnock(t), "--flags", "fin", srv4, "7201", "7202")
+	knockFrom(t, l, "/usr/bin/knock", "-6", l.Server.Addr6.String(), "7301", "7302:udp")
+	for door, who := range map[string]string{"theirs": l.Client.Addr4.String(), "ours": l.Client.Addr4.String(),
+		"flags": l.Client.Addr4.String(), "six": l.Client.Addr6.String()} {
+		lab.WaitFile(t, kd.DoorFile(door), who, 5*time.Second)
+	}
+	log, _ := os.ReadFile(kd.DoorFile("knockd.log"))
+	for _, want := range []string{"] starting up, listening on eth0", "] 10.77.0.1: ours: Stage 1", "] 10.77.0.1: ours: OPEN SESAME",
+		"] ours: running command: echo 10.77.0.1 >> "} {
+		if !strings.Contains(string(log), want) {
+			t.Errorf("knockd.log lacks %q:\n%s", want, log)
+		}
+	}
+}
+
+// TestSignals checks SIGHUP (reload; a bad config keeps the old one) and
+// SIGTERM (pending stop commands run before knockd exits).
+func TestSignals(t *testing.T) {
+	lab.Require(t)
+	l := lab.New(t)
+	conf := `[options]
+	LogFile = @DIR@/knockd.log
+[first]
+	sequence    = 7001,7002
+	cmd_timeout = 3600
+	command     = echo open %IP% >> @DIR@/first
+	stop_command = echo close %IP% >> @DIR@/first
+`
+	kd := l.Server.StartKnockd(t, ourKnockd(t), conf, nil)
+	srv4, me := l.Server.Addr4.String(), l.Client.Addr4.String()
+
+	// SIGHUP with a new door: the new door works.
+	second := strings.ReplaceAll(conf, "@DIR@", kd.Dir) + "[second]\n\tsequence = 7101,7102\n\tcommand = echo %IP% >> " + kd.Dir + "/second\n"
+	writeConf(t, kd.Conf, second)
+	if err := kd.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	kd.WaitOutput(t, "re-read "+kd.Conf+": 2 doors", 5*time.Second)
+	knockFrom(t, l, ourKnock(t), srv4, "7101", "7102")
+	lab.WaitFile(t, kd.DoorFile("second"), me, 5*time.Second)
+
+	// SIGHUP with a broken config: reported, the running doors stay.
+	writeConf(t, kd.Conf, second+"[broken]\n\tsequence = 7000,abc\n")
+	if err := kd.Signal(syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	kd.WaitOutput(t, "keeping the running configuration", 5*time.Second)
+	if kd.Exited() {
+		t.Fatal("knockd exited on a bad config")
+	}
+	knockFrom(t, l, ourKnock(t), srv4, "7001", "7002")
+	lab.WaitFile(t, kd.DoorFile("first"), "open "+me, 5*time.Second)
+
+	// SIGTERM: the pending stop command (an hour away) runs now.
+	if err := kd.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if code := kd.Wait(10 * time.Second); code != 0 {
+		t.Fatalf("knockd exit status %d after SIGTERM\n%s", code, kd.Output())
+	}
+	lab.WaitFile(t, kd.DoorFile("first"), "open "+me+"\nclose "+me, time.Second)
+}
+
+func writeConf(t *testing.T, path, conf string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(conf), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}

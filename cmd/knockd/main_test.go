@@ -1,0 +1,64 @@
+package main
+
+import (
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/rogpeppe/go-internal/testscript"
+)
+
+// TestMain lets the test binary stand in for knockd: testscript puts it
+// first on PATH as "knockd", and lab tests run it from there.
+func TestMain(m *testing.M) {
+	testscript.Main(m, map[string]func(){
+		"knockd": func() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) },
+	})
+}
+
+func TestScripts(t *testing.T) {
+	testscript.Run(t, testscript.Params{Dir: "testdata/script", RequireExplicitExec: true})
+}
+
+// ourKnockd is the path testscript installed the test binary at as knockd:
+// the first entry of PATH, never Debian's /usr/sbin/knockd.
+func ourKnockd(t testing.TB) string {
+	t.Helper()
+	dir, _, _ := strings.Cut(os.Getenv("PATH"), string(filepath.ListSeparator))
+	p := filepath.Join(dir, "knockd")
+	if _, err := os.Stat(p); err != nil {
+		t.Fatalf("knockd test binary missing: %v", err)
+	}
+	return p
+}
+
+var (
+	buildKnock sync.Once
+	knockPath  string
+	knockErr   error
+)
+
+// ourKnock builds the knock client once for the lab tests.
+func ourKnock(t testing.TB) string {
+	t.Helper()
+	buildKnock.Do(func() {
+		dir, err := os.MkdirTemp("", "knockd-test-client-")
+		if err != nil {
+			knockErr = err
+			return
+		}
+		knockPath = filepath.Join(dir, "knock")
+		out, err := exec.Command("go", "build", "-o", knockPath, "../knock").CombinedOutput()
+		if err != nil {
+			knockErr = err
+			t.Logf("%s", out)
+		}
+	})
+	if knockErr != nil {
+		t.Fatalf("building knock: %v", knockErr)
+	}
+	return knockPath
+}

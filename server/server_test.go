@@ -1,0 +1,107 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"net"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gopacket/gopacket"
+	"github.com/gopacket/gopacket/layers"
+	"github.com/gopacket/gopacket/pcapgo"
+
+	"github.com/knocktools/knock/server/config"
+)
+
+// writePcap writes TCP SYNs (or UDP datagrams for ports given as
+// negative numbers) from src to 10.77.0.2, one per entry, at the given
+// offsets from t0.
+func writePcap(t *testing.T, path, src string, knocks []struct {
+	port int
+	at   time.Duration
+}) {
+	t.Helper()
+	f, err := os.Create(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	w := pcapgo.NewWriter(f)
+	if err := w.WriteFileHeader(65535, layers.LinkTypeEthernet); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range knocks {
+		ip := &layers.IPv4{Version: 4, IHL: 5, TTL: 64, Protocol: layers.IPProtocolTCP, SrcIP: net.ParseIP(src).To4(), DstIP: net.IP{10, 77, 0, 2}}
+		var l4 gopacket.SerializableLayer
+		if k.port < 0 {
+			ip.Protocol = layers.IPProtocolUDP
+			l4 = &layers.UDP{SrcPort: 40000, DstPort: layers.UDPPort(-k.port)}
+		} else {
+			l4 = &layers.TCP{SrcPort: 40000, DstPort: layers.TCPPort(k.port), SYN: true}
+		}
+		data := serialize(t, &layers.Ethernet{SrcMAC: macA, DstMAC: macB, EthernetType: layers.EthernetTypeIPv4}, ip, l4)
+		ci := gopacket.CaptureInfo{Timestamp: t0.Add(k.at), CaptureLength: len(data), Length: len(data)}
+		if err := w.WritePacket(ci, data); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+func TestReplay(t *testing.T) {
+	dir := t.TempDir()
+	trace := filepath.Join(dir, "trace")
+	cfg, err := config.Parse("r.conf", []byte("[door]\nsequence = 7001,7002:udp,7003\nseq_timeout = 5\ncommand = echo %IP% >> "+trace+"\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var logged bytes.Buffer
+	log := &Logger{Verbose: &logged, Now: time.Now}
+	actions := &Actions{Log: log}
+	srv, err := New(cfg, log, actions)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pcap := filepath.Join(dir, "in.pcap")
+	type k = struct {
+		port int
+		at   time.Duration
+	}
+	// 10.77.0.1 knocks in time; 10.77.0.3 is too slow: the recorded times,
+	// not the replay's speed, decide.
+	writePcap(t, pcap, "10.77.0.1", []k{{7001, 0}, {-7002, time.Second}, {7003, 2 * time.Second}})
+	src, err := OpenReplay(pcap)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := srv.Serve(context.Background(), src); err != nil {
+		t.Fatal(err)
+	}
+	slow := filepath.Join(dir, "slow.pcap")
+	writePcap(t, slow, "10.77.0.3", []k{{7001, 10 * time.Second}, {-7002, 12 * time.Second}, {7003, 16 * time.Second}})
+	src, _ = OpenReplay(slow)
+	if err := srv.Serve(context.Background(), src); err != nil {
+		t.Fatal(err)
+	}
+	actions.Shutdown(context.Background())
+	if b, _ := os.ReadFile(trace); string(b) != "10.77.0.1\n" {
+		t.Fatalf("trace %q\nlog:\n%s", b, logged.String())
+	}
+	if st := srv.Stats(); st.Packets != 6 || st.Visible != 6 || st.Opened != 1 {
+		t.Fatalf("stats %+v", st)
+	}
+	if !strings.Contains(logged.String(), "10.77.0.3: door: sequence timeout (stage 2)") {
+		t.Fatalf("no timeout logged:\n%s", logged.String())
+	}
+}
+
+func TestReplayRejectsNonPcap(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "x")
+	os.WriteFile(path, []byte("not a capture at all"), 0o600)
+	if _, err := OpenReplay(path); err == nil || !strings.Contains(err.Error(), "not a pcap or pcapng file") {
+		t.Fatalf("err = %v", err)
+	}
+}
