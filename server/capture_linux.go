@@ -54,4 +54,14 @@ func (s *liveSource) ReadPacketData() ([]byte, gopacket.CaptureInfo, error) {
 }
 
 func (s *liveSource) LinkType() layers.LinkType { return s.link }
+
+// SetPorts installs the kernel filter for the doors' ports; without one
+// (an unknown link type) every frame reaches the userspace filter.
+func (s *liveSource) SetPorts(tcp, udp []uint16) error {
+	prog, ok := Filter(s.link, tcp, udp)
+	if !ok {
+		return nil
+	}
+	return s.h.SetBPF(prog)
+}
 func (s *liveSource) Close() error              { s.h.Close(); return nil }

@@ -27,7 +27,9 @@ func (s *Server) RunLive(ctx context.Context, iface string) error {
 			s.Log.Printf("cannot capture on %s: %v; trying again in %v", iface, err, wait)
 		} else {
 			wait = time.Second
+			s.setLive(src)
 			err = s.Serve(ctx, src)
+			s.setLive(nil)
 			src.Close()
 			if ctx.Err() != nil {
 				break

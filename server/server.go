@@ -40,6 +40,7 @@ type Server struct {
 	mu      sync.Mutex
 	cfg     *config.Config
 	tracker *Tracker
+	live    Source // the capture running, whose kernel filter follows the doors
 	local   atomic.Pointer[map[netip.Addr]bool]
 	stats   struct{ packets, visible, opened atomic.Uint64 }
 }
@@ -81,8 +82,39 @@ func (s *Server) Reload(cfg *config.Config) error {
 	t := NewTracker(doors, s.isLocal)
 	s.mu.Lock()
 	s.cfg, s.tracker = cfg, t
+	s.applyFilter()
 	s.mu.Unlock()
 	return nil
+}
+
+// portFilter is a source that can drop frames to other ports in the kernel.
+type portFilter interface {
+	SetPorts(tcp, udp []uint16) error
+}
+
+// applyFilter gives the live capture the doors' current ports; called with
+// s.mu held whenever they change.
+func (s *Server) applyFilter() {
+	pf, ok := s.live.(portFilter)
+	if !ok {
+		return
+	}
+	tcp, udp := Ports(s.tracker.Doors)
+	if err := pf.SetPorts(tcp, udp); err != nil {
+		s.Log.Printf("cannot install the kernel packet filter (every packet is checked here instead): %v", err)
+		return
+	}
+	s.Log.Debugf("kernel filter: tcp ports %v, udp ports %v", tcp, udp)
+}
+
+// setLive records the capture in use (nil when none) and filters it.
+func (s *Server) setLive(src Source) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.live = src
+	if src != nil {
+		s.applyFilter()
+	}
 }
 
 // SetLocal sets the addresses that count as ours (the interface's); nil
@@ -190,4 +222,5 @@ func (s *Server) useOneTime(d *TrackedDoor) {
 		d.Seq = next
 	}
 	s.tracker.Reindex()
+	s.applyFilter()
 }

@@ -1,0 +1,168 @@
+package server
+
+import (
+	"slices"
+
+	"github.com/gopacket/gopacket/layers"
+	"golang.org/x/net/bpf"
+
+	"github.com/knocktools/knock"
+)
+
+// maxFilterPorts bounds the ports compared one by one in the kernel filter
+// (a classic BPF jump reaches 255 instructions); with more, the filter
+// passes every TCP or UDP packet and the userspace filter does the rest.
+const maxFilterPorts = 200
+
+// Ports returns the TCP and UDP ports of the doors' current sequences.
+func Ports(doors []*TrackedDoor) (tcp, udp []uint16) {
+	for _, d := range doors {
+		if d.Disabled {
+			continue
+		}
+		for _, k := range d.Seq {
+			if k.Proto == knock.UDP {
+				udp = append(udp, k.Port)
+			} else {
+				tcp = append(tcp, k.Port)
+			}
+		}
+	}
+	slices.Sort(tcp)
+	slices.Sort(udp)
+	return slices.Compact(tcp), slices.Compact(udp)
+}
+
+// label is a jump target in a program under construction.
+type label int
+
+// asm builds a classic BPF program with symbolic jumps.
+type asm struct {
+	ins    []bpf.Instruction
+	jumps  map[int][2]label // conditional jump index -> (true, false) targets
+	always map[int]label    // unconditional jump index -> target
+	labels map[label]int
+	next   label
+}
+
+func newAsm() *asm {
+	return &asm{jumps: map[int][2]label{}, always: map[int]label{}, labels: map[label]int{}}
+}
+
+func (a *asm) label() label           { a.next++; return a.next }
+func (a *asm) mark(l label)           { a.labels[l] = len(a.ins) }
+func (a *asm) emit(i bpf.Instruction) { a.ins = append(a.ins, i) }
+
+// jump adds a conditional jump whose targets are labels; a zero label
+// means "the next instruction". Targets must lie within 255 instructions.
+func (a *asm) jump(cond bpf.JumpTest, val uint32, yes, no label) {
+	a.jumps[len(a.ins)] = [2]label{yes, no}
+	a.ins = append(a.ins, bpf.JumpIf{Cond: cond, Val: val})
+}
+
+// ja adds an unconditional jump, which reaches any distance.
+func (a *asm) ja(l label) {
+	a.always[len(a.ins)] = l
+	a.ins = append(a.ins, bpf.Jump{})
+}
+
+func (a *asm) assemble() ([]bpf.RawInstruction, bool) {
+	for at, l := range a.always {
+		a.ins[at] = bpf.Jump{Skip: uint32(a.labels[l] - at - 1)}
+	}
+	for at, t := range a.jumps {
+		j := a.ins[at].(bpf.JumpIf)
+		skip := func(l label) (uint8, bool) {
+			if l == 0 {
+				return 0, true
+			}
+			d := a.labels[l] - at - 1
+			return uint8(d), d >= 0 && d < 256
+		}
+		var ok1, ok2 bool
+		j.SkipTrue, ok1 = skip(t[0])
+		j.SkipFalse, ok2 = skip(t[1])
+		if !ok1 || !ok2 {
+			return nil, false
+		}
+		a.ins[at] = j
+	}
+	raw, err := bpf.Assemble(a.ins)
+	return raw, err == nil
+}
+
+// Filter compiles the kernel-side filter for a capture of the given link
+// type: it passes IPv4 (first fragments only) and IPv6 TCP and UDP packets
+// to the doors' ports and drops everything else before it is copied to us.
+// It is a superset of the doors' exact test (addresses and TCP flags are
+// checked in userspace). ok is false for link types it does not know.
+func Filter(link layers.LinkType, tcp, udp []uint16) ([]bpf.RawInstruction, bool) {
+	a := newAsm()
+	drop, v4, v6 := a.label(), a.label(), a.label()
+	tcpPorts, udpPorts := a.label(), a.label()
+	var base uint32
+	switch link {
+	case layers.LinkTypeEthernet:
+		base = 14
+		a.emit(bpf.LoadAbsolute{Off: 12, Size: 2})
+		a.jump(bpf.JumpEqual, 0x0800, v4, 0)
+		a.jump(bpf.JumpEqual, 0x86dd, v6, drop)
+	case layers.LinkTypeRaw:
+		a.emit(bpf.LoadAbsolute{Off: 0, Size: 1})
+		a.emit(bpf.ALUOpConstant{Op: bpf.ALUOpShiftRight, Val: 4})
+		a.jump(bpf.JumpEqual, 4, v4, 0)
+		a.jump(bpf.JumpEqual, 6, v6, drop)
+	default:
+		return nil, false
+	}
+	// IPv4: skip later fragments, find the header length, load the port.
+	tcp4, udp4 := a.label(), a.label()
+	a.mark(v4)
+	a.emit(bpf.LoadAbsolute{Off: base + 6, Size: 2})
+	a.jump(bpf.JumpBitsSet, 0x1fff, drop, 0)
+	a.emit(bpf.LoadAbsolute{Off: base + 9, Size: 1})
+	a.jump(bpf.JumpEqual, 6, tcp4, 0)
+	a.jump(bpf.JumpEqual, 17, udp4, drop)
+	a.mark(tcp4)
+	a.emit(bpf.LoadMemShift{Off: base})
+	a.emit(bpf.LoadIndirect{Off: base + 2, Size: 2})
+	a.ja(tcpPorts)
+	a.mark(udp4)
+	a.emit(bpf.LoadMemShift{Off: base})
+	a.emit(bpf.LoadIndirect{Off: base + 2, Size: 2})
+	a.ja(udpPorts)
+	// IPv6: the first next header only, as knockd reads it.
+	tcp6, udp6 := a.label(), a.label()
+	a.mark(v6)
+	a.emit(bpf.LoadAbsolute{Off: base + 6, Size: 1})
+	a.jump(bpf.JumpEqual, 6, tcp6, 0)
+	a.jump(bpf.JumpEqual, 17, udp6, drop)
+	a.mark(tcp6)
+	a.emit(bpf.LoadAbsolute{Off: base + 42, Size: 2})
+	a.ja(tcpPorts)
+	a.mark(udp6)
+	a.emit(bpf.LoadAbsolute{Off: base + 42, Size: 2})
+	a.ja(udpPorts)
+	a.mark(drop)
+	a.emit(bpf.RetConstant{Val: 0})
+	// The port lists come last, each with its own accept, so every
+	// conditional jump stays short.
+	for _, set := range []struct {
+		at    label
+		ports []uint16
+	}{{tcpPorts, tcp}, {udpPorts, udp}} {
+		a.mark(set.at)
+		if len(set.ports) > maxFilterPorts {
+			a.emit(bpf.RetConstant{Val: snapLen})
+			continue
+		}
+		accept := a.label()
+		for _, p := range set.ports {
+			a.jump(bpf.JumpEqual, uint32(p), accept, 0)
+		}
+		a.emit(bpf.RetConstant{Val: 0})
+		a.mark(accept)
+		a.emit(bpf.RetConstant{Val: snapLen})
+	}
+	return a.assemble()
+}
