@@ -64,4 +64,4 @@ func (s *liveSource) SetPorts(tcp, udp []uint16) error {
 	}
 	return s.h.SetBPF(prog)
 }
-func (s *liveSource) Close() error              { s.h.Close(); return nil }
+func (s *liveSource) Close() error { s.h.Close(); return nil }
