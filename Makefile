@@ -42,9 +42,9 @@ completions:
 bench: deps
 	$(GO) test -run '^$$' -bench . -benchmem -benchtime 1x ./cmd/knock
 
-## demo: knock Debian's knockd in a lab namespace and watch the door open (needs root).
+## demo: our knock opens a door of our knockd in a lab namespace (needs root).
 demo: deps build
-	@scripts/demo.sh $(BIN)/knock
+	@scripts/demo.sh $(BIN)/knock $(BIN)/knockd
 
 clean:
 	rm -rf $(BIN)

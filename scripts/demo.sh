@@ -1,12 +1,14 @@
 #!/usr/bin/env bash
 # make demo: two network namespaces joined by a veth (10.77.0.1 knocks,
-# 10.77.0.2 guards port 2222 with iptables and runs Debian's knockd),
-# our knock client opens the door, everything is removed at the end.
+# 10.77.0.2 guards port 2222 with iptables and runs our knockd), our knock
+# client opens the door, everything is removed at the end.
 # Nothing leaves the machine: the namespaces have no default route.
+# KNOCKD=/usr/sbin/knockd scripts/demo.sh runs Debian's knockd 0.8 instead.
 set -euo pipefail
 KNOCK=$(readlink -f "${1:-bin/knock}")
+KNOCKD=$(readlink -f "${KNOCKD:-${2:-bin/knockd}}")
 [ "$(id -u)" -eq 0 ] || { echo "demo: needs root for network namespaces: sudo make demo" >&2; exit 1; }
-for p in ip iptables knockd nc; do
+for p in ip iptables nc; do
   command -v $p >/dev/null || { echo "demo: $p is missing (scripts/deps.sh installs it)" >&2; exit 1; }
 done
 
@@ -43,7 +45,8 @@ cat > "$DIR/knockd.conf" <<CONF
 	command     = /usr/sbin/iptables -I INPUT -s %IP% -p tcp --dport 2222 -j ACCEPT
 CONF
 sed 's/^/    /' "$DIR/knockd.conf"
-ip netns exec "$S" sh -c "knockd -i eth0 -c $DIR/knockd.conf -v > $DIR/knockd.out 2>&1 & echo \$! > $DIR/knockd.pid"
+say "server: $KNOCKD -i eth0 -c knockd.conf -v"
+ip netns exec "$S" sh -c "$KNOCKD -i eth0 -c $DIR/knockd.conf -v > $DIR/knockd.out 2>&1 & echo \$! > $DIR/knockd.pid"
 for _ in $(seq 50); do grep -q listening "$DIR/knockd.out" 2>/dev/null && break; sleep 0.1; done
 
 probe() { ip netns exec "$C" timeout 1 nc -z 10.77.0.2 2222 && echo "port 2222: OPEN" || echo "port 2222: closed"; }

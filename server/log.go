@@ -44,7 +44,13 @@ func NewLogger(logFile string, useSyslog bool) (*Logger, error) {
 }
 
 // Printf logs one message everywhere logging goes.
-func (l *Logger) Printf(format string, a ...any) {
+func (l *Logger) Printf(format string, a ...any) { l.print(true, format, a...) }
+
+// Logf logs to LogFile and syslog only, for the lines knockd 0.8 does not
+// print with -v (it prints "listening on IF..." where it logs "starting up").
+func (l *Logger) Logf(format string, a ...any) { l.print(false, format, a...) }
+
+func (l *Logger) print(verbose bool, format string, a ...any) {
 	msg := fmt.Sprintf(format, a...)
 	l.mu.Lock()
 	defer l.mu.Unlock()
@@ -54,7 +60,7 @@ func (l *Logger) Printf(format string, a ...any) {
 	if l.syslog != nil {
 		_, _ = io.WriteString(l.syslog, msg)
 	}
-	if l.Verbose != nil {
+	if verbose && l.Verbose != nil {
 		fmt.Fprintln(l.Verbose, msg)
 	}
 }

@@ -64,10 +64,10 @@ const oneTimeSeqs = " 7801,7802\n 7811,7812\n"
 // knockd 0.8 and ours and compares which doors opened, and for whom: wrong
 // order, repeats, flag noise, negated flags, TCP/UDP mixes, shared
 // prefixes, timeouts, start/stop commands, one-time sequences and IPv6.
-// Two differences are planned, knockd 0.8 bugs fixed on purpose:
-// interleaved knockers (0.8 loses the second, ours opens for both) and
-// one-time sequences (0.8, observed here, does not open for the second
-// sequence of the file until it is restarted; ours moves on to it).
+// Interleaved knockers are a planned difference, a knockd 0.8 bug fixed on
+// purpose: 0.8 loses the second (or both), ours opens for both. For the
+// one-time door only the first use is compared: what 0.8 did with the
+// file's second sequence varied from run to run here; ours must open it.
 func TestDifferentialAgainstDebianKnockd(t *testing.T) {
 	lab.Require(t, "knockd")
 	knockBin := ourKnock(t)
@@ -105,9 +105,6 @@ func TestDifferentialAgainstDebianKnockd(t *testing.T) {
 	knock("-d", "1500", srv4, "7401", "7402")               // too slow for seq_timeout 1
 	knock(srv4, "7401", "7402")                             // in time
 	knock(srv4, "7501", "7502:udp")                         // start, and stop a second later
-	knock(srv4, "7801", "7802")                             // first one-time sequence
-	knock(srv4, "7801", "7802")                             // used: nothing
-	knock(srv4, "7811", "7812")                             // the next one
 	knock("-6", srv6, "7601", "7602:udp", "7603")           // IPv6
 	for _, port := range []string{"7701", "7702", "7703"} { // interleaved knockers
 		from(a)
@@ -116,6 +113,11 @@ func TestDifferentialAgainstDebianKnockd(t *testing.T) {
 		knock(srv4, port)
 	}
 	from(a)
+	// One-time sequences last: knockd 0.8 rebuilds its capture filter when
+	// one is used, and what it saw right after that varied between runs.
+	knock(srv4, "7801", "7802") // first one-time sequence
+	knock(srv4, "7801", "7802") // used: nothing
+	knock(srv4, "7811", "7812") // the next one
 
 	// Let the commands run, the stop command included.
 	lab.WaitFile(t, ours.DoorFile("startstop"), "start "+a+"\nstop "+a, 5*time.Second)
@@ -123,12 +125,18 @@ func TestDifferentialAgainstDebianKnockd(t *testing.T) {
 	lab.WaitFile(t, ours.DoorFile("interleaved"), a+"\n"+b, 5*time.Second)
 
 	want := map[string]string{
-		"seq": a, "mixed": a, "negflags": a, "fin": a, "shareA": a, "shareB": a, "timeout": a,
+		"onetime-first": a,
+		"seq":           a, "mixed": a, "negflags": a, "fin": a, "shareA": a, "shareB": a, "timeout": a,
 		"startstop": "start " + a + "\nstop " + a, "six": l.Client.Addr6.String(),
 	}
+	firstLine := func(b []byte) []byte { line, _, _ := strings.Cut(string(b), "\n"); return []byte(line) }
 	for door, w := range want {
-		got, errOurs := os.ReadFile(ours.DoorFile(door))
-		gotTheirs, _ := os.ReadFile(theirs.DoorFile(door))
+		file := strings.TrimSuffix(door, "-first")
+		got, errOurs := os.ReadFile(ours.DoorFile(file))
+		gotTheirs, _ := os.ReadFile(theirs.DoorFile(file))
+		if file != door {
+			got, gotTheirs = firstLine(got), firstLine(gotTheirs)
+		}
 		if strings.TrimSpace(string(got)) != strings.TrimSpace(string(gotTheirs)) {
 			t.Errorf("door %s: ours opened for %q, knockd 0.8 for %q", door, got, gotTheirs)
 		}

@@ -118,3 +118,48 @@ func writeConf(t *testing.T, path, conf string) {
 		t.Fatal(err)
 	}
 }
+
+// TestInterfaceComesLateAndGoesDown starts knockd on an interface that does
+// not exist yet, then brings it in (by renaming the lab's link), takes it
+// down and up again: knockd keeps running and the door keeps opening.
+func TestInterfaceComesLateAndGoesDown(t *testing.T) {
+	lab.Require(t)
+	l := lab.New(t)
+	dir := t.TempDir()
+	conf := dir + "/knockd.conf"
+	writeConf(t, conf, "[late]\n\tsequence = 7001,7002\n\tcommand = echo %IP% >> "+dir+"/late\n")
+	kd := l.Server.Start(ourKnockd(t), "-i", "late0", "-c", conf, "-v")
+	kd.WaitOutput(t, "cannot capture on late0", 10*time.Second)
+
+	l.Server.Run("ip", "link", "set", "eth0", "down")
+	l.Server.Run("ip", "link", "set", "eth0", "name", "late0")
+	l.Server.Run("ip", "link", "set", "late0", "up")
+	l.Server.Run("ip", "addr", "replace", l.Server.Addr4.String()+"/24", "dev", "late0")
+	me, srv := l.Client.Addr4.String(), l.Server.Addr4.String()
+	// The capture is retried with a growing pause; knock until it is seen.
+	opened := func(want string) bool {
+		return lab.Eventually(40*time.Second, func() bool {
+			knockFrom(t, l, ourKnock(t), srv, "7001", "7002")
+			b, _ := os.ReadFile(dir + "/late")
+			return strings.TrimSpace(string(b)) != "" && strings.HasSuffix(strings.TrimSpace(string(b)), want)
+		})
+	}
+	if !opened(me) {
+		t.Fatalf("door never opened on the late interface:\n%s", kd.Output())
+	}
+	before, _ := os.ReadFile(dir + "/late")
+	l.Server.Run("ip", "link", "set", "late0", "down")
+	time.Sleep(500 * time.Millisecond)
+	l.Server.Run("ip", "link", "set", "late0", "up")
+	l.Server.Run("ip", "addr", "replace", l.Server.Addr4.String()+"/24", "dev", "late0")
+	if !lab.Eventually(40*time.Second, func() bool {
+		knockFrom(t, l, ourKnock(t), srv, "7001", "7002")
+		b, _ := os.ReadFile(dir + "/late")
+		return len(b) > len(before)
+	}) {
+		t.Fatalf("door did not open after the interface came back:\n%s", kd.Output())
+	}
+	if kd.Exited() {
+		t.Fatalf("knockd exited:\n%s", kd.Output())
+	}
+}
