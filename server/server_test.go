@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,6 +15,7 @@ import (
 	"github.com/gopacket/gopacket/layers"
 	"github.com/gopacket/gopacket/pcapgo"
 
+	"github.com/knocktools/knock"
 	"github.com/knocktools/knock/server/config"
 )
 
@@ -103,5 +105,31 @@ func TestReplayRejectsNonPcap(t *testing.T) {
 	os.WriteFile(path, []byte("not a capture at all"), 0o600)
 	if _, err := OpenReplay(path); err == nil || !strings.Contains(err.Error(), "not a pcap or pcapng file") {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestOnlyIPv4AndLocalAddresses(t *testing.T) {
+	cfg, _ := config.Parse("c", []byte("[d]\nsequence = 7001\n"))
+	var logged bytes.Buffer
+	log := &Logger{Verbose: &logged, Debug: true, Now: time.Now}
+	srv, err := New(cfg, log, &Actions{Log: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.SetLocal([]netip.Addr{me, me6})
+	hit := func(src, dst string) {
+		h := Hit{Src: netip.MustParseAddr(src), Dst: netip.MustParseAddr(dst), Proto: knock.TCP, Port: 7001, Flags: knock.SYN, Time: t0}
+		srv.Handle(&h)
+	}
+	hit("10.77.0.1", "10.77.0.50") // not ours
+	hit("fd77::1", "fd77::2")
+	srv.OnlyIPv4 = true
+	hit("fd77::1", "fd77::2") // -4
+	hit("10.77.0.1", "10.77.0.2")
+	if st := srv.Stats(); st.Opened != 2 {
+		t.Fatalf("opened %d, want 2 (ipv6 before -4, ipv4)\n%s", st.Opened, logged.String())
+	}
+	if !strings.Contains(logged.String(), "2026-11-24 12:00:00: tcp: 10.77.0.1:0 -> 10.77.0.2:7001 0 bytes") {
+		t.Fatalf("no -D packet line:\n%s", logged.String())
 	}
 }

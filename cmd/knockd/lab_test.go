@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"os"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -161,5 +162,46 @@ func TestInterfaceComesLateAndGoesDown(t *testing.T) {
 	}
 	if kd.Exited() {
 		t.Fatalf("knockd exited:\n%s", kd.Output())
+	}
+}
+
+// TestDaemonMode runs knockd -d: it returns at once, the daemon writes its
+// PidFile and log, opens doors, and on SIGTERM logs its end and removes
+// the PidFile.
+func TestDaemonMode(t *testing.T) {
+	lab.Require(t)
+	l := lab.New(t)
+	dir := t.TempDir()
+	conf, pid := dir+"/knockd.conf", dir+"/knockd.pid"
+	writeConf(t, conf, "[options]\n\tLogFile = "+dir+"/knockd.log\n\tPidFile = "+pid+"\n[d]\n\tsequence = 7001,7002\n\tcommand = echo %IP% >> "+dir+"/d\n")
+	l.Server.Run(ourKnockd(t), "-d", "-i", "eth0", "-c", conf)
+	var daemon int
+	if !lab.Eventually(5*time.Second, func() bool {
+		b, err := os.ReadFile(pid)
+		if err != nil {
+			return false
+		}
+		daemon, err = strconv.Atoi(strings.TrimSpace(string(b)))
+		return err == nil
+	}) {
+		t.Fatal("no PidFile written")
+	}
+	t.Cleanup(func() { _ = syscall.Kill(daemon, syscall.SIGKILL) })
+	if !lab.Eventually(5*time.Second, func() bool {
+		b, _ := os.ReadFile(dir + "/knockd.log")
+		return strings.Contains(string(b), "starting up, listening on eth0")
+	}) {
+		t.Fatal("daemon did not start listening")
+	}
+	knockFrom(t, l, ourKnock(t), l.Server.Addr4.String(), "7001", "7002")
+	lab.WaitFile(t, dir+"/d", l.Client.Addr4.String(), 5*time.Second)
+	if err := syscall.Kill(daemon, syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	if !lab.Eventually(5*time.Second, func() bool { _, err := os.Stat(pid); return os.IsNotExist(err) }) {
+		t.Fatal("PidFile left behind after SIGTERM")
+	}
+	if b, _ := os.ReadFile(dir + "/knockd.log"); !strings.Contains(string(b), "] shutting down") {
+		t.Fatalf("no shutdown logged:\n%s", b)
 	}
 }
