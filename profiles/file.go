@@ -144,17 +144,13 @@ func decodeProfile(path, what string, m *yaml.Node) (Profile, error) {
 		case "method":
 			p.Method, err = scalar(v)
 		case "source_port":
-			var n int
-			n, err = integer(v, 1, 65535)
-			p.SourcePort = uint16(n)
+			p.SourcePort, err = port(v)
 		case "ttl":
 			p.TTL, err = integer(v, 1, 255)
 		case "description":
 			p.Description, err = scalar(v)
 		case "port":
-			var n int
-			n, err = integer(v, 1, 65535)
-			p.Port = uint16(n)
+			p.Port, err = port(v)
 		case "user":
 			p.User, err = scalar(v)
 		case "wait":
@@ -192,6 +188,11 @@ func integer(v *yaml.Node, lo, hi int) (int, error) {
 		return 0, fmt.Errorf("%d out of range %d-%d", n, lo, hi)
 	}
 	return n, nil
+}
+
+func port(v *yaml.Node) (uint16, error) {
+	n, err := integer(v, 1, 65535)
+	return uint16(n), err
 }
 
 func duration(v *yaml.Node) (Duration, error) {

@@ -39,7 +39,7 @@ func BenchmarkProfileKnock(b *testing.B) {
 		b.Fatalf("profile add: %v\n%s", err, out)
 	}
 	for range b.N {
-		out, err := l.Client.Command(context.Background(), testBinary(b, "lab-bench"), strconv.Itoa(benchRounds),
+		out, err := l.Client.Command(context.Background(), lab.TestBinary(b, "lab-bench"), strconv.Itoa(benchRounds),
 			ours+" --config "+cfg+" bench", "/usr/bin/knock "+host+" 7000 7001 7002 7003").CombinedOutput()
 		if err != nil {
 			b.Fatalf("lab-bench: %v\n%s", err, out)

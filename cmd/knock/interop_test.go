@@ -76,7 +76,7 @@ const interopConf = `[options]
 // our client and checks that each door's command ran with our address.
 func TestInteropDebianKnockd(t *testing.T) {
 	lab.Require(t, "knockd")
-	knockBin := testBinary(t, "knock")
+	knockBin := lab.TestBinary(t, "knock")
 	l := lab.New(t)
 	kd := l.Server.StartDebianKnockd(t, interopConf)
 	srv4, srv6 := l.Server.Addr4.String(), l.Server.Addr6.String()
@@ -171,10 +171,10 @@ func TestInteropDebianKnockd(t *testing.T) {
 // a raw SYN (its checksum is right) by answering it.
 func TestRawPacketsOnTheWire(t *testing.T) {
 	lab.Require(t, "tcpdump")
-	knockBin := testBinary(t, "knock")
+	knockBin := lab.TestBinary(t, "knock")
 	l := lab.New(t)
 	srv4, srv6 := l.Server.Addr4.String(), l.Server.Addr6.String()
-	ln := l.Server.Start(testBinary(t, "lab-listen"), srv4+":7777", "["+srv6+"]:7777")
+	ln := l.Server.Start(lab.TestBinary(t, "lab-listen"), srv4+":7777", "["+srv6+"]:7777")
 	ln.WaitOutput(t, "listening", 5*time.Second)
 	pcap := t.TempDir() + "/wire.pcap"
 	dump := l.Server.Start("tcpdump", "-i", "eth0", "-n", "-U", "-w", pcap, "tcp or udp")
@@ -240,7 +240,7 @@ func asNobody(t *testing.T, bin string) []string {
 // the door's iptables command must let the client in.
 func TestProfileAgainstDebianKnockd(t *testing.T) {
 	lab.Require(t, "knockd", "iptables")
-	knockBin := testBinary(t, "knock")
+	knockBin := lab.TestBinary(t, "knock")
 	l := lab.New(t)
 	cfg := filepath.Join(t.TempDir(), "config.yaml")
 	knock := func(ns *lab.Host, args ...string) string {

@@ -5,8 +5,6 @@ import (
 	"net"
 	"os"
 	"os/exec"
-	"path/filepath"
-	"strings"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
@@ -44,18 +42,6 @@ func labListen() {
 	}
 	fmt.Println("listening")
 	select {}
-}
-
-// testBinary returns the path testscript installed for name: the first
-// entry of PATH, never a system program of the same name (Debian's knock).
-func testBinary(t testing.TB, name string) string {
-	t.Helper()
-	dir, _, _ := strings.Cut(os.Getenv("PATH"), string(filepath.ListSeparator))
-	p := filepath.Join(dir, name)
-	if _, err := os.Stat(p); err != nil {
-		t.Fatalf("test binary %s not installed by testscript: %v", name, err)
-	}
-	return p
 }
 
 func TestScripts(t *testing.T) {

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"context"
 	"os"
 	"strconv"
 	"strings"
@@ -11,15 +10,6 @@ import (
 
 	"github.com/knocktools/knock/internal/lab"
 )
-
-// knockFrom runs a knock client inside the lab's client namespace.
-func knockFrom(t *testing.T, l *lab.Lab, program string, args ...string) {
-	t.Helper()
-	out, err := l.Client.Command(context.Background(), program, args...).CombinedOutput()
-	if err != nil {
-		t.Fatalf("%s %s: %v\n%s", program, strings.Join(args, " "), err, out)
-	}
-}
 
 const clientsConf = `[options]
 	LogFile = @DIR@/knockd.log
@@ -48,10 +38,10 @@ func TestClientsAgainstOurKnockd(t *testing.T) {
 	kd := l.Server.StartKnockd(t, ourKnockd(t), clientsConf, nil)
 	srv4 := l.Server.Addr4.String()
 
-	knockFrom(t, l, "/usr/bin/knock", srv4, "7101", "7102:udp", "7103")
-	knockFrom(t, l, ourKnock(t), srv4, "7001", "7002:udp", "7003")
-	knockFrom(t, l, ourKnock(t), "--flags", "fin", srv4, "7201", "7202")
-	knockFrom(t, l, "/usr/bin/knock", "-6", l.Server.Addr6.String(), "7301", "7302:udp")
+	l.Client.Run("/usr/bin/knock", srv4, "7101", "7102:udp", "7103")
+	l.Client.Run(ourKnock(t), srv4, "7001", "7002:udp", "7003")
+	l.Client.Run(ourKnock(t), "--flags", "fin", srv4, "7201", "7202")
+	l.Client.Run("/usr/bin/knock", "-6", l.Server.Addr6.String(), "7301", "7302:udp")
 	for door, who := range map[string]string{"theirs": l.Client.Addr4.String(), "ours": l.Client.Addr4.String(),
 		"flags": l.Client.Addr4.String(), "six": l.Client.Addr6.String()} {
 		lab.WaitFile(t, kd.DoorFile(door), who, 5*time.Second)
@@ -88,7 +78,7 @@ func TestSignals(t *testing.T) {
 		t.Fatal(err)
 	}
 	kd.WaitOutput(t, "re-read "+kd.Conf+": 2 doors", 5*time.Second)
-	knockFrom(t, l, ourKnock(t), srv4, "7101", "7102")
+	l.Client.Run(ourKnock(t), srv4, "7101", "7102")
 	lab.WaitFile(t, kd.DoorFile("second"), me, 5*time.Second)
 
 	// SIGHUP with a broken config: reported, the running doors stay.
@@ -100,7 +90,7 @@ func TestSignals(t *testing.T) {
 	if kd.Exited() {
 		t.Fatal("knockd exited on a bad config")
 	}
-	knockFrom(t, l, ourKnock(t), srv4, "7001", "7002")
+	l.Client.Run(ourKnock(t), srv4, "7001", "7002")
 	lab.WaitFile(t, kd.DoorFile("first"), "open "+me, 5*time.Second)
 
 	// SIGTERM: the pending stop command (an hour away) runs now.
@@ -140,7 +130,7 @@ func TestInterfaceComesLateAndGoesDown(t *testing.T) {
 	// The capture is retried with a growing pause; knock until it is seen.
 	opened := func(want string) bool {
 		return lab.Eventually(40*time.Second, func() bool {
-			knockFrom(t, l, ourKnock(t), srv, "7001", "7002")
+			l.Client.Run(ourKnock(t), srv, "7001", "7002")
 			b, _ := os.ReadFile(dir + "/late")
 			return strings.TrimSpace(string(b)) != "" && strings.HasSuffix(strings.TrimSpace(string(b)), want)
 		})
@@ -154,7 +144,7 @@ func TestInterfaceComesLateAndGoesDown(t *testing.T) {
 	l.Server.Run("ip", "link", "set", "late0", "up")
 	l.Server.Run("ip", "addr", "replace", l.Server.Addr4.String()+"/24", "dev", "late0")
 	if !lab.Eventually(40*time.Second, func() bool {
-		knockFrom(t, l, ourKnock(t), srv, "7001", "7002")
+		l.Client.Run(ourKnock(t), srv, "7001", "7002")
 		b, _ := os.ReadFile(dir + "/late")
 		return len(b) > len(before)
 	}) {
@@ -193,7 +183,7 @@ func TestDaemonMode(t *testing.T) {
 	}) {
 		t.Fatal("daemon did not start listening")
 	}
-	knockFrom(t, l, ourKnock(t), l.Server.Addr4.String(), "7001", "7002")
+	l.Client.Run(ourKnock(t), l.Server.Addr4.String(), "7001", "7002")
 	lab.WaitFile(t, dir+"/d", l.Client.Addr4.String(), 5*time.Second)
 	if err := syscall.Kill(daemon, syscall.SIGTERM); err != nil {
 		t.Fatal(err)

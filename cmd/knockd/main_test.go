@@ -4,11 +4,12 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"sync"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
+
+	"github.com/knocktools/knock/internal/lab"
 )
 
 // TestMain lets the test binary stand in for knockd: testscript puts it
@@ -23,17 +24,8 @@ func TestScripts(t *testing.T) {
 	testscript.Run(t, testscript.Params{Dir: "testdata/script", RequireExplicitExec: true})
 }
 
-// ourKnockd is the path testscript installed the test binary at as knockd:
-// the first entry of PATH, never Debian's /usr/sbin/knockd.
-func ourKnockd(t testing.TB) string {
-	t.Helper()
-	dir, _, _ := strings.Cut(os.Getenv("PATH"), string(filepath.ListSeparator))
-	p := filepath.Join(dir, "knockd")
-	if _, err := os.Stat(p); err != nil {
-		t.Fatalf("knockd test binary missing: %v", err)
-	}
-	return p
-}
+// ourKnockd is the test binary installed as knockd (never Debian's).
+func ourKnockd(t testing.TB) string { return lab.TestBinary(t, "knockd") }
 
 var (
 	buildKnock sync.Once

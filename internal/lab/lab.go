@@ -238,6 +238,19 @@ func (p *Proc) WaitOutput(t testing.TB, want string, limit time.Duration) {
 	}
 }
 
+// TestBinary returns the path at which testscript.Main installed the test
+// binary under name: the first entry of PATH, never a system program of
+// the same name (Debian's knock or knockd).
+func TestBinary(t testing.TB, name string) string {
+	t.Helper()
+	dir, _, _ := strings.Cut(os.Getenv("PATH"), string(filepath.ListSeparator))
+	p := filepath.Join(dir, name)
+	if _, err := os.Stat(p); err != nil {
+		t.Fatalf("test binary %s not installed by testscript.Main: %v", name, err)
+	}
+	return p
+}
+
 // Eventually polls cond every 20ms until it holds or limit passes.
 func Eventually(limit time.Duration, cond func() bool) bool {
 	deadline := time.Now().Add(limit)
