@@ -21,6 +21,7 @@ func (s *Server) RunLive(ctx context.Context, iface string) error {
 	s.SetLocal(append([]netip.Addr{}, addrs...)) // never nil: nil would mean "every address"
 	go s.watchAddrs(ctx, iface)
 	wait := time.Second
+	listening := false
 	for ctx.Err() == nil {
 		src, err := OpenLive(iface)
 		if err != nil {
@@ -28,6 +29,15 @@ func (s *Server) RunLive(ctx context.Context, iface string) error {
 		} else {
 			wait = time.Second
 			s.setLive(src)
+			if !listening {
+				// Said once the capture is open, so that whoever waits for
+				// it can knock at once; knockd 0.8's words.
+				s.Log.Logf("starting up, listening on %s", iface)
+				s.Log.Verbosef("listening on %s...", iface)
+				listening = true
+			} else {
+				s.Log.Printf("capturing on %s again", iface)
+			}
 			err = s.Serve(ctx, src)
 			s.setLive(nil)
 			src.Close()

@@ -65,14 +65,21 @@ func (l *Logger) print(verbose bool, format string, a ...any) {
 	}
 }
 
-// Debugf prints only with -D, and only to the verbose stream.
-func (l *Logger) Debugf(format string, a ...any) {
-	if !l.Debug || l.Verbose == nil {
+// Verbosef prints to the verbose stream only (-v or -D).
+func (l *Logger) Verbosef(format string, a ...any) {
+	if l.Verbose == nil {
 		return
 	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	fmt.Fprintf(l.Verbose, format+"\n", a...)
+}
+
+// Debugf prints only with -D, to the verbose stream.
+func (l *Logger) Debugf(format string, a ...any) {
+	if l.Debug {
+		l.Verbosef(format, a...)
+	}
 }
 
 // Who spells a knocker as log lines show it: the address, and with -l its

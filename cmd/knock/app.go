@@ -20,9 +20,10 @@ const (
 	exitUsage = 2
 )
 
-// streams are the command's standard output and error, injected so tests
-// run the real command tree with buffers.
+// streams are the command's standard input, output and error, injected so
+// tests run the real command tree with buffers.
 type streams struct {
+	In       io.Reader
 	Out, Err io.Writer
 }
 
@@ -34,16 +35,26 @@ func (e usageError) Unwrap() error { return e.err }
 
 func usagef(format string, a ...any) error { return usageError{fmt.Errorf(format, a...)} }
 
+// exitStatus ends the program with a status and no message of its own,
+// such as ssh's status for knock ssh.
+type exitStatus int
+
+func (e exitStatus) Error() string { return fmt.Sprintf("exit status %d", int(e)) }
+
 // run executes the knock command line and returns the exit status.
-func run(args []string, stdout, stderr io.Writer) int {
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	s := &streams{Out: stdout, Err: stderr}
+	s := &streams{In: stdin, Out: stdout, Err: stderr}
 	cmd := newRootCmd(s, nil)
 	cmd.SetArgs(args)
 	err := cmd.ExecuteContext(ctx)
 	if err == nil {
 		return exitOK
+	}
+	var status exitStatus
+	if errors.As(err, &status) {
+		return int(status)
 	}
 	fmt.Fprintf(stderr, "knock: %v\n", err)
 	var ue usageError

@@ -1,16 +1,14 @@
+//go:build linux
+
 package main
 
 import (
 	"context"
 	"fmt"
-	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strconv"
-	"strings"
 	"testing"
-	"time"
 
 	"github.com/knocktools/knock/internal/lab"
 )
@@ -52,26 +50,4 @@ func BenchmarkProfileKnock(b *testing.B) {
 		b.ReportMetric(theirsMs, "ms/knock-0.8")
 		b.ReportMetric(oursMs/theirsMs, "ratio")
 	}
-}
-
-// labBench runs two command lines alternately ROUNDS times and prints the
-// median wall time of each in milliseconds: "lab-bench ROUNDS CMD-A CMD-B".
-func labBench() {
-	rounds, _ := strconv.Atoi(os.Args[1])
-	cmds := [][]string{strings.Fields(os.Args[2]), strings.Fields(os.Args[3])}
-	times := make([][]float64, 2)
-	for range rounds {
-		for i, c := range cmds {
-			start := time.Now()
-			if out, err := exec.Command(c[0], c[1:]...).CombinedOutput(); err != nil {
-				fmt.Fprintf(os.Stderr, "%s: %v\n%s", strings.Join(c, " "), err, out)
-				os.Exit(1)
-			}
-			times[i] = append(times[i], float64(time.Since(start).Microseconds())/1000)
-		}
-	}
-	for i := range times {
-		slices.Sort(times[i])
-	}
-	fmt.Printf("%.3f %.3f\n", times[0][rounds/2], times[1][rounds/2])
 }

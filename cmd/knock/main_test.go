@@ -5,7 +5,11 @@ import (
 	"net"
 	"os"
 	"os/exec"
+	"slices"
+	"strconv"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/rogpeppe/go-internal/testscript"
 )
@@ -15,7 +19,7 @@ import (
 // as "lab-listen", a TCP listener for lab hosts.
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
-		"knock":      func() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) },
+		"knock":      func() { os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) },
 		"lab-listen": labListen,
 		"lab-bench":  labBench,
 	})
@@ -72,4 +76,26 @@ func scriptCondition(cond string) (bool, error) {
 		return false, fmt.Errorf("bash or %s missing under CI (scripts/deps.sh installs them)", bashCompletion)
 	}
 	return false, nil
+}
+
+// labBench runs two command lines alternately ROUNDS times and prints the
+// median wall time of each in milliseconds: "lab-bench ROUNDS CMD-A CMD-B".
+func labBench() {
+	rounds, _ := strconv.Atoi(os.Args[1])
+	cmds := [][]string{strings.Fields(os.Args[2]), strings.Fields(os.Args[3])}
+	times := make([][]float64, 2)
+	for range rounds {
+		for i, c := range cmds {
+			start := time.Now()
+			if out, err := exec.Command(c[0], c[1:]...).CombinedOutput(); err != nil {
+				fmt.Fprintf(os.Stderr, "%s: %v\n%s", strings.Join(c, " "), err, out)
+				os.Exit(1)
+			}
+			times[i] = append(times[i], float64(time.Since(start).Microseconds())/1000)
+		}
+	}
+	for i := range times {
+		slices.Sort(times[i])
+	}
+	fmt.Printf("%.3f %.3f\n", times[0][rounds/2], times[1][rounds/2])
 }

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -21,6 +22,8 @@ type rootOptions struct {
 	Client   client.Options
 	Verbose  bool
 	JSON     bool
+	Wait     time.Duration // --wait: negative means "the profile's, else the default"
+	Port     uint16        // --port
 
 	streams *streams
 }
@@ -74,7 +77,10 @@ func newRootCmd(s *streams, runF func(*rootOptions) error) *cobra.Command {
 			if runF != nil {
 				return runF(opts)
 			}
-			return knockRun(cmd, opts)
+			if err := knockRun(cmd, opts); err != nil || opts.Wait == 0 || opts.Client.DryRun {
+				return err
+			}
+			return a.waitReport(cmd.Context(), opts.Host, opts.Port, opts.Wait)
 		},
 	}
 	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })
@@ -94,13 +100,16 @@ func newRootCmd(s *streams, runF func(*rootOptions) error) *cobra.Command {
 	f.Int("ttl", 0, "IP TTL / hop limit of the knocks, 1-255 (default: the system's)")
 	f.BoolVar(&opts.Client.DryRun, "dry-run", false, "print what would be sent, send nothing")
 	f.BoolVar(&opts.JSON, "json", false, "print one JSON object per knock on stdout")
+	f.DurationVar(&opts.Wait, "wait", 0, "after knocking, wait up to this long for the service port to open and say how soon it did (--wait alone: the profile's wait, else 10s)")
+	f.Lookup("wait").NoOptDefVal = "-1ns"
+	f.Uint16Var(&opts.Port, "port", 0, "the service port --wait tries (default: the profile's, else 22)")
 	f.BoolVarP(&version, "version", "V", false, "print the version and exit")
 	cmd.PersistentFlags().StringVar(&a.configFlag, "config", "", "profile file (default $KNOCK_CONFIG, else "+displayDefaultPath()+")")
 
 	_ = cmd.RegisterFlagCompletionFunc("method", cobra.FixedCompletions(client.Methods(), cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.RegisterFlagCompletionFunc("flags", completeFlagList)
 
-	cmd.AddCommand(newProfileCmd(a), newGenCmd(a))
+	cmd.AddCommand(newProfileCmd(a), newGenCmd(a), newProxyCmd(a), newSSHCmd(a), newSSHConfigCmd(a), newCheckCmd(a))
 	return cmd
 }
 
@@ -127,30 +136,48 @@ func (a *app) target(cmd *cobra.Command, args []string, opts *rootOptions) error
 		nf := &profiles.NotFoundError{Name: args[0], Path: f.Path, Known: f.Names()}
 		return usagef("%v; to knock a host ad hoc, give the ports: knock %s PORT...", nf, args[0])
 	}
-	st := newSettings(cmd, opts.Profile, prof)
-	o, d, err := st.options()
-	if err != nil {
-		return err
-	}
-	o.DryRun = opts.Client.DryRun
-	opts.Client = o
-	ports := args[1:]
-	opts.Host = args[0]
+	host, ports := args[0], args[1:]
 	if prof != nil {
-		opts.Host = prof.Host
-		if len(ports) == 0 {
-			ports = prof.Sequence
+		host = prof.Host
+	}
+	dry := opts.Client.DryRun
+	opts.Host, opts.Sequence, opts.Client, err = resolveKnock(cmd, opts.Profile, prof, host, ports)
+	opts.Client.DryRun = dry
+	if opts.Wait != 0 {
+		p := profiles.Profile{}
+		if prof != nil {
+			p = *prof
 		}
+		if opts.Wait < 0 {
+			opts.Wait = waitOf(p)
+		}
+		if opts.Port == 0 {
+			opts.Port = portOf(p)
+		}
+	}
+	return err
+}
+
+// resolveKnock settles what a knock sends: the host, the sequence (ports
+// given, else the profile's) and the options (flags, then KNOCK_*, then the
+// profile).
+func resolveKnock(cmd *cobra.Command, name string, prof *profiles.Profile, host string, ports []string) (string, knock.Sequence, client.Options, error) {
+	o, d, err := newSettings(cmd, name, prof).options()
+	if err != nil {
+		return "", nil, o, err
+	}
+	if prof != nil && len(ports) == 0 {
+		seq, err := knock.ParseSequence(prof.Sequence, d)
+		if err != nil {
+			return "", nil, o, fmt.Errorf("profile %q: %w", name, err) // the file's fault, not the command line's
+		}
+		return host, seq, o, nil
 	}
 	seq, err := knock.ParseSequence(ports, d)
 	if err != nil {
-		if prof != nil && len(args) == 1 {
-			return fmt.Errorf("profile %q: %w", opts.Profile, err)
-		}
-		return usageError{err}
+		return "", nil, o, usageError{err}
 	}
-	opts.Sequence = seq
-	return nil
+	return host, seq, o, nil
 }
 
 // completeFlagList offers the TCP flag names, continuing a list already

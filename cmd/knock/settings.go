@@ -106,11 +106,14 @@ func (s *settings) options() (client.Options, knock.Defaults, error) {
 		}
 		o.Delay = time.Duration(dl)
 	}
-	m, err := client.ParseMethod(v.GetString("method"))
-	if err != nil {
-		return o, d, bad("method", err)
+	o.Method = client.MethodAuto
+	if str := v.GetString("method"); str != "" {
+		m, err := client.ParseMethod(str)
+		if err != nil {
+			return o, d, bad("method", err)
+		}
+		o.Method = m
 	}
-	o.Method = m
 	if str := v.GetString("flags"); str != "" {
 		f, err := knock.ParseTCPFlags(str)
 		if err != nil {

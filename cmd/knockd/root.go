@@ -175,11 +175,6 @@ func serve(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 		}
 		defer os.Remove(firstOf(o.PidFile, cfg.PidFile))
 	}
-	log.Logf("starting up, listening on %s", iface)
-	if log.Verbose != nil {
-		// knockd 0.8 prints this to standard output only.
-		fmt.Fprintf(log.Verbose, "listening on %s...\n", iface)
-	}
 	err = srv.RunLive(ctx, iface)
 	finish(log, actions)
 	return err

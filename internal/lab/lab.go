@@ -1,4 +1,6 @@
-// Package lab builds throw-away test networks: two network namespaces, a
+//go:build linux
+
+// Package lab (Linux only) builds throw-away test networks: two network namespaces, a
 // client and a server, joined by a veth pair and addressed from
 // 10.77.0.0/24 and fd77::/64, with no default route, so nothing a test sends
 // can leave the machine. It also runs programs inside them (Debian's knockd,

@@ -1,0 +1,314 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/knocktools/knock/client"
+	"github.com/knocktools/knock/profiles"
+)
+
+// selectProfile picks the profile for a connection to host: the one named
+// by --profile, else the one called host, else the one whose host is host.
+func selectProfile(f *profiles.File, name, host string) (string, profiles.Profile, error) {
+	if name != "" {
+		p, ok := f.Resolve(name)
+		if !ok {
+			return "", p, &profiles.NotFoundError{Name: name, Path: f.Path, Known: f.Names()}
+		}
+		return name, p, nil
+	}
+	if p, ok := f.Resolve(host); ok {
+		return host, p, nil
+	}
+	for _, n := range f.Names() {
+		if p, _ := f.Resolve(n); strings.EqualFold(p.Host, host) {
+			return n, p, nil
+		}
+	}
+	known := f.Names()
+	if len(known) == 0 {
+		return "", profiles.Profile{}, fmt.Errorf("no profile for %q: %s holds no profiles", host, f.Path)
+	}
+	return "", profiles.Profile{}, fmt.Errorf("no profile is called %q or has it as host in %s (profiles: %s); pick one with --profile", host, f.Path, strings.Join(known, ", "))
+}
+
+// knockProfile sends a profile's knock to host, reporting hits on stderr
+// with -v (stdout belongs to the connection).
+func (a *app) knockProfile(cmd *cobra.Command, name string, p profiles.Profile, host string, verbose bool) error {
+	host, seq, o, err := resolveKnock(cmd, name, &p, host, nil)
+	if err != nil {
+		return err
+	}
+	k := &client.Knocker{}
+	if verbose {
+		k.Report = func(h client.Hit) { fmt.Fprintln(a.streams.Err, "knock: hitting "+target(h)) }
+	}
+	return k.Knock(cmd.Context(), host, seq, o)
+}
+
+func waitOf(p profiles.Profile) time.Duration {
+	if p.Wait > 0 {
+		return time.Duration(p.Wait)
+	}
+	return profiles.DefaultWait
+}
+
+func portOf(p profiles.Profile) uint16 {
+	if p.Port > 0 {
+		return p.Port
+	}
+	return profiles.DefaultPort
+}
+
+func newProxyCmd(a *app) *cobra.Command {
+	var (
+		profile string
+		verbose bool
+	)
+	cmd := &cobra.Command{
+		Use:   "proxy [--profile NAME] HOST PORT",
+		Short: "Knock, wait for the door, then carry the connection (ssh's ProxyCommand)",
+		Long: `Knock the profile's sequence, connect to HOST:PORT once the door opens, and
+copy standard input and output to and from it: for ssh's
+
+    ProxyCommand knock proxy %h %p
+
+The profile is the one named by --profile, else the one called HOST, else the
+one whose host is HOST. The connection is retried with short attempts for the
+profile's wait (default 10s), knocking once more halfway. Nothing but the
+connection goes to standard output; progress (-v) and errors go to standard
+error.`,
+		Args:              exactArgs(2, "HOST PORT"),
+		ValidArgsFunction: a.completeProfiles(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			host := args[0]
+			port, err := strconv.ParseUint(args[1], 10, 16)
+			if err != nil || port == 0 {
+				return usagef("port %q out of range 1-65535", args[1])
+			}
+			f, err := a.load()
+			if err != nil {
+				return err
+			}
+			name, p, err := selectProfile(f, profile, host)
+			if err != nil {
+				return err
+			}
+			knockOnce := func() error { return a.knockProfile(cmd, name, p, p.Host, verbose) }
+			if err := knockOnce(); err != nil {
+				return fmt.Errorf("profile %q: %w", name, err)
+			}
+			addr := net.JoinHostPort(host, strconv.Itoa(int(port)))
+			wait := waitOf(p)
+			if verbose {
+				fmt.Fprintf(a.streams.Err, "knock: knocked %s (%s); waiting up to %v for %s\n", p.Host, strings.Join(p.Sequence, " "), wait, addr)
+			}
+			conn, res, err := client.WaitOpen(cmd.Context(), nil, addr, wait, func() {
+				if verbose {
+					fmt.Fprintln(a.streams.Err, "knock: knocking again")
+				}
+				if err := knockOnce(); err != nil {
+					fmt.Fprintf(a.streams.Err, "knock: knocking again: %v\n", err)
+				}
+			})
+			if err != nil {
+				return fmt.Errorf("profile %q: knocked %s with %s, but %w", name, p.Host, strings.Join(p.Sequence, " "), err)
+			}
+			if verbose {
+				fmt.Fprintf(a.streams.Err, "knock: %s open after %v (%d attempts)\n", addr, res.Took.Round(time.Millisecond), res.Attempts)
+			}
+			return client.Pipe(conn, a.streams.In, a.streams.Out)
+		},
+	}
+	cmd.Flags().StringVar(&profile, "profile", "", "the profile to knock")
+	cmd.Flags().BoolVarP(&verbose, "verbose", "v", false, "report progress on standard error")
+	_ = cmd.RegisterFlagCompletionFunc("profile", a.completeProfiles(-1))
+	return cmd
+}
+
+// proxyCommand is the ProxyCommand that runs this very binary, with the
+// profile file that selected the profile, for profile name.
+func (a *app) proxyCommand(name string) (string, error) {
+	exe, err := os.Executable()
+	if err != nil {
+		return "", err
+	}
+	if resolved, err := filepath.EvalSymlinks(exe); err == nil {
+		exe = resolved
+	}
+	words := []string{shellQuote(exe)}
+	if a.configFlag != "" || os.Getenv("KNOCK_CONFIG") != "" {
+		cfg, err := filepath.Abs(a.path())
+		if err != nil {
+			return "", err
+		}
+		words = append(words, "--config", shellQuote(cfg))
+	}
+	words = append(words, "proxy", "--profile", shellQuote(name), "%h", "%p")
+	return strings.Join(words, " "), nil
+}
+
+func newSSHCmd(a *app) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "ssh PROFILE [SSH-ARGS...]",
+		Short: "Run ssh to a profile's host through knock proxy",
+		Long: `Run the system's ssh to the profile's host, with a ProxyCommand that knocks,
+waits for the door and carries the connection, plus the profile's port and
+user; the remaining arguments go to ssh unchanged, after the destination
+(OpenSSH reads options there too). The exit status is ssh's.`,
+		Example:            "  knock ssh ssh-prod\n  knock ssh ssh-prod -L 8080:localhost:80 uptime",
+		DisableFlagParsing: true,
+		ValidArgsFunction:  a.completeProfiles(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			// Flags are not parsed here so ssh's own reach ssh; only our
+			// --config may come before the profile.
+			for len(args) > 0 && strings.HasPrefix(args[0], "-") {
+				switch {
+				case args[0] == "-h" || args[0] == "--help":
+					return cmd.Help()
+				case args[0] == "--config" && len(args) > 1:
+					a.configFlag, args = args[1], args[2:]
+				case strings.HasPrefix(args[0], "--config="):
+					a.configFlag, args = strings.TrimPrefix(args[0], "--config="), args[1:]
+				default:
+					return usagef("knock ssh: %q before the profile: give ssh's options after it (knock ssh PROFILE %s)", args[0], args[0])
+				}
+			}
+			if len(args) == 0 {
+				return usagef("knock ssh wants a PROFILE")
+			}
+			f, err := a.load()
+			if err != nil {
+				return err
+			}
+			name := args[0]
+			p, ok := f.Resolve(name)
+			if !ok {
+				return &profiles.NotFoundError{Name: name, Path: f.Path, Known: f.Names()}
+			}
+			proxy, err := a.proxyCommand(name)
+			if err != nil {
+				return err
+			}
+			sshArgs := []string{"-o", "ProxyCommand=" + proxy, "-p", strconv.Itoa(int(portOf(p)))}
+			if p.User != "" {
+				sshArgs = append(sshArgs, "-l", p.User)
+			}
+			sshArgs = append(append(sshArgs, p.Host), args[1:]...)
+			ssh, err := exec.LookPath("ssh")
+			if err != nil {
+				return fmt.Errorf("ssh not found on PATH: %w", err)
+			}
+			c := exec.Command(ssh, sshArgs...)
+			c.Stdin, c.Stdout, c.Stderr = a.streams.In, a.streams.Out, a.streams.Err
+			err = c.Run()
+			var exit *exec.ExitError
+			if errors.As(err, &exit) {
+				return exitStatus(exit.ExitCode())
+			}
+			return err
+		},
+	}
+	return cmd
+}
+
+func newSSHConfigCmd(a *app) *cobra.Command {
+	return &cobra.Command{
+		Use:   "ssh-config [PROFILE...]",
+		Short: "Print ssh_config Host blocks that knock before connecting",
+		Long: `Print a Host block per profile (all of them by default) for ~/.ssh/config or a
+file it Includes: HostName, Port, User and a ProxyCommand running this binary.`,
+		ValidArgsFunction: a.completeProfiles(-1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			f, err := a.load()
+			if err != nil {
+				return err
+			}
+			if len(args) == 0 {
+				args = f.Names()
+			}
+			var b strings.Builder
+			for i, name := range args {
+				p, ok := f.Resolve(name)
+				if !ok {
+					return &profiles.NotFoundError{Name: name, Path: f.Path, Known: f.Names()}
+				}
+				proxy, err := a.proxyCommand(name)
+				if err != nil {
+					return err
+				}
+				if i > 0 {
+					b.WriteString("\n")
+				}
+				fmt.Fprintf(&b, "Host %s\n    HostName %s\n    Port %d\n", name, p.Host, portOf(p))
+				if p.User != "" {
+					fmt.Fprintf(&b, "    User %s\n", p.User)
+				}
+				fmt.Fprintf(&b, "    ProxyCommand %s\n", proxy)
+			}
+			_, err = fmt.Fprint(a.streams.Out, b.String())
+			return err
+		},
+	}
+}
+
+// waitReport knocks nothing itself: after a knock it watches host:port
+// and says whether, and how soon, it opened.
+func (a *app) waitReport(ctx context.Context, host string, port uint16, wait time.Duration) error {
+	addr := net.JoinHostPort(host, strconv.Itoa(int(port)))
+	conn, res, err := client.WaitOpen(ctx, nil, addr, wait, nil)
+	if err != nil {
+		return err
+	}
+	conn.Close()
+	fmt.Fprintf(a.streams.Out, "%s open after %v\n", addr, res.Took.Round(time.Millisecond))
+	return nil
+}
+
+func newCheckCmd(a *app) *cobra.Command {
+	var port uint16
+	var wait time.Duration
+	cmd := &cobra.Command{
+		Use:   "check PROFILE",
+		Short: "Knock a profile and report whether its port opened, and how soon",
+		Long: `Knock the profile, then try its port (default 22) until it opens or the wait
+(default the profile's, else 10s) runs out. Prints how long the door took;
+the exit status is 0 when it opened, 1 when it did not.`,
+		Args:              exactArgs(1, "PROFILE"),
+		ValidArgsFunction: a.completeProfiles(1),
+		RunE: func(cmd *cobra.Command, args []string) error {
+			f, err := a.load()
+			if err != nil {
+				return err
+			}
+			p, ok := f.Resolve(args[0])
+			if !ok {
+				return &profiles.NotFoundError{Name: args[0], Path: f.Path, Known: f.Names()}
+			}
+			if err := a.knockProfile(cmd, args[0], p, p.Host, false); err != nil {
+				return err
+			}
+			if port == 0 {
+				port = portOf(p)
+			}
+			if wait == 0 {
+				wait = waitOf(p)
+			}
+			return a.waitReport(cmd.Context(), p.Host, port, wait)
+		},
+	}
+	cmd.Flags().Uint16Var(&port, "port", 0, "port to try (default: the profile's, else 22)")
+	cmd.Flags().DurationVar(&wait, "wait", 0, "how long to try (default: the profile's, else 10s)")
+	return cmd
+}
