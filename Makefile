@@ -36,11 +36,11 @@ fuzz:
 
 ## completions: regenerate completions/ from the command tree (a test fails when they drift).
 completions:
-	$(GO) test ./cmd/knock -run '^TestCompletionsUpToDate$$' -update
+	$(GO) test ./internal/knockcmd -run '^TestCompletionsUpToDate$$' -update
 
 ## bench: Go benchmarks, including knock PROFILE against knock 0.8 in a lab (needs root).
 bench: deps
-	$(GO) test -run '^$$' -bench . -benchmem -benchtime 1x ./cmd/knock
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime 1x ./internal/knockcmd
 
 ## demo: our knock opens a door of our knockd in a lab namespace (needs root).
 demo: deps build

@@ -1,6 +1,10 @@
 // Command knock sends port-knock sequences; see README.md.
 package main
 
-import "os"
+import (
+	"os"
 
-func main() { os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) }
+	"github.com/knocktools/knock/internal/knockcmd"
+)
+
+func main() { os.Exit(knockcmd.Run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) }

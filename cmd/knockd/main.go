@@ -2,6 +2,10 @@
 // README.md.
 package main
 
-import "os"
+import (
+	"os"
 
-func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
+	"github.com/knocktools/knock/internal/knockdcmd"
+)
+
+func main() { os.Exit(knockdcmd.Run(os.Args[1:], os.Stdout, os.Stderr)) }

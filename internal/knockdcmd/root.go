@@ -1,4 +1,4 @@
-package main
+package knockdcmd
 
 import (
 	"context"
@@ -42,7 +42,7 @@ type exitError struct {
 
 func (e exitError) Error() string { return e.err.Error() }
 
-func run(args []string, stdout, stderr io.Writer) int {
+func Run(args []string, stdout, stderr io.Writer) int {
 	cmd := newRootCmd(stdout, stderr)
 	cmd.SetArgs(args)
 	err := cmd.Execute()

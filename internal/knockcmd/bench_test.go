@@ -1,6 +1,6 @@
 //go:build linux
 
-package main
+package knockcmd
 
 import (
 	"context"
@@ -21,12 +21,12 @@ const benchRounds = 300
 // to a lab host, the two run alternately from inside the client namespace,
 // and reports the medians and their ratio.
 //
-//	sudo go test ./cmd/knock -run '^$' -bench BenchmarkProfileKnock -benchtime 1x
+//	sudo go test ./internal/knockcmd -run '^$' -bench BenchmarkProfileKnock -benchtime 1x
 func BenchmarkProfileKnock(b *testing.B) {
 	lab.Require(b, "knock")
 	dir := b.TempDir()
 	ours := filepath.Join(dir, "knock")
-	if out, err := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w", "-o", ours, ".").CombinedOutput(); err != nil {
+	if out, err := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w", "-o", ours, "../../cmd/knock").CombinedOutput(); err != nil {
 		b.Fatalf("go build: %v\n%s", err, out)
 	}
 	l := lab.New(b)

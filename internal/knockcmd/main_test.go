@@ -1,4 +1,4 @@
-package main
+package knockcmd
 
 import (
 	"fmt"
@@ -19,7 +19,7 @@ import (
 // as "lab-listen", a TCP listener for lab hosts.
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
-		"knock":      func() { os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) },
+		"knock":      func() { os.Exit(Run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) },
 		"lab-listen": labListen,
 		"lab-bench":  labBench,
 	})

@@ -1,4 +1,4 @@
-package main
+package knockdcmd
 
 import (
 	"os"
@@ -16,7 +16,7 @@ import (
 // first on PATH as "knockd", and lab tests run it from there.
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
-		"knockd": func() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) },
+		"knockd": func() { os.Exit(Run(os.Args[1:], os.Stdout, os.Stderr)) },
 	})
 }
 
@@ -43,7 +43,7 @@ func ourKnock(t testing.TB) string {
 			return
 		}
 		knockPath = filepath.Join(dir, "knock")
-		out, err := exec.Command("go", "build", "-o", knockPath, "../knock").CombinedOutput()
+		out, err := exec.Command("go", "build", "-o", knockPath, "../../cmd/knock").CombinedOutput()
 		if err != nil {
 			knockErr = err
 			t.Logf("%s", out)

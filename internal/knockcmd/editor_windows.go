@@ -1,3 +1,3 @@
-package main
+package knockcmd
 
 const defaultEditor = "notepad"
