@@ -7,7 +7,10 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strings"
 	"syscall"
+
+	"github.com/spf13/cobra"
 
 	"github.com/knocktools/knock/profiles"
 )
@@ -95,3 +98,9 @@ func (a *app) store() *profiles.Store {
 
 // load reads the profile file (an absent file is an empty one).
 func (a *app) load() (*profiles.File, error) { return a.store().Load() }
+
+// NewRootCmd returns knock's command tree writing to out and errOut, for
+// tools that render it (man pages).
+func NewRootCmd(out, errOut io.Writer) *cobra.Command {
+	return newRootCmd(&streams{In: strings.NewReader(""), Out: out, Err: errOut}, nil)
+}

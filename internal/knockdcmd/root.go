@@ -18,6 +18,47 @@ import (
 	"github.com/knocktools/knock/server/config"
 )
 
+const knockdLong = `knockd listens to the traffic on an interface and runs the commands of a door
+when a source sends that door's knock sequence. It reads knockd 0.8's
+configuration (/etc/knockd.conf) and takes its flags.
+
+CONFIGURATION
+
+The file is line oriented; blank lines and lines starting with # are skipped.
+[options] holds the global options, any other [name] starts a door. Keys are
+case-insensitive and written Key = value.
+
+[options]:
+
+    UseSyslog            log to syslog (facility daemon)
+    LogFile = path       log to a file, lines "[YYYY-MM-DD HH:MM] message"
+    PidFile = path       PID file in daemon mode (default /var/run/knockd.pid)
+    Interface = name     interface to listen on (-i wins; default eth0)
+
+A door:
+
+    Sequence = port[:tcp|udp],...      the knock, at most 32 ports
+    One_Time_Sequences = file          one sequence per line, each used once:
+                                       the used line gets a leading #
+    Seq_Timeout = seconds (Timeout)    time for the whole sequence from its
+                                       first knock (default 25)
+    TCPFlags = flag,...                fin, syn, rst, psh, ack, urg; !flag
+                                       means the flag must be clear
+    Start_Command = cmd (Command)      run through /bin/sh -c, %IP% replaced
+    Start_Command_6 = cmd (Command_6)  for IPv6 knockers (default: the IPv4 one;
+                                       empty: nothing)
+    Cmd_Timeout = seconds              wait after the start command (default 10)
+    Stop_Command = cmd                 then run this
+    Stop_Command_6 = cmd               for IPv6 knockers
+    Target = address                   watch packets to this address instead of
+                                       the interface's own
+
+SIGNALS
+
+SIGHUP re-reads the configuration (a bad one is reported and the running one
+kept); SIGTERM and SIGINT run every pending Stop_Command, then exit; SIGUSR1
+logs counters.`
+
 // options is what knockd's command line says.
 type options struct {
 	Interface  string
@@ -43,7 +84,7 @@ type exitError struct {
 func (e exitError) Error() string { return e.err.Error() }
 
 func Run(args []string, stdout, stderr io.Writer) int {
-	cmd := newRootCmd(stdout, stderr)
+	cmd := NewRootCmd(stdout, stderr)
 	cmd.SetArgs(args)
 	err := cmd.Execute()
 	if err == nil {
@@ -57,17 +98,16 @@ func Run(args []string, stdout, stderr io.Writer) int {
 	return 1
 }
 
-func newRootCmd(stdout, stderr io.Writer) *cobra.Command {
+// NewRootCmd returns knockd's command tree (also for the man page).
+func NewRootCmd(stdout, stderr io.Writer) *cobra.Command {
 	var (
 		o       options
 		version bool
 	)
 	cmd := &cobra.Command{
-		Use:   "knockd [options]",
-		Short: "Port-knock server, compatible with knockd 0.8",
-		Long: `knockd listens to the traffic on an interface and runs the commands of a door
-when a source sends that door's knock sequence. It reads knockd 0.8's
-configuration (/etc/knockd.conf) and takes its flags.`,
+		Use:           "knockd [options]",
+		Short:         "Port-knock server, compatible with knockd 0.8",
+		Long:          knockdLong,
 		Args:          cobra.NoArgs,
 		SilenceErrors: true,
 		SilenceUsage:  true,
