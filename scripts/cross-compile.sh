@@ -18,8 +18,11 @@ build() { # GOOS ARCH[/ARM] PACKAGE...
   local os=$1 arch=${2%/*} arm=
   [[ $2 == */* ]] && arm=${2#*/}
   shift 2
-  # Several packages at once: go build compiles them and discards the result.
-  GOOS=$os GOARCH=$arch GOARM=$arm GOMIPS=softfloat GOMIPS64=softfloat go build -trimpath "$@" ||
+  # Several packages at once are compiled and discarded; one package would
+  # leave its binary here, so it goes to /dev/null.
+  local out=()
+  [ $# -eq 1 ] && out=(-o /dev/null)
+  GOOS=$os GOARCH=$arch GOARM=$arm GOMIPS=softfloat GOMIPS64=softfloat go build -trimpath "${out[@]}" "$@" ||
     { echo "cross-compile: $* failed for $os/$arch $arm" >&2; return 1; }
 }
 n=0
