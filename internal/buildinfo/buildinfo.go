@@ -32,6 +32,9 @@ func Version() string {
 // "knock 1.2.3 (commit 1a2b3c4, built 2026-11-24T10:00:00Z)".
 func String(program string) string {
 	c, d := commit, date
+	if c == "none" { // goreleaser's word when it could not read git (a snapshot without a remote)
+		c = ""
+	}
 	if bi, ok := debug.ReadBuildInfo(); ok && c == "" {
 		for _, s := range bi.Settings {
 			switch s.Key {
@@ -52,6 +55,8 @@ func String(program string) string {
 		return fmt.Sprintf("%s %s (commit %s, built %s)", program, Version(), c, d)
 	case c != "":
 		return fmt.Sprintf("%s %s (commit %s)", program, Version(), c)
+	case d != "":
+		return fmt.Sprintf("%s %s (built %s)", program, Version(), d)
 	}
 	return fmt.Sprintf("%s %s", program, Version())
 }
