@@ -10,6 +10,7 @@ have() { command -v "$1" >/dev/null 2>&1 || [ -x "/usr/sbin/$1" ] || [ -x "/sbin
 have knockd   || need+=(knockd)
 have ip       || need+=(iproute2)
 have iptables || need+=(iptables)
+have nft      || need+=(nftables)
 have tcpdump  || need+=(tcpdump)
 have sshd     || need+=(openssh-server)
 have ssh      || need+=(openssh-client)

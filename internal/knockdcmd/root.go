@@ -13,6 +13,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/knocktools/knock/firewall"
 	"github.com/knocktools/knock/internal/buildinfo"
 	"github.com/knocktools/knock/server"
 	"github.com/knocktools/knock/server/config"
@@ -95,6 +96,9 @@ func Run(args []string, stdout, stderr io.Writer) int {
 	if errors.As(err, &ee) {
 		return ee.code
 	}
+	if errors.Is(err, firewall.ErrInvalid) {
+		return 2
+	}
 	return 1
 }
 
@@ -137,6 +141,7 @@ func NewRootCmd(stdout, stderr io.Writer) *cobra.Command {
 	f.BoolVar(&o.Check, "check", false, "check the configuration, print the doors and exit")
 	f.StringVar(&o.Replay, "replay", "", "read packets from a pcap or pcapng file instead of an interface, then exit")
 	f.BoolVar(&o.Foreground, "foreground", false, "stay in the foreground even with -d (for systemd)")
+	cmd.AddCommand(newFWCmd(stdout))
 	return cmd
 }
 

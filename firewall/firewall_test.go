@@ -1,0 +1,137 @@
+package firewall
+
+import (
+	"errors"
+	"net/netip"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// fakeIPTables keeps one chain's rules as iptables would see them.
+type fakeIPTables struct {
+	rules []string
+	calls []string
+}
+
+func (f *fakeIPTables) Run(name string, args ...string) (string, string, error) {
+	f.calls = append(f.calls, name+" "+strings.Join(args, " "))
+	if len(args) < 3 {
+		return "", "", errors.New("bad call")
+	}
+	op, spec := args[1], name+" "+strings.Join(args[3:], " ")
+	switch op {
+	case "-C":
+		if slices.Contains(f.rules, spec) {
+			return "", "", nil
+		}
+	case "-I":
+		f.rules = append([]string{spec}, f.rules...)
+		return "", "", nil
+	case "-D":
+		if i := slices.Index(f.rules, spec); i >= 0 {
+			f.rules = slices.Delete(f.rules, i, i+1)
+			return "", "", nil
+		}
+	case "-S":
+		var out []string
+		for _, r := range f.rules {
+			if strings.HasPrefix(r, name+" ") {
+				out = append(out, "-A INPUT "+strings.TrimPrefix(r, name+" "))
+			}
+		}
+		return strings.Join(out, "\n"), "", nil
+	}
+	return "", "iptables: Bad rule (does a matching rule exist in that chain?).", errors.New("exit status 1")
+}
+
+func rule(src string) Rule {
+	return Rule{Src: netip.MustParseAddr(src), Port: 22, Proto: "tcp", Chain: "INPUT", Comment: "knockd"}
+}
+
+func TestIPTablesIdempotent(t *testing.T) {
+	fake := &fakeIPTables{rules: []string{"iptables -s 10.0.0.9 -p tcp -j DROP"}}
+	b := &IPTables{Run: fake}
+	for i, want := range []bool{true, false} {
+		added, err := b.Open(rule("10.77.0.1"))
+		if err != nil || added != want {
+			t.Fatalf("open %d: added=%v err=%v", i, added, err)
+		}
+	}
+	if n := len(fake.rules); n != 2 {
+		t.Fatalf("%d rules after opening twice: %q", n, fake.rules)
+	}
+	// A copy added by hand (say by an older helper) goes too.
+	fake.rules = append(fake.rules, fake.rules[0])
+	if n, err := b.Close(rule("10.77.0.1")); err != nil || n != 2 {
+		t.Fatalf("close removed %d, %v", n, err)
+	}
+	if n, err := b.Close(rule("10.77.0.1")); err != nil || n != 0 {
+		t.Fatalf("second close removed %d, %v", n, err)
+	}
+	if len(fake.rules) != 1 || !strings.Contains(fake.rules[0], "DROP") {
+		t.Fatalf("other rules touched: %q", fake.rules)
+	}
+	if _, err := b.Open(rule("fd77::1")); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.HasPrefix(fake.rules[0], "ip6tables -s fd77::1 ") {
+		t.Fatalf("IPv6 rule went to %q", fake.rules[0])
+	}
+	listed, err := b.List("INPUT", "knockd")
+	if err != nil || len(listed) != 1 || !strings.Contains(listed[0], "fd77::1") {
+		t.Fatalf("list %q, %v", listed, err)
+	}
+}
+
+func TestIPTablesReportsRealErrors(t *testing.T) {
+	b := &IPTables{Run: runnerFunc(func(string, ...string) (string, string, error) {
+		return "", "iptables v1.8.9 (nf_tables): Could not fetch rule set generation id: Permission denied", errors.New("exit status 4")
+	})}
+	if _, err := b.Open(rule("10.77.0.1")); err == nil || !strings.Contains(err.Error(), "Permission denied") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+type runnerFunc func(string, ...string) (string, string, error)
+
+func (f runnerFunc) Run(name string, args ...string) (string, string, error) { return f(name, args...) }
+
+func TestValidate(t *testing.T) {
+	ok := rule("10.77.0.1")
+	if err := ok.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	bad := []func(r *Rule){
+		func(r *Rule) { r.Src = netip.Addr{} },
+		func(r *Rule) { r.Src = netip.MustParseAddr("fe80::1%eth0") },
+		func(r *Rule) { r.Port = 0 },
+		func(r *Rule) { r.Proto = "icmp" },
+		func(r *Rule) { r.Chain = "INPUT; reboot" },
+		func(r *Rule) { r.Chain = "-j" },
+		func(r *Rule) { r.Chain = strings.Repeat("A", 29) },
+		func(r *Rule) { r.Comment = `knockd" accept` },
+		func(r *Rule) { r.Comment = "" },
+		func(r *Rule) { r.Comment = "$(reboot)" },
+	}
+	for i, mutate := range bad {
+		r := ok
+		mutate(&r)
+		if err := r.Validate(); !errors.Is(err, ErrInvalid) {
+			t.Errorf("case %d (%+v): err = %v", i, r, err)
+		}
+	}
+	for _, s := range []string{"10.77.0.1 ", "::ffff:10.77.0.1"} {
+		if a, err := ParseSource(s); err != nil || a.String() != "10.77.0.1" {
+			t.Errorf("ParseSource(%q) = %v, %v", s, a, err)
+		}
+	}
+	for _, s := range []string{"", "10.77.0.1/24", "host.example", "1.2.3.4;id"} {
+		if _, err := ParseSource(s); !errors.Is(err, ErrInvalid) {
+			t.Errorf("ParseSource(%q) accepted", s)
+		}
+	}
+	if _, err := New("ufw", nil); !errors.Is(err, ErrInvalid) {
+		t.Error("unknown backend accepted")
+	}
+}

@@ -1,0 +1,81 @@
+package firewall
+
+import (
+	"strings"
+)
+
+// IPTables manages rules with iptables (IPv4) and ip6tables (IPv6), legacy
+// or nft-based alike: a rule is checked with -C before it is inserted at
+// the top of the chain with -I, and deleted with -D until none is left.
+type IPTables struct{ Run Runner }
+
+func (b *IPTables) Name() string { return "iptables" }
+
+func (b *IPTables) command(r Rule) string {
+	if r.Src.Is6() {
+		return "ip6tables"
+	}
+	return "iptables"
+}
+
+// spec is the rule's match and target, the same for -C, -I and -D.
+func (b *IPTables) spec(r Rule) []string {
+	return []string{"-s", r.Src.String(), "-p", r.Proto, "-m", r.Proto, "--dport", itoa(r.Port),
+		"-m", "comment", "--comment", r.Comment, "-j", "ACCEPT"}
+}
+
+// missing tells "no such rule" from real errors: iptables says so on
+// standard error with exit status 1.
+func missing(stderr string) bool {
+	return strings.Contains(stderr, "does a matching rule exist") || strings.Contains(stderr, "Bad rule")
+}
+
+func (b *IPTables) Open(r Rule) (bool, error) {
+	cmd := b.command(r)
+	check := append([]string{"-w", "-C", r.Chain}, b.spec(r)...)
+	_, stderr, err := b.Run.Run(cmd, check...)
+	if err == nil {
+		return false, nil
+	}
+	if !missing(stderr) {
+		return false, commandError(cmd, check, stderr, err)
+	}
+	insert := append([]string{"-w", "-I", r.Chain}, b.spec(r)...)
+	if _, stderr, err := b.Run.Run(cmd, insert...); err != nil {
+		return false, commandError(cmd, insert, stderr, err)
+	}
+	return true, nil
+}
+
+func (b *IPTables) Close(r Rule) (int, error) {
+	cmd := b.command(r)
+	del := append([]string{"-w", "-D", r.Chain}, b.spec(r)...)
+	for n := 0; ; n++ {
+		_, stderr, err := b.Run.Run(cmd, del...)
+		if err == nil {
+			continue
+		}
+		if missing(stderr) {
+			return n, nil
+		}
+		return n, commandError(cmd, del, stderr, err)
+	}
+}
+
+func (b *IPTables) List(chain, comment string) ([]string, error) {
+	var out []string
+	for _, cmd := range []string{"iptables", "ip6tables"} {
+		args := []string{"-w", "-S", chain}
+		stdout, stderr, err := b.Run.Run(cmd, args...)
+		if err != nil {
+			return nil, commandError(cmd, args, stderr, err)
+		}
+		for _, line := range strings.Split(stdout, "\n") {
+			if strings.Contains(line, "--comment "+comment+" ") || strings.HasSuffix(line, "--comment "+comment) ||
+				strings.Contains(line, `--comment "`+comment+`"`) {
+				out = append(out, cmd+" "+line)
+			}
+		}
+	}
+	return out, nil
+}

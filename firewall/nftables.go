@@ -1,0 +1,118 @@
+package firewall
+
+import (
+	"regexp"
+	"strconv"
+	"strings"
+)
+
+// NFT manages rules with the nft command in a table of our own, inet
+// knockd, whose chains hook input at priority filter-10 with policy
+// accept. Rules are inserted at the top of the chain.
+//
+// nftables runs every base chain of a hook: an accept here ends the
+// packet's trip through this chain only, so a port knocked open here must
+// be closed in this chain too (for instance
+// "nft add rule inet knockd input tcp dport 22 drop", which carries no
+// comment of ours and is never touched), not by another table's policy.
+type NFT struct{ Run Runner }
+
+// Table is the nftables table the backend owns.
+const Table = "knockd"
+
+func (b *NFT) Name() string { return "nftables" }
+
+func (b *NFT) nft(args ...string) (string, error) {
+	stdout, stderr, err := b.Run.Run("nft", args...)
+	if err != nil {
+		return "", commandError("nft", args, stderr, err)
+	}
+	return stdout, nil
+}
+
+// ensure creates our table and chain (add is a no-op when they exist).
+func (b *NFT) ensure(chain string) error {
+	if _, err := b.nft("add", "table", "inet", Table); err != nil {
+		return err
+	}
+	_, err := b.nft("add", "chain", "inet", Table, chain,
+		"{ type filter hook input priority filter - 10 ; policy accept ; }")
+	return err
+}
+
+// match is the rule's text as nft lists it (without counters or handle).
+func (b *NFT) match(r Rule) string {
+	family := "ip"
+	if r.Src.Is6() {
+		family = "ip6"
+	}
+	return family + " saddr " + r.Src.String() + " " + r.Proto + " dport " + itoa(r.Port) + " accept comment \"" + r.Comment + "\""
+}
+
+var handleRE = regexp.MustCompile(`^(.*?)\s*# handle (\d+)$`)
+
+// handles lists the chain with handles and returns those of rules equal
+// to want.
+func (b *NFT) handles(chain, want string) ([]int, error) {
+	out, err := b.nft("-a", "list", "chain", "inet", Table, chain)
+	if err != nil {
+		return nil, err
+	}
+	var hs []int
+	for _, line := range strings.Split(out, "\n") {
+		m := handleRE.FindStringSubmatch(strings.TrimSpace(line))
+		if m == nil || m[1] != want {
+			continue
+		}
+		h, _ := strconv.Atoi(m[2])
+		hs = append(hs, h)
+	}
+	return hs, nil
+}
+
+func (b *NFT) Open(r Rule) (bool, error) {
+	if err := b.ensure(r.Chain); err != nil {
+		return false, err
+	}
+	want := b.match(r)
+	hs, err := b.handles(r.Chain, want)
+	if err != nil || len(hs) > 0 {
+		return false, err
+	}
+	args := append([]string{"insert", "rule", "inet", Table, r.Chain}, strings.Fields(strings.TrimSuffix(want, " comment \""+r.Comment+"\""))...)
+	args = append(args, "comment", `"`+r.Comment+`"`)
+	_, err = b.nft(args...)
+	return err == nil, err
+}
+
+func (b *NFT) Close(r Rule) (int, error) {
+	if _, err := b.nft("list", "chain", "inet", Table, r.Chain); err != nil {
+		return 0, nil // no table or chain: nothing of ours to remove
+	}
+	hs, err := b.handles(r.Chain, b.match(r))
+	if err != nil {
+		return 0, err
+	}
+	for i, h := range hs {
+		if _, err := b.nft("delete", "rule", "inet", Table, r.Chain, "handle", strconv.Itoa(h)); err != nil {
+			return i, err
+		}
+	}
+	return len(hs), nil
+}
+
+func (b *NFT) List(chain, comment string) ([]string, error) {
+	out, err := b.nft("list", "chain", "inet", Table, chain)
+	if err != nil {
+		return nil, nil // nothing created yet
+	}
+	var rules []string
+	for _, line := range strings.Split(out, "\n") {
+		if line = strings.TrimSpace(line); strings.HasSuffix(line, `comment "`+comment+`"`) {
+			rules = append(rules, line)
+		}
+	}
+	return rules, nil
+}
+
+func itoa(p uint16) string { return strconv.Itoa(int(p)) }

@@ -1,0 +1,159 @@
+package knockdcmd
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+
+	"github.com/spf13/cobra"
+
+	"github.com/knocktools/knock/firewall"
+)
+
+// fwOptions are the flags of knockd fw open|close|list.
+type fwOptions struct {
+	src, proto, chain, comment, backend string
+	port                                int
+	dryRun                              bool
+}
+
+func newFWCmd(stdout io.Writer) *cobra.Command {
+	cmd := &cobra.Command{
+		Use:   "fw",
+		Short: "Open and close firewall holes for knockers, idempotently (nftables or iptables)",
+		Long: `Open and close the holes a door's commands make, without piling up rules:
+
+    start_command = /usr/sbin/knockd fw open  --src %IP% --port 22
+    stop_command  = /usr/sbin/knockd fw close --src %IP% --port 22
+
+open adds an accept rule unless it is already there; close removes every
+copy and succeeds when there is none. The rules carry a comment (default
+"knockd") that marks them as ours; nothing else in the ruleset is touched.
+IPv6 sources go to ip6tables or ip6 rules.
+
+With nftables the rules live in a table of their own, inet knockd, chain
+input (hook input, priority filter-10, policy accept), at its top. nftables
+runs every base chain, so close the guarded port in that same chain (e.g.
+nft add rule inet knockd input tcp dport 22 drop); with iptables, rules go at
+the top of the chain (default INPUT), before the rule that drops the port.`,
+	}
+	cmd.AddCommand(fwRuleCmd("open", stdout), fwRuleCmd("close", stdout), fwListCmd(stdout))
+	return cmd
+}
+
+func (o *fwOptions) flags(cmd *cobra.Command, rule bool) {
+	f := cmd.Flags()
+	if rule {
+		f.StringVar(&o.src, "src", "", "the knocker's address (%IP% in a door command)")
+		f.IntVar(&o.port, "port", 0, "the port to open or close")
+		f.StringVar(&o.proto, "proto", "tcp", "tcp or udp")
+		f.BoolVar(&o.dryRun, "dry-run", false, "print the commands instead of running them")
+	}
+	f.StringVar(&o.chain, "chain", "", "chain (default INPUT for iptables, input for nftables)")
+	f.StringVar(&o.comment, "comment", firewall.DefaultComment, "the comment that marks our rules")
+	f.StringVar(&o.backend, "backend", "auto", "auto (nftables when nft is installed), nftables or iptables")
+}
+
+func (o *fwOptions) open(stdout io.Writer) (firewall.Backend, error) {
+	var run firewall.Runner = firewall.Exec{}
+	if o.dryRun {
+		run = &dryRunner{w: stdout, deleted: map[string]bool{}}
+	}
+	b, err := firewall.New(o.backend, run)
+	if err != nil {
+		return nil, err
+	}
+	if o.chain == "" {
+		o.chain = firewall.DefaultChain
+		if b.Name() == "nftables" {
+			o.chain = "input"
+		}
+	}
+	return b, nil
+}
+
+func fwRuleCmd(verb string, stdout io.Writer) *cobra.Command {
+	o := &fwOptions{}
+	cmd := &cobra.Command{
+		Use:   verb + " --src IP --port N [--proto tcp|udp] [--chain C] [--comment TEXT] [--backend B] [--dry-run]",
+		Short: map[string]string{"open": "Accept a knocker on a port (once, however often it knocks)", "close": "Remove every rule of ours for a knocker and port"}[verb],
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			src, err := firewall.ParseSource(o.src)
+			if err != nil {
+				return err
+			}
+			if o.port < 1 || o.port > 65535 {
+				return fmt.Errorf("%w: port %d out of range 1-65535", firewall.ErrInvalid, o.port)
+			}
+			b, err := o.open(stdout)
+			if err != nil {
+				return err
+			}
+			r := firewall.Rule{Src: src, Port: uint16(o.port), Proto: strings.ToLower(o.proto), Chain: o.chain, Comment: o.comment}
+			if err := r.Validate(); err != nil {
+				return err
+			}
+			if verb == "open" {
+				_, err = b.Open(r)
+			} else {
+				_, err = b.Close(r)
+			}
+			return err
+		},
+	}
+	o.flags(cmd, true)
+	return cmd
+}
+
+func fwListCmd(stdout io.Writer) *cobra.Command {
+	o := &fwOptions{}
+	cmd := &cobra.Command{
+		Use:   "list [--backend B] [--chain C] [--comment TEXT]",
+		Short: "Show the rules knockd fw manages",
+		Args:  cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			b, err := o.open(stdout)
+			if err != nil {
+				return err
+			}
+			if err := firewall.ValidateNames(o.chain, o.comment); err != nil {
+				return err
+			}
+			rules, err := b.List(o.chain, o.comment)
+			for _, r := range rules {
+				fmt.Fprintln(stdout, r)
+			}
+			return err
+		},
+	}
+	o.flags(cmd, false)
+	return cmd
+}
+
+// dryRunner prints each command instead of running it. A check for an
+// existing rule reports none, so the insert that follows is printed too,
+// and a delete succeeds once, so close prints it once.
+type dryRunner struct {
+	w       io.Writer
+	deleted map[string]bool
+}
+
+func (d *dryRunner) Run(name string, args ...string) (string, string, error) {
+	line := name + " " + strings.Join(args, " ")
+	notFound := errors.New("exit status 1")
+	for _, a := range args {
+		switch {
+		case a == "-C":
+			fmt.Fprintln(d.w, line)
+			return "", "Bad rule (does a matching rule exist in that chain?)", notFound
+		case a == "-D" && d.deleted[line]:
+			return "", "Bad rule (does a matching rule exist in that chain?)", notFound
+		case a == "-D":
+			d.deleted[line] = true
+		}
+	}
+	fmt.Fprintln(d.w, line)
+	return "", "", nil
+}

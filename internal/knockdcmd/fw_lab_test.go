@@ -1,0 +1,112 @@
+//go:build linux
+
+package knockdcmd
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/knocktools/knock/internal/lab"
+)
+
+// TestFirewallHelper runs knockd fw against both backends in a lab: an
+// sshd (IPv4) and a listener (IPv6) behind rules that drop their ports
+// become reachable after open and unreachable after close; opening twice
+// leaves one rule, closing twice is fine.
+func TestFirewallHelper(t *testing.T) {
+	lab.Require(t, "nft", "iptables", "ip6tables", "sshd", "nc")
+	for _, backend := range []string{"nftables", "iptables"} {
+		t.Run(backend, func(t *testing.T) {
+			l := lab.New(t)
+			l.Server.StartSSHD(t)
+			l.Server.Start("nc", "-lk", l.Server.Addr6.String(), "2222")
+			blockPorts(t, l, backend)
+			fw := func(args ...string) string {
+				t.Helper()
+				return l.Server.Run(ourKnockd(t), append(append([]string{"fw"}, args...), "--backend", backend)...)
+			}
+			srv4, srv6 := l.Server.Addr4.String(), l.Server.Addr6.String()
+			me4, me6 := l.Client.Addr4.String(), l.Client.Addr6.String()
+
+			if reachable(l, srv4, "22") {
+				t.Fatal("port 22 reachable before open")
+			}
+			fw("open", "--src", me4, "--port", "22")
+			fw("open", "--src", me4, "--port", "22")
+			if rules := fw("list"); strings.Count(rules, me4) != 1 {
+				t.Fatalf("after opening twice:\n%s", rules)
+			}
+			if !reachable(l, srv4, "22") {
+				t.Fatal("sshd not reachable after open")
+			}
+			fw("close", "--src", me4, "--port", "22")
+			fw("close", "--src", me4, "--port", "22")
+			if rules := fw("list"); strings.Contains(rules, me4) {
+				t.Fatalf("rules left after close:\n%s", rules)
+			}
+			if reachable(l, srv4, "22") {
+				t.Fatal("sshd still reachable after close")
+			}
+
+			fw("open", "--src", me6, "--port", "2222")
+			if !reachable(l, srv6, "2222") {
+				t.Fatalf("IPv6 port not reachable after open:\n%s", fw("list"))
+			}
+			fw("close", "--src", me6, "--port", "2222")
+			if reachable(l, srv6, "2222") {
+				t.Fatal("IPv6 port reachable after close")
+			}
+		})
+	}
+}
+
+// TestDoorUsingTheHelper knocks a door whose commands are knockd fw: the
+// port opens for the knocker, then closes after Cmd_Timeout.
+func TestDoorUsingTheHelper(t *testing.T) {
+	lab.Require(t, "nft", "sshd", "nc")
+	l := lab.New(t)
+	l.Server.StartSSHD(t)
+	blockPorts(t, l, "nftables")
+	helper := ourKnockd(t) + " fw"
+	conf := "[fw]\n\tsequence = 7001,7002:udp\n" +
+		"\tstart_command = " + helper + " open --src %IP% --port 22 --backend nftables\n" +
+		"\tcmd_timeout = 2\n" +
+		"\tstop_command = " + helper + " close --src %IP% --port 22 --backend nftables\n"
+	kd := l.Server.StartKnockd(t, ourKnockd(t), conf, nil)
+	srv := l.Server.Addr4.String()
+	l.Client.Run(ourKnock(t), srv, "7001", "7002:udp")
+	if !lab.Eventually(5*time.Second, func() bool { return reachable(l, srv, "22") }) {
+		t.Fatalf("door did not open:\n%s", kd.Output())
+	}
+	if !lab.Eventually(8*time.Second, func() bool { return !reachable(l, srv, "22") }) {
+		t.Fatalf("door did not close after Cmd_Timeout:\n%s", kd.Output())
+	}
+	if out := kd.Output(); !strings.Contains(out, "fw: command timeout") {
+		t.Fatalf("no command timeout logged:\n%s", out)
+	}
+}
+
+// blockPorts drops the lab's service ports (22 on IPv4, 2222 on IPv6) in
+// the place the backend's accept rules take precedence over: our own
+// nftables chain, or the iptables INPUT chains below the inserted rules.
+func blockPorts(t *testing.T, l *lab.Lab, backend string) {
+	t.Helper()
+	if backend == "nftables" {
+		l.Server.Run("nft", "add", "table", "inet", "knockd")
+		l.Server.Run("nft", "add", "chain", "inet", "knockd", "input", "{ type filter hook input priority filter - 10 ; policy accept ; }")
+		l.Server.Run("nft", "add", "rule", "inet", "knockd", "input", "tcp", "dport", "{ 22, 2222 }", "drop")
+		return
+	}
+	l.Server.Run("iptables", "-A", "INPUT", "-p", "tcp", "--dport", "22", "-j", "DROP")
+	l.Server.Run("ip6tables", "-A", "INPUT", "-p", "tcp", "--dport", "2222", "-j", "DROP")
+}
+
+// reachable says whether a TCP connection from the client succeeds within
+// a second.
+func reachable(l *lab.Lab, addr, port string) bool {
+	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+	defer cancel()
+	return l.Client.Command(ctx, "nc", "-z", "-w", "1", addr, port).Run() == nil
+}
