@@ -236,6 +236,15 @@ func (f *File) Resolve(name string) (Profile, bool) {
 	return p.WithDefaults(f.Defaults), true
 }
 
+// Get returns the named profile with the file's defaults applied, or a
+// NotFoundError that lists the profiles there are.
+func (f *File) Get(name string) (Profile, error) {
+	if p, ok := f.Resolve(name); ok {
+		return p, nil
+	}
+	return Profile{}, f.NotFound(name)
+}
+
 // profilesNode returns the mapping under "profiles:", creating the
 // document and the key when the file has none.
 func (f *File) profilesNode() *yaml.Node {
@@ -311,7 +320,7 @@ func (f *File) Put(name string, p Profile) error {
 // Remove deletes a profile; it is an error when there is none of that name.
 func (f *File) Remove(name string) error {
 	if _, ok := f.Profiles[name]; !ok {
-		return f.notFound(name)
+		return f.NotFound(name)
 	}
 	m := f.profilesNode()
 	if i := find(m, name); i >= 0 {
@@ -325,7 +334,7 @@ func (f *File) Remove(name string) error {
 func (f *File) Rename(old, name string) error {
 	p, ok := f.Profiles[old]
 	if !ok {
-		return f.notFound(old)
+		return f.NotFound(old)
 	}
 	if err := ValidateName(name, nil); err != nil {
 		return err
@@ -355,7 +364,8 @@ func (e *NotFoundError) Error() string {
 	return fmt.Sprintf("no profile %q in %s (profiles: %s)", e.Name, e.Path, strings.Join(e.Known, ", "))
 }
 
-func (f *File) notFound(name string) error {
+// NotFound is the error for a profile the file lacks, listing those it has.
+func (f *File) NotFound(name string) error {
 	return &NotFoundError{Name: name, Path: f.Path, Known: f.Names()}
 }
 

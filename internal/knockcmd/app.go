@@ -99,6 +99,15 @@ func (a *app) store() *profiles.Store {
 // load reads the profile file (an absent file is an empty one).
 func (a *app) load() (*profiles.File, error) { return a.store().Load() }
 
+// profile loads the file and returns one profile, defaults applied.
+func (a *app) profile(name string) (profiles.Profile, error) {
+	f, err := a.load()
+	if err != nil {
+		return profiles.Profile{}, err
+	}
+	return f.Get(name)
+}
+
 // NewRootCmd returns knock's command tree writing to out and errOut, for
 // tools that render it (man pages).
 func NewRootCmd(out, errOut io.Writer) *cobra.Command {

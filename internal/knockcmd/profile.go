@@ -215,7 +215,7 @@ func newProfileShowCmd(a *app) *cobra.Command {
 			}
 			p, ok := f.Profiles[args[0]]
 			if !ok {
-				return &profiles.NotFoundError{Name: args[0], Path: f.Path, Known: f.Names()}
+				return f.NotFound(args[0])
 			}
 			out, err := profiles.MarshalProfile(args[0], p)
 			if err != nil {
@@ -280,7 +280,7 @@ kept and its path printed, so nothing typed is lost.`,
 			}
 			p, ok := f.Profiles[name]
 			if !ok {
-				return &profiles.NotFoundError{Name: name, Path: f.Path, Known: f.Names()}
+				return f.NotFound(name)
 			}
 			before, err := profiles.MarshalProfile(name, p)
 			if err != nil {

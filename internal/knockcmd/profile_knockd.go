@@ -21,13 +21,9 @@ func newProfileExportCmd(a *app) *cobra.Command {
 			if !asKnockd {
 				return usagef("say which format: --knockd")
 			}
-			f, err := a.load()
+			p, err := a.profile(args[0])
 			if err != nil {
 				return err
-			}
-			p, ok := f.Resolve(args[0])
-			if !ok {
-				return &profiles.NotFoundError{Name: args[0], Path: f.Path, Known: f.Names()}
 			}
 			door, err := profiles.ExportKnockd(args[0], p)
 			if err != nil {

@@ -133,7 +133,7 @@ func (a *app) target(cmd *cobra.Command, args []string, opts *rootOptions) error
 		fmt.Fprintf(a.streams.Err, "knock: warning: profiles not read: %v\n", err)
 	}
 	if prof == nil && len(args) == 1 {
-		nf := &profiles.NotFoundError{Name: args[0], Path: f.Path, Known: f.Names()}
+		nf := f.NotFound(args[0])
 		return usagef("%v; to knock a host ad hoc, give the ports: knock %s PORT...", nf, args[0])
 	}
 	host, ports := args[0], args[1:]

@@ -22,11 +22,8 @@ import (
 // by --profile, else the one called host, else the one whose host is host.
 func selectProfile(f *profiles.File, name, host string) (string, profiles.Profile, error) {
 	if name != "" {
-		p, ok := f.Resolve(name)
-		if !ok {
-			return "", p, &profiles.NotFoundError{Name: name, Path: f.Path, Known: f.Names()}
-		}
-		return name, p, nil
+		p, err := f.Get(name)
+		return name, p, err
 	}
 	if p, ok := f.Resolve(host); ok {
 		return host, p, nil
@@ -188,14 +185,10 @@ user; the remaining arguments go to ssh unchanged, after the destination
 			if len(args) == 0 {
 				return usagef("knock ssh wants a PROFILE")
 			}
-			f, err := a.load()
+			name := args[0]
+			p, err := a.profile(name)
 			if err != nil {
 				return err
-			}
-			name := args[0]
-			p, ok := f.Resolve(name)
-			if !ok {
-				return &profiles.NotFoundError{Name: name, Path: f.Path, Known: f.Names()}
 			}
 			proxy, err := a.proxyCommand(name)
 			if err != nil {
@@ -240,9 +233,9 @@ file it Includes: HostName, Port, User and a ProxyCommand running this binary.`,
 			}
 			var b strings.Builder
 			for i, name := range args {
-				p, ok := f.Resolve(name)
-				if !ok {
-					return &profiles.NotFoundError{Name: name, Path: f.Path, Known: f.Names()}
+				p, err := f.Get(name)
+				if err != nil {
+					return err
 				}
 				proxy, err := a.proxyCommand(name)
 				if err != nil {
@@ -288,13 +281,9 @@ the exit status is 0 when it opened, 1 when it did not.`,
 		Args:              exactArgs(1, "PROFILE"),
 		ValidArgsFunction: a.completeProfiles(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			f, err := a.load()
+			p, err := a.profile(args[0])
 			if err != nil {
 				return err
-			}
-			p, ok := f.Resolve(args[0])
-			if !ok {
-				return &profiles.NotFoundError{Name: args[0], Path: f.Path, Known: f.Names()}
 			}
 			if err := a.knockProfile(cmd, args[0], p, p.Host, false); err != nil {
 				return err
