@@ -4,6 +4,7 @@ import (
 	"os"
 	"strconv"
 	"strings"
+	"sync"
 
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
@@ -17,6 +18,9 @@ const snapLen = 256
 type liveSource struct {
 	h    *pcapgo.EthernetHandle
 	link layers.LinkType
+
+	mu      sync.Mutex
+	dropped uint64 // kernel drops counted so far (PACKET_STATISTICS resets on read)
 }
 
 // OpenLive starts capturing on an interface.
@@ -54,6 +58,19 @@ func (s *liveSource) ReadPacketData() ([]byte, gopacket.CaptureInfo, error) {
 }
 
 func (s *liveSource) LinkType() layers.LinkType { return s.link }
+
+// KernelDrops returns how many packets the kernel dropped because knockd
+// did not read them fast enough, since the capture opened.
+func (s *liveSource) KernelDrops() (uint64, error) {
+	st, err := s.h.Stats()
+	if err != nil {
+		return 0, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.dropped += uint64(st.Drops)
+	return s.dropped, nil
+}
 
 // SetPorts installs the kernel filter for the doors' ports; without one
 // (an unknown link type) every frame reaches the userspace filter.

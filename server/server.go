@@ -24,9 +24,16 @@ type Source interface {
 
 // Stats are the server's counters.
 type Stats struct {
-	Packets uint64 // frames read
-	Visible uint64 // packets that passed the doors' filter
-	Opened  uint64 // sequences completed
+	Packets     uint64 // frames read
+	Visible     uint64 // packets that passed the doors' filter
+	Opened      uint64 // sequences completed
+	KernelDrops uint64 // frames the kernel dropped for want of reading (live capture)
+	Tracked     int    // knockers with attempts in progress
+}
+
+// dropCounter is a capture that knows how many frames the kernel dropped.
+type dropCounter interface {
+	KernelDrops() (uint64, error)
 }
 
 // Server is knockd: it feeds frames through the decoder and the tracker
@@ -138,14 +145,15 @@ func (s *Server) isLocal(a netip.Addr) bool {
 
 // Stats returns the counters so far.
 func (s *Server) Stats() Stats {
-	return Stats{Packets: s.stats.packets.Load(), Visible: s.stats.visible.Load(), Opened: s.stats.opened.Load()}
-}
-
-// Tracked returns how many knockers have attempts in progress.
-func (s *Server) Tracked() int {
+	st := Stats{Packets: s.stats.packets.Load(), Visible: s.stats.visible.Load(), Opened: s.stats.opened.Load()}
 	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.tracker.Tracked()
+	st.Tracked = s.tracker.Tracked()
+	live := s.live
+	s.mu.Unlock()
+	if dc, ok := live.(dropCounter); ok {
+		st.KernelDrops, _ = dc.KernelDrops()
+	}
+	return st
 }
 
 // Serve reads src until it ends (a pcap file) or ctx is cancelled (a live

@@ -57,8 +57,9 @@ func TestClientsAgainstOurKnockd(t *testing.T) {
 	}
 }
 
-// TestSignals checks SIGHUP (reload; a bad config keeps the old one) and
-// SIGTERM (pending stop commands run before knockd exits).
+// TestSignals checks SIGHUP (reload; a bad config keeps the old one),
+// SIGUSR1 (counters) and SIGTERM (pending stop commands run before knockd
+// exits).
 func TestSignals(t *testing.T) {
 	lab.Require(t)
 	l := lab.New(t)
@@ -94,6 +95,13 @@ func TestSignals(t *testing.T) {
 	}
 	l.Client.Run(ourKnock(t), srv4, "7001", "7002")
 	lab.WaitFile(t, kd.DoorFile("first"), "open "+me, 5*time.Second)
+
+	// SIGUSR1: a status line with the counters, kernel drops included.
+	if err := kd.Signal(syscall.SIGUSR1); err != nil {
+		t.Fatal(err)
+	}
+	kd.WaitOutput(t, " dropped by the kernel, ", 5*time.Second)
+	kd.WaitOutput(t, "1 stop commands pending", time.Second)
 
 	// SIGTERM: the pending stop command (an hour away) runs now.
 	if err := kd.Signal(syscall.SIGTERM); err != nil {

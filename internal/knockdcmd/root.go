@@ -74,6 +74,7 @@ type options struct {
 	LogFile    string
 	Check      bool
 	Replay     string
+	Stats      time.Duration
 }
 
 // exitError carries an exit status out of cobra.
@@ -141,6 +142,7 @@ func NewRootCmd(stdout, stderr io.Writer) *cobra.Command {
 	f.BoolVar(&o.Check, "check", false, "check the configuration, print the doors and exit")
 	f.StringVar(&o.Replay, "replay", "", "read packets from a pcap or pcapng file instead of an interface, then exit")
 	f.BoolVar(&o.Foreground, "foreground", false, "stay in the foreground even with -d (for systemd)")
+	f.DurationVar(&o.Stats, "stats", 0, "log a status line (packets, kernel drops, knockers tracked, doors opened) this often, e.g. 5m; SIGUSR1 logs one at any time")
 	cmd.AddCommand(newFWCmd(stdout))
 	return cmd
 }
@@ -220,6 +222,20 @@ func serve(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 		}
 		defer os.Remove(firstOf(o.PidFile, cfg.PidFile))
 	}
+	if o.Stats > 0 {
+		go func() {
+			t := time.NewTicker(o.Stats)
+			defer t.Stop()
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case <-t.C:
+					logStats(srv, actions)
+				}
+			}
+		}()
+	}
 	err = srv.RunLive(ctx, iface)
 	finish(log, actions)
 	return err
@@ -249,8 +265,8 @@ func reload(srv *server.Server, path string) {
 
 func logStats(srv *server.Server, actions *server.Actions) {
 	st := srv.Stats()
-	srv.Log.Printf("stats: %d packets, %d seen by doors, %d knockers tracked, %d doors opened, %d stop commands pending",
-		st.Packets, st.Visible, srv.Tracked(), st.Opened, actions.Pending())
+	srv.Log.Printf("stats: %d packets, %d dropped by the kernel, %d seen by doors, %d knockers tracked, %d doors opened, %d stop commands pending",
+		st.Packets, st.KernelDrops, st.Visible, st.Tracked, st.Opened, actions.Pending())
 }
 
 func printDoors(w io.Writer, cfg *config.Config) {
