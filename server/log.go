@@ -50,7 +50,14 @@ func (l *Logger) Printf(format string, a ...any) { l.print(true, format, a...) }
 // print with -v (it prints "listening on IF..." where it logs "starting up").
 func (l *Logger) Logf(format string, a ...any) { l.print(false, format, a...) }
 
+// Enabled reports whether log lines go anywhere; when they do not, the
+// packet path skips formatting them.
+func (l *Logger) Enabled() bool { return l.file != nil || l.syslog != nil || l.Verbose != nil }
+
 func (l *Logger) print(verbose bool, format string, a ...any) {
+	if !l.Enabled() {
+		return
+	}
 	msg := fmt.Sprintf(format, a...)
 	l.mu.Lock()
 	defer l.mu.Unlock()

@@ -202,15 +202,18 @@ func (s *Server) Handle(h *Hit) {
 // event logs what the tracker saw and opens doors; called with s.mu held.
 func (s *Server) event(e Event) {
 	d := s.tracker.Doors[e.Door]
-	who := s.Log.Who(e.Src)
 	switch e.Kind {
 	case EventStage:
-		s.Log.Printf("%s: %s: Stage %d", who, d.Name, e.Stage)
+		if s.Log.Enabled() {
+			s.Log.Printf("%s: %s: Stage %d", s.Log.Who(e.Src), d.Name, e.Stage)
+		}
 	case EventTimeout:
-		s.Log.Printf("%s: %s: sequence timeout (stage %d)", who, d.Name, e.Stage)
+		if s.Log.Enabled() {
+			s.Log.Printf("%s: %s: sequence timeout (stage %d)", s.Log.Who(e.Src), d.Name, e.Stage)
+		}
 	case EventOpen:
 		s.stats.opened.Add(1)
-		s.Log.Printf("%s: %s: OPEN SESAME", who, d.Name)
+		s.Log.Printf("%s: %s: OPEN SESAME", s.Log.Who(e.Src), d.Name)
 		if d.OneTimeFile != "" {
 			s.useOneTime(d)
 		}

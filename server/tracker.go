@@ -238,9 +238,8 @@ func (t *Tracker) source(addr netip.Addr) *source {
 	if s := t.sources[addr]; s != nil {
 		return s
 	}
-	for len(t.sources) >= t.MaxSources && t.head < len(t.queue) {
-		t.drop(t.queue[t.head])
-		t.head++
+	if len(t.sources) >= t.MaxSources {
+		t.evict()
 	}
 	var s *source
 	if n := len(t.free); n > 0 {
@@ -253,6 +252,41 @@ func (t *Tracker) source(addr netip.Addr) *source {
 	t.sources[addr] = s
 	t.queue = append(t.queue, queued{addr, s.gen})
 	return s
+}
+
+// evictScan bounds how many knockers that have got past their first knock
+// one eviction passes over.
+const evictScan = 64
+
+// evict makes room for one source: it drops the oldest knocker still at its
+// first knock. A flood of spoofed first knocks then only displaces itself:
+// a knocker who has got further is passed over (moved to the back of the
+// queue), unless evictScan such knockers in a row leave no other choice.
+func (t *Tracker) evict() {
+	for skipped := 0; len(t.sources) >= t.MaxSources && t.head < len(t.queue); {
+		q := t.queue[t.head]
+		t.head++
+		s := t.sources[q.addr]
+		if s == nil || s.gen != q.gen {
+			continue // stale entry
+		}
+		if skipped < evictScan && progressed(s) {
+			skipped++
+			t.queue = append(t.queue, q)
+			continue
+		}
+		t.release(q.addr, s)
+	}
+}
+
+// progressed reports whether a source is past the first knock of a door.
+func progressed(s *source) bool {
+	for _, a := range s.attempts {
+		if !a.ended && a.stage > 1 {
+			return true
+		}
+	}
+	return false
 }
 
 // drop forgets a queued source if the entry is still its own.

@@ -197,6 +197,23 @@ func TestTrackerBoundsSources(t *testing.T) {
 	}
 }
 
+func TestTrackerFloodCannotEvictAProgressedKnocker(t *testing.T) {
+	tr := NewTracker(testDoors(t, trackerConf), func(netip.Addr) bool { return true })
+	tr.MaxSources = 100
+	run(t, tr, []string{"A 7001", "A 7002"}) // a real knocker, two knocks in
+	for i := range 10000 {
+		h := Hit{Src: netip.AddrFrom4([4]byte{10, 78, byte(i >> 8), byte(i)}), Dst: me, Proto: knock.TCP,
+			Port: 7001, Flags: knock.SYN, Time: t0.Add(time.Duration(i) * 100 * time.Microsecond)}
+		tr.Hit(&h, func(Event) {})
+	}
+	if n := tr.Tracked(); n > 100 {
+		t.Fatalf("%d sources tracked, cap 100", n)
+	}
+	if got := opened(run(t, tr, []string{"A 7003 @2s"})); len(got) != 1 {
+		t.Fatalf("the flood pushed out a knocker two knocks in: %v", got)
+	}
+}
+
 func BenchmarkTrackerHit(b *testing.B) {
 	c, _ := config.Parse("b.conf", []byte(trackerConf))
 	var doors []*TrackedDoor
