@@ -15,8 +15,9 @@ import (
 )
 
 // TestMain lets the test binary stand in for the knock program: scripts
-// and lab tests run it as "knock" (testscript puts it first on PATH), and
-// as "lab-listen", a TCP listener for lab hosts.
+// and lab tests run it as "knock" (testscript puts it first on PATH), as
+// "lab-listen", a TCP listener for lab hosts, and as "lab-bench", the
+// alternating timer of BenchmarkProfileKnock.
 func TestMain(m *testing.M) {
 	testscript.Main(m, map[string]func(){
 		"knock":      func() { os.Exit(Run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) },
