@@ -93,6 +93,9 @@ func ImportKnockd(d *config.Door, host, file string) (Profile, error) {
 	if d.OneTimeFile != "" {
 		return Profile{}, fmt.Errorf("door [%s] uses One_Time_Sequences, which a saved profile cannot follow", d.Name)
 	}
+	if d.Time != nil {
+		return Profile{}, fmt.Errorf("door [%s] uses Sequence_Secret, which profiles cannot hold yet", d.Name)
+	}
 	p := Profile{Host: host, Description: fmt.Sprintf("imported from %s [%s]", filepath.Base(file), d.Name)}
 	for _, k := range d.Sequence {
 		p.Sequence = append(p.Sequence, k.String())

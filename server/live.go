@@ -20,6 +20,7 @@ func (s *Server) RunLive(ctx context.Context, iface string) error {
 	addrs, _ := InterfaceAddrs(iface)
 	s.SetLocal(append([]netip.Addr{}, addrs...)) // never nil: nil would mean "every address"
 	go s.watchAddrs(ctx, iface)
+	go s.tickEverySecond(ctx)
 	wait := time.Second
 	listening := false
 	for ctx.Err() == nil {
@@ -53,6 +54,21 @@ func (s *Server) RunLive(ctx context.Context, iface string) error {
 		wait = min(2*wait, 30*time.Second)
 	}
 	return nil
+}
+
+// tickEverySecond keeps time-based doors (and so the kernel filter) on
+// the current window while no packet comes through.
+func (s *Server) tickEverySecond(ctx context.Context) {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case now := <-t.C:
+			s.Tick(now)
+		}
+	}
 }
 
 // InterfaceAddrs returns the addresses of iface.

@@ -62,7 +62,7 @@ func (l *Logger) print(verbose bool, format string, a ...any) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.file != nil {
-		fmt.Fprintf(l.file, "[%s] %s\n", l.Now().Format("2006-01-02 15:04"), msg)
+		fmt.Fprintf(l.file, "[%s] %s\n", l.now().Format("2006-01-02 15:04"), msg)
 	}
 	if l.syslog != nil {
 		_, _ = io.WriteString(l.syslog, msg)
@@ -112,6 +112,14 @@ func (l *Logger) Who(ip netip.Addr) string {
 	case <-time.After(time.Second):
 	}
 	return ip.String()
+}
+
+// now is the logger's clock (time.Now unless a test set one).
+func (l *Logger) now() time.Time {
+	if l.Now != nil {
+		return l.Now()
+	}
+	return time.Now()
 }
 
 // Close closes the log file.

@@ -44,12 +44,13 @@ type Server struct {
 	Actions  *Actions
 	OnlyIPv4 bool // -4: ignore IPv6 packets
 
-	mu      sync.Mutex
-	cfg     *config.Config
-	tracker *Tracker
-	live    Source // the capture running, whose kernel filter follows the doors
-	local   atomic.Pointer[map[netip.Addr]bool]
-	stats   struct{ packets, visible, opened atomic.Uint64 }
+	mu        sync.Mutex
+	cfg       *config.Config
+	tracker   *Tracker
+	timeDoors []*timeDoor
+	live      Source // the capture running, whose kernel filter follows the doors
+	local     atomic.Pointer[map[netip.Addr]bool]
+	stats     struct{ packets, visible, opened atomic.Uint64 }
 }
 
 // New prepares a server for cfg; it reads the doors' one-time sequence files.
@@ -71,8 +72,17 @@ func (s *Server) Config() *config.Config {
 // Reload switches to cfg. Attempts in progress are dropped, as a restarted
 // knockd drops them; commands already running are not touched.
 func (s *Server) Reload(cfg *config.Config) error {
-	var doors []*TrackedDoor
+	var (
+		doors     []*TrackedDoor
+		timeDoors []*timeDoor
+	)
 	for _, d := range cfg.Doors {
+		if d.Time != nil {
+			n := len(doors)
+			doors = append(doors, &TrackedDoor{Door: d}, &TrackedDoor{Door: d})
+			timeDoors = append(timeDoors, &timeDoor{slots: [2]int{n, n + 1}, used: map[uint64]bool{}})
+			continue
+		}
 		td := &TrackedDoor{Door: d, Seq: d.Sequence}
 		if d.OneTimeFile != "" {
 			seq, ok, err := LoadOneTime(d.OneTimeFile)
@@ -88,8 +98,10 @@ func (s *Server) Reload(cfg *config.Config) error {
 	}
 	t := NewTracker(doors, s.isLocal)
 	s.mu.Lock()
-	s.cfg, s.tracker = cfg, t
-	s.applyFilter()
+	s.cfg, s.tracker, s.timeDoors = cfg, t, timeDoors
+	if !s.rollTime(s.Log.now()) {
+		s.applyFilter()
+	}
 	s.mu.Unlock()
 	return nil
 }
@@ -188,6 +200,9 @@ func (s *Server) Handle(h *Hit) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	t := s.tracker
+	if len(s.timeDoors) > 0 {
+		s.rollTime(h.Time)
+	}
 	if !t.Visible(h) {
 		return
 	}
@@ -212,6 +227,10 @@ func (s *Server) event(e Event) {
 			s.Log.Printf("%s: %s: sequence timeout (stage %d)", s.Log.Who(e.Src), d.Name, e.Stage)
 		}
 	case EventOpen:
+		if w, timed, ok := s.claimWindow(e.Door); timed && !ok {
+			s.Log.Printf("%s: %s: sequence of window %d already used: refused (a replay?)", s.Log.Who(e.Src), d.Name, w)
+			return
+		}
 		s.stats.opened.Add(1)
 		s.Log.Printf("%s: %s: OPEN SESAME", s.Log.Who(e.Src), d.Name)
 		if d.OneTimeFile != "" {

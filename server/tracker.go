@@ -36,6 +36,7 @@ type TrackedDoor struct {
 	*config.Door
 	Seq      knock.Sequence
 	Disabled bool
+	Window   uint64 // for a time-based door: the window Seq belongs to
 }
 
 // attempt is one source's progress through one door.
@@ -350,6 +351,18 @@ func oldest(s *source) time.Time {
 		}
 	}
 	return o
+}
+
+// EndAttempts ends every attempt at a door (its sequence changed).
+func (t *Tracker) EndAttempts(door int) {
+	for addr, s := range t.sources {
+		for i := range s.attempts {
+			if s.attempts[i].door == door {
+				s.attempts[i].ended = true
+			}
+		}
+		t.tidy(addr, s)
+	}
 }
 
 // Tracked returns how many sources have attempts in progress.

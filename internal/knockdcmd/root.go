@@ -273,9 +273,18 @@ func printDoors(w io.Writer, cfg *config.Config) {
 	fmt.Fprintf(w, "%s: OK, %d door(s)\n", cfg.Path, len(cfg.Doors))
 	for _, d := range cfg.Doors {
 		fmt.Fprintf(w, "[%s]\n", d.Name)
-		if d.OneTimeFile != "" {
+		switch {
+		case d.Time != nil:
+			from := "given inline"
+			if d.SecretFile != "" {
+				from = "from " + d.SecretFile
+			}
+			fmt.Fprintf(w, "\tsequence_secret   = (%d bytes, %s)\n", len(d.Time.Secret), from)
+			fmt.Fprintf(w, "\tsequence_length   = %d\n\tsequence_ports    = %d-%d\n\tsequence_period   = %d\n\tsequence_protocol = %s\n",
+				d.Time.Length, d.Time.PortMin, d.Time.PortMax, int(d.Time.Period.Seconds()), d.Time.Protocol)
+		case d.OneTimeFile != "":
 			fmt.Fprintf(w, "\tone_time_sequences = %s\n", d.OneTimeFile)
-		} else {
+		default:
 			fmt.Fprintf(w, "\tsequence      = %s\n", d.Sequence.KnockdString())
 		}
 		fmt.Fprintf(w, "\tseq_timeout   = %d\n", int(d.SeqTimeout.Seconds()))

@@ -3,8 +3,9 @@
 // and the bad token, including what knockd 0.8 silently accepts (a port
 // "abc", a negative timeout, more than 32 ports).
 //
-// It has no I/O beyond reading the file, so both programs use it: knockd to
-// run doors, knock to import and export them as profiles.
+// It has no I/O beyond reading the file (and a door's secret file), so both
+// programs use it: knockd to run doors, knock to import and export them as
+// profiles.
 package config
 
 import (
@@ -43,12 +44,17 @@ type Door struct {
 	Name string
 	Line int // where the section starts
 
-	Sequence    knock.Sequence // empty for a one-time door until its file is read
+	Sequence    knock.Sequence // empty for a one-time or time-based door
 	OneTimeFile string
-	SeqTimeout  time.Duration
-	Flags       knock.FlagMatch
-	CmdTimeout  time.Duration
-	Target      netip.Addr // zero: the interface's own addresses
+	// Time is set for a time-based door (Sequence_Secret): its sequence
+	// changes every period (see knock.TimeSequence). SecretFile is where
+	// the secret came from, when it was "file:PATH".
+	Time       *knock.TimeSequence
+	SecretFile string
+	SeqTimeout time.Duration
+	Flags      knock.FlagMatch
+	CmdTimeout time.Duration
+	Target     netip.Addr // zero: the interface's own addresses
 
 	StartCommand string
 	StopCommand  string
@@ -189,10 +195,38 @@ func canonical(key string) string {
 }
 
 func finishDoor(path string, d *Door) error {
-	if d != nil && len(d.Sequence) == 0 && d.OneTimeFile == "" {
-		return lineError(path, d.Line, "section '%s' has an empty knock sequence (give it Sequence or One_Time_Sequences)", d.Name)
+	if d == nil {
+		return nil
+	}
+	kinds := 0
+	for _, set := range []bool{len(d.Sequence) > 0, d.OneTimeFile != "", d.Time != nil && d.Time.Secret != nil} {
+		if set {
+			kinds++
+		}
+	}
+	switch {
+	case kinds == 0 && d.Time != nil:
+		return lineError(path, d.Line, "section '%s' sets Sequence_* options but no Sequence_Secret", d.Name)
+	case kinds == 0:
+		return lineError(path, d.Line, "section '%s' has an empty knock sequence (give it Sequence, One_Time_Sequences or Sequence_Secret)", d.Name)
+	case kinds > 1:
+		return lineError(path, d.Line, "section '%s' mixes Sequence, One_Time_Sequences and Sequence_Secret: give it one", d.Name)
+	}
+	if d.Time != nil {
+		*d.Time = d.Time.WithDefaults()
+		if err := d.Time.Validate(); err != nil {
+			return lineError(path, d.Line, "section '%s': time-based sequence: %v", d.Name, err)
+		}
 	}
 	return nil
+}
+
+// timeSeq returns the door's time-based parameters, creating them.
+func (d *Door) timeSeq() *knock.TimeSequence {
+	if d.Time == nil {
+		d.Time = &knock.TimeSequence{}
+	}
+	return d.Time
 }
 
 func (c *Config) option(key, value string, hasValue bool) error {
@@ -243,6 +277,44 @@ func (d *Door) directive(key, value string) error {
 		d.StopCommand = value
 	case "stop_command_6":
 		d.StopCommand6 = &value
+	case "sequence_secret":
+		secret := value
+		if file, ok := strings.CutPrefix(value, "file:"); ok {
+			data, ferr := readSecretFile(file)
+			if ferr != nil {
+				return fmt.Errorf("Sequence_Secret: %w", ferr)
+			}
+			d.SecretFile, secret = file, data
+		}
+		b, serr := knock.ParseSecret(secret)
+		if serr != nil || len(b) == 0 {
+			return fmt.Errorf("Sequence_Secret: not a base32 secret (or file:PATH holding one)")
+		}
+		d.timeSeq().Secret = b
+	case "sequence_length":
+		n, nerr := strconv.Atoi(value)
+		if nerr != nil || n < 1 || n > knock.MaxKnockdSequence {
+			return fmt.Errorf("Sequence_Length %q: want 1-%d", value, knock.MaxKnockdSequence)
+		}
+		d.timeSeq().Length = n
+	case "sequence_ports":
+		lo, hi, perr := knock.ParsePortRange(value)
+		if perr != nil {
+			return fmt.Errorf("Sequence_Ports: %w", perr)
+		}
+		d.timeSeq().PortMin, d.timeSeq().PortMax = lo, hi
+	case "sequence_period":
+		p, perr := seconds(value, 1)
+		if perr != nil {
+			return fmt.Errorf("Sequence_Period: %w", perr)
+		}
+		d.timeSeq().Period = p
+	case "sequence_protocol":
+		v := strings.ToLower(value)
+		if v != "tcp" && v != "udp" && v != "both" {
+			return fmt.Errorf("Sequence_Protocol %q: want tcp, udp or both", value)
+		}
+		d.timeSeq().Protocol = v
 	case "target":
 		d.Target, err = netip.ParseAddr(value)
 		if err != nil {
@@ -255,6 +327,20 @@ func (d *Door) directive(key, value string) error {
 		return fmt.Errorf("%s: %w", key, err)
 	}
 	return nil
+}
+
+// readSecretFile reads a secret file, which only its owner may read: the
+// secret is what keeps the door shut.
+func readSecretFile(path string) (string, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return "", err
+	}
+	if fi.Mode().Perm()&0o077 != 0 {
+		return "", fmt.Errorf("%s is readable by others (mode %04o): chmod 600 %s", path, fi.Mode().Perm(), path)
+	}
+	b, err := os.ReadFile(path)
+	return string(b), err
 }
 
 // seconds parses a whole number of seconds, at least min.

@@ -138,3 +138,48 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+func TestTimeBasedDoors(t *testing.T) {
+	dir := t.TempDir()
+	secretFile := filepath.Join(dir, "secret")
+	os.WriteFile(secretFile, []byte("JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP\n"), 0o600)
+	c, err := Parse("k.conf", []byte(`[totp]
+	Sequence_Secret   = jbsw y3dp ehpk 3pxp jbsw y3dp ehpk 3pxp
+	Sequence_Length   = 5
+	Sequence_Ports    = 20000-21000
+	Sequence_Period   = 60
+	Sequence_Protocol = both
+	command = true
+[fromfile]
+	sequence_secret = file:`+secretFile+`
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts := c.Doors[0].Time
+	if ts == nil || len(ts.Secret) != 20 || ts.Length != 5 || ts.PortMin != 20000 || ts.PortMax != 21000 ||
+		ts.Period != 60*time.Second || ts.Protocol != "both" {
+		t.Fatalf("door 1: %+v", ts)
+	}
+	if d := c.Doors[1]; d.Time.Length != 4 || d.Time.Period != 30*time.Second || d.Time.Protocol != "tcp" || d.SecretFile != secretFile {
+		t.Fatalf("door 2 defaults: %+v", d.Time)
+	}
+
+	os.WriteFile(filepath.Join(dir, "open"), []byte("JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"), 0o644)
+	for _, tt := range []struct{ conf, want string }{
+		{"[d]\nsequence = 1\nsequence_secret = JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP\n", "mixes Sequence, One_Time_Sequences and Sequence_Secret"},
+		{"[d]\nsequence_length = 4\n", "sets Sequence_* options but no Sequence_Secret"},
+		{"[d]\nsequence_secret = not!base32\n", "k.conf:2: Sequence_Secret: not a base32 secret"},
+		{"[d]\nsequence_secret = JBSWY3DP\n", "secret of 5 bytes is too short"},
+		{"[d]\nsequence_secret = file:" + dir + "/open\n", "is readable by others (mode 0644)"},
+		{"[d]\nsequence_secret = file:" + dir + "/none\n", "no such file"},
+		{"[d]\nsequence_secret = JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP\nsequence_length = 40\n", "Sequence_Length \"40\": want 1-32"},
+		{"[d]\nsequence_secret = JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP\nsequence_ports = 9-1\n", "is empty"},
+		{"[d]\nsequence_secret = JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP\nsequence_period = 0\n", "Sequence_Period: 0 seconds: must be at least 1"},
+		{"[d]\nsequence_secret = JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP\nsequence_protocol = icmp\n", "want tcp, udp or both"},
+	} {
+		if _, err := Parse("k.conf", []byte(tt.conf)); err == nil || !strings.Contains(err.Error(), tt.want) {
+			t.Errorf("%q: err = %v, want %q", tt.conf, err, tt.want)
+		}
+	}
+}

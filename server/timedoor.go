@@ -1,0 +1,83 @@
+package server
+
+import (
+	"time"
+)
+
+// timeDoor is a time-based door (Sequence_Secret). It occupies two tracker
+// slots, one per window parity: the current window's sequence and the
+// previous one's (a client whose clock lags a window behind still gets
+// in). When the window moves on, the slot of the window before the
+// previous one is given the new sequence and its attempts end, while the
+// other slot's attempts carry on. Each window opens the door at most once:
+// a sequence sniffed and replayed in the same window is refused.
+type timeDoor struct {
+	slots  [2]int // tracker door indexes, by window parity
+	window uint64 // the current window
+	used   map[uint64]bool
+}
+
+// rollTime moves every time-based door to the window of now; called with
+// s.mu held. It reports whether any sequence changed.
+func (s *Server) rollTime(now time.Time) bool {
+	changed := false
+	for _, td := range s.timeDoors {
+		door := s.tracker.Doors[td.slots[0]].Door
+		w := door.Time.Window(now)
+		if w == td.window {
+			continue
+		}
+		for _, win := range []uint64{w, w - 1} {
+			slot := s.tracker.Doors[td.slots[win%2]]
+			if slot.Window == win && slot.Seq != nil {
+				continue
+			}
+			seq, err := door.Time.Derive(win)
+			if err != nil { // parameters were validated with the config
+				s.Log.Printf("%s: %v", door.Name, err)
+				continue
+			}
+			slot.Seq, slot.Window = seq, win
+			s.tracker.EndAttempts(td.slots[win%2])
+			changed = true
+		}
+		td.window = w
+		for old := range td.used {
+			if old+1 < w {
+				delete(td.used, old)
+			}
+		}
+	}
+	if changed {
+		s.tracker.Reindex()
+		s.applyFilter()
+	}
+	return changed
+}
+
+// Tick moves time-based doors on when no packet does (the kernel filter
+// must let the new window's ports through before anyone knocks on them).
+func (s *Server) Tick(now time.Time) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.rollTime(now)
+}
+
+// claimWindow reports whether a time-based door may open for window (and
+// marks it used), or false for a window already used.
+func (s *Server) claimWindow(doorIndex int) (uint64, bool, bool) {
+	for _, td := range s.timeDoors {
+		for _, slot := range td.slots {
+			if slot != doorIndex {
+				continue
+			}
+			w := s.tracker.Doors[slot].Window
+			if td.used[w] {
+				return w, true, false
+			}
+			td.used[w] = true
+			return w, true, true
+		}
+	}
+	return 0, false, true
+}

@@ -1,0 +1,73 @@
+package server
+
+import (
+	"bytes"
+	"context"
+	"net/netip"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/knocktools/knock"
+	"github.com/knocktools/knock/server/config"
+)
+
+func TestTimeBasedDoor(t *testing.T) {
+	trace := filepath.Join(t.TempDir(), "trace")
+	cfg, err := config.Parse("t.conf", []byte("[totp]\nsequence_secret = JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP\nsequence_protocol = both\n"+
+		"command = echo %IP% >> "+trace+"\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	start := time.Unix(1_795_500_000, 0) // the start of a window
+	var logged bytes.Buffer
+	log := &Logger{Verbose: &logged, Now: func() time.Time { return start }}
+	actions := &Actions{Log: log}
+	srv, err := New(cfg, log, actions)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.SetLocal(nil)
+	ts := *cfg.Doors[0].Time
+	seqAt := func(at time.Time) knock.Sequence {
+		seq, err := ts.Derive(ts.Window(at))
+		if err != nil {
+			t.Fatal(err)
+		}
+		return seq
+	}
+	knockWith := func(src string, seq knock.Sequence, at time.Time) {
+		for i, k := range seq {
+			h := Hit{Src: mustAddr(src), Dst: me, Proto: k.Proto, Port: k.Port, Flags: k.EffectiveFlags(),
+				Time: at.Add(time.Duration(i) * 100 * time.Millisecond)}
+			srv.Handle(&h)
+		}
+	}
+	w0 := seqAt(start)
+	knockWith("10.77.0.1", w0, start.Add(time.Second))   // opens
+	knockWith("10.77.0.3", w0, start.Add(5*time.Second)) // the same window replayed: refused
+	w1 := seqAt(start.Add(30 * time.Second))
+	knockWith("10.77.0.4", w0, start.Add(31*time.Second))                               // previous window, already used: refused
+	knockWith("10.77.0.5", w1, start.Add(32*time.Second))                               // the new window: opens
+	knockWith("10.77.0.6", w1, start.Add(61*time.Second))                               // one window behind, used: refused
+	knockWith("10.77.0.7", seqAt(start.Add(90*time.Second)), start.Add(65*time.Second)) // from the future: nothing
+	// A client a window behind, with a sequence nobody used yet, gets in.
+	w3 := seqAt(start.Add(90 * time.Second))
+	knockWith("10.77.0.8", w3, start.Add(121*time.Second))
+	knockWith("10.77.0.9", w3, start.Add(181*time.Second)) // two windows later: nothing
+	actions.Shutdown(context.Background())
+	b, _ := os.ReadFile(trace)
+	got := strings.Fields(string(b))
+	slices.Sort(got) // the commands run concurrently
+	if want := []string{"10.77.0.1", "10.77.0.5", "10.77.0.8"}; !slices.Equal(got, want) {
+		t.Fatalf("opened for %v, want %v\nlog:\n%s", got, want, logged.String())
+	}
+	if n := strings.Count(logged.String(), "already used: refused (a replay?)"); n != 3 {
+		t.Fatalf("%d refusals logged, want 3:\n%s", n, logged.String())
+	}
+}
+
+func mustAddr(s string) netip.Addr { return netip.MustParseAddr(s) }
