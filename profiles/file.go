@@ -8,8 +8,11 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/knocktools/knock"
 )
 
 // File is the parsed profile file. It keeps the YAML tree it came from, so
@@ -155,6 +158,18 @@ func decodeProfile(path, what string, m *yaml.Node) (Profile, error) {
 			p.User, err = scalar(v)
 		case "wait":
 			p.Wait, err = duration(v)
+		case "secret":
+			p.Secret, err = scalar(v)
+		case "secret_file":
+			p.SecretFile, err = scalar(v)
+		case "period":
+			p.Period, err = period(v)
+		case "length":
+			p.Length, err = integer(v, 1, knock.MaxKnockdSequence)
+		case "ports":
+			p.Ports, err = scalar(v)
+		case "protocol":
+			p.Protocol, err = scalar(v)
 		default:
 			return p, fileError(path, k.Line, "%s: unknown key %q (known keys: %s)", what, k.Value, strings.Join(Keys(), ", "))
 		}
@@ -201,6 +216,20 @@ func duration(v *yaml.Node) (Duration, error) {
 		return 0, err
 	}
 	return ParseDuration(s)
+}
+
+// period reads a window length with its unit ("30s"): a bare number would
+// be milliseconds elsewhere in this file, which is never meant here.
+func period(v *yaml.Node) (Duration, error) {
+	s, err := scalar(v)
+	if err != nil {
+		return 0, err
+	}
+	d, err := time.ParseDuration(s)
+	if err != nil || d <= 0 {
+		return 0, fmt.Errorf("%q: want a duration with its unit, such as 30s", s)
+	}
+	return Duration(d), nil
 }
 
 func stringList(v *yaml.Node) ([]string, error) {

@@ -46,6 +46,9 @@ func DoorFlags(seq knock.Sequence) (m knock.FlagMatch, uniform, anyTCP bool) {
 // sequence and lets the knocker reach the profile's port (default 22) for
 // ten seconds, with iptables / ip6tables commands.
 func ExportKnockd(name string, p Profile) (string, error) {
+	if p.TimeBased() {
+		return exportTimeBased(name, p)
+	}
 	seq, err := p.KnockSequence(false)
 	if err != nil {
 		return "", fmt.Errorf("profile %q: %w", name, err)
@@ -70,12 +73,44 @@ func ExportKnockd(name string, p Profile) (string, error) {
 			fmt.Fprintf(&b, "\ttcpflags        = %s\n", m)
 		}
 	}
+	writeCommands(&b, port)
+	return b.String(), nil
+}
+
+// writeCommands writes a door's commands opening port for ten seconds.
+func writeCommands(b *strings.Builder, port uint16) {
 	rule := fmt.Sprintf("INPUT -s %%IP%% -p tcp --dport %d -j ACCEPT", port)
-	fmt.Fprintf(&b, "\tstart_command   = /usr/sbin/iptables -I %s\n", rule)
-	fmt.Fprintf(&b, "\tstart_command_6 = /usr/sbin/ip6tables -I %s\n", rule)
-	fmt.Fprintf(&b, "\tcmd_timeout     = 10\n")
-	fmt.Fprintf(&b, "\tstop_command    = /usr/sbin/iptables -D %s\n", rule)
-	fmt.Fprintf(&b, "\tstop_command_6  = /usr/sbin/ip6tables -D %s\n", rule)
+	fmt.Fprintf(b, "\tstart_command   = /usr/sbin/iptables -I %s\n", rule)
+	fmt.Fprintf(b, "\tstart_command_6 = /usr/sbin/ip6tables -I %s\n", rule)
+	fmt.Fprintf(b, "\tcmd_timeout     = 10\n")
+	fmt.Fprintf(b, "\tstop_command    = /usr/sbin/iptables -D %s\n", rule)
+	fmt.Fprintf(b, "\tstop_command_6  = /usr/sbin/ip6tables -D %s\n", rule)
+}
+
+// exportTimeBased renders the door of a time-based profile: the same
+// secret and parameters, for our knockd (knockd 0.8 has no such door).
+func exportTimeBased(name string, p Profile) (string, error) {
+	ts, err := p.TimeSequence()
+	if err != nil {
+		return "", fmt.Errorf("profile %q: %w", name, err)
+	}
+	port := p.Port
+	if port == 0 {
+		port = DefaultPort
+	}
+	timeout := 5 + int(math.Ceil(time.Duration(p.Delay).Seconds()*float64(ts.Length-1)))
+	var b strings.Builder
+	fmt.Fprintf(&b, "# knock profile %q (host %s): a time-based door for this project's knockd.\n", name, p.Host)
+	fmt.Fprintf(&b, "# The secret opens the door: keep this file readable by root only, or put the\n")
+	fmt.Fprintf(&b, "# secret in a file of mode 0600 and write sequence_secret = file:PATH.\n")
+	fmt.Fprintf(&b, "[%s]\n", name)
+	fmt.Fprintf(&b, "\tsequence_secret   = %s\n", knock.EncodeSecret(ts.Secret))
+	fmt.Fprintf(&b, "\tsequence_length   = %d\n", ts.Length)
+	fmt.Fprintf(&b, "\tsequence_ports    = %d-%d\n", ts.PortMin, ts.PortMax)
+	fmt.Fprintf(&b, "\tsequence_period   = %d\n", int(ts.Period.Seconds()))
+	fmt.Fprintf(&b, "\tsequence_protocol = %s\n", ts.Protocol)
+	fmt.Fprintf(&b, "\tseq_timeout       = %d\n", timeout)
+	writeCommands(&b, port)
 	return b.String(), nil
 }
 

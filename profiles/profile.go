@@ -10,6 +10,7 @@ package profiles
 
 import (
 	"fmt"
+	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -34,12 +35,21 @@ type Profile struct {
 	Port        uint16   `yaml:"port,omitempty"`
 	User        string   `yaml:"user,omitempty"`
 	Wait        Duration `yaml:"wait,omitempty"`
+
+	// A time-based profile (a knockd door with Sequence_Secret) has a
+	// secret instead of a sequence: inline (base32) or in a file.
+	Secret     string   `yaml:"secret,omitempty"`
+	SecretFile string   `yaml:"secret_file,omitempty"`
+	Period     Duration `yaml:"period,omitempty"`
+	Length     int      `yaml:"length,omitempty"`
+	Ports      string   `yaml:"ports,omitempty"`
+	Protocol   string   `yaml:"protocol,omitempty"`
 }
 
 // Keys lists the keys a profile may hold, in the order they are written.
 func Keys() []string {
 	return []string{"host", "sequence", "delay", "flags", "family", "method", "source_port", "ttl",
-		"description", "port", "user", "wait"}
+		"description", "port", "user", "wait", "secret", "secret_file", "period", "length", "ports", "protocol"}
 }
 
 // Built-in defaults of the fields the ssh integration reads.
@@ -112,9 +122,22 @@ func (p Profile) Validate(partial bool) error {
 		if p.Host == "" {
 			return fmt.Errorf("host: missing")
 		}
-		if len(p.Sequence) == 0 {
-			return fmt.Errorf("sequence: missing (want a list such as [\"7000\", \"8000:udp\"])")
+		if len(p.Sequence) == 0 && !p.TimeBased() {
+			return fmt.Errorf("sequence: missing (want a list such as [\"7000\", \"8000:udp\"], or a secret)")
 		}
+	}
+	if p.TimeBased() {
+		if len(p.Sequence) > 0 {
+			return fmt.Errorf("sequence and secret exclude each other: a time-based profile derives its sequence")
+		}
+		if p.Secret != "" && p.SecretFile != "" {
+			return fmt.Errorf("secret and secret_file exclude each other")
+		}
+		if _, err := p.timeParams(nil); err != nil {
+			return err
+		}
+	} else if p.Period != 0 || p.Length != 0 || p.Ports != "" || p.Protocol != "" {
+		return fmt.Errorf("period, length, ports and protocol are for time-based profiles: give a secret or secret_file too")
 	}
 	if strings.ContainsAny(p.Host, " \t\n") {
 		return fmt.Errorf("host %q: contains white space", p.Host)
@@ -147,6 +170,63 @@ func (p Profile) Validate(partial bool) error {
 		return fmt.Errorf("wait %v: negative", p.Wait)
 	}
 	return nil
+}
+
+// TimeBased reports whether the profile derives its sequence from a secret.
+func (p Profile) TimeBased() bool { return p.Secret != "" || p.SecretFile != "" }
+
+// TimeSequence returns the parameters of a time-based profile, reading
+// the secret file if there is one (which others must not be able to read).
+func (p Profile) TimeSequence() (knock.TimeSequence, error) {
+	return p.timeParams(readSecretFile)
+}
+
+// timeParams builds the parameters; with read nil a secret file is only
+// named, not read (for validating a profile before saving it).
+func (p Profile) timeParams(read func(string) (string, error)) (knock.TimeSequence, error) {
+	ts := knock.TimeSequence{Period: time.Duration(p.Period), Length: p.Length, Protocol: p.Protocol}
+	if p.Ports != "" {
+		lo, hi, err := knock.ParsePortRange(p.Ports)
+		if err != nil {
+			return ts, fmt.Errorf("ports: %w", err)
+		}
+		ts.PortMin, ts.PortMax = lo, hi
+	}
+	secret := p.Secret
+	if p.SecretFile != "" {
+		if read == nil {
+			secret = "AAAAAAAAAAAAAAAAAAAAAAAAAA" // a placeholder of valid length
+		} else {
+			s, err := read(p.SecretFile)
+			if err != nil {
+				return ts, fmt.Errorf("secret_file: %w", err)
+			}
+			secret = s
+		}
+	}
+	b, err := knock.ParseSecret(secret)
+	if err != nil {
+		return ts, fmt.Errorf("secret: %w", err)
+	}
+	ts.Secret = b
+	ts = ts.WithDefaults()
+	if err := ts.Validate(); err != nil {
+		return ts, err
+	}
+	return ts, nil
+}
+
+// readSecretFile reads a secret that only its owner may read.
+func readSecretFile(path string) (string, error) {
+	fi, err := os.Stat(path)
+	if err != nil {
+		return "", err
+	}
+	if fi.Mode().Perm()&0o077 != 0 {
+		return "", fmt.Errorf("%s is readable by others (mode %04o): chmod 600 %s", path, fi.Mode().Perm(), path)
+	}
+	b, err := os.ReadFile(path)
+	return string(b), err
 }
 
 // WithDefaults returns p with its unset fields taken from d.
@@ -186,6 +266,18 @@ func (p Profile) WithDefaults(d *Profile) Profile {
 	}
 	if p.Wait == 0 {
 		p.Wait = d.Wait
+	}
+	if p.Period == 0 {
+		p.Period = d.Period
+	}
+	if p.Length == 0 {
+		p.Length = d.Length
+	}
+	if p.Ports == "" {
+		p.Ports = d.Ports
+	}
+	if p.Protocol == "" {
+		p.Protocol = d.Protocol
 	}
 	return p
 }

@@ -118,7 +118,15 @@ func (s *Server) applyFilter() {
 	if !ok {
 		return
 	}
-	tcp, udp := Ports(s.tracker.Doors)
+	doors := s.tracker.Doors
+	if len(s.timeDoors) > 0 {
+		// Time-based doors also let the next window's ports through.
+		doors = append([]*TrackedDoor(nil), doors...)
+		for _, td := range s.timeDoors {
+			doors = append(doors, &TrackedDoor{Seq: td.next})
+		}
+	}
+	tcp, udp := Ports(doors)
 	if err := pf.SetPorts(tcp, udp); err != nil {
 		s.Log.Printf("cannot install the kernel packet filter (every packet is checked here instead): %v", err)
 		return

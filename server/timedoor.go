@@ -2,6 +2,8 @@ package server
 
 import (
 	"time"
+
+	"github.com/knocktools/knock"
 )
 
 // timeDoor is a time-based door (Sequence_Secret). It occupies two tracker
@@ -15,6 +17,10 @@ type timeDoor struct {
 	slots  [2]int // tracker door indexes, by window parity
 	window uint64 // the current window
 	used   map[uint64]bool
+	// next is the sequence of the window to come: the kernel filter lets
+	// its ports through already, so the first packet of a new window is
+	// seen (and moves the door on) even before the clock tick does.
+	next knock.Sequence
 }
 
 // rollTime moves every time-based door to the window of now; called with
@@ -42,6 +48,9 @@ func (s *Server) rollTime(now time.Time) bool {
 			changed = true
 		}
 		td.window = w
+		if next, err := door.Time.Derive(w + 1); err == nil {
+			td.next = next
+		}
 		for old := range td.used {
 			if old+1 < w {
 				delete(td.used, old)

@@ -2,12 +2,14 @@ package knockcmd
 
 import (
 	"bytes"
+	crand "crypto/rand"
 	"errors"
 	"fmt"
 	"os"
 	"os/exec"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"github.com/spf13/cobra"
 
@@ -85,7 +87,8 @@ func (a *app) completeRootArgs(cmd *cobra.Command, args []string, toComplete str
 // profileFlags are the flags that set a profile's fields, shared by add.
 type profileFlags struct {
 	host, sequence, delay, flags, method, sourcePort, description, user, wait, port string
-	family, ttl                                                                     int
+	family, ttl, length                                                             int
+	secret, secretFile, period, ports, protocol                                     string
 }
 
 func (pf *profileFlags) register(cmd *cobra.Command) {
@@ -102,6 +105,12 @@ func (pf *profileFlags) register(cmd *cobra.Command) {
 	f.StringVar(&pf.port, "port", "", "port of the service behind the door (default 22)")
 	f.StringVar(&pf.user, "user", "", "user name for ssh")
 	f.StringVar(&pf.wait, "wait", "", "how long to wait for the door to open (default 10s)")
+	f.StringVar(&pf.secret, "secret", "", "time-based: the door's base32 secret (instead of --sequence)")
+	f.StringVar(&pf.secretFile, "secret-file", "", "time-based: a file (mode 0600) holding the base32 secret")
+	f.StringVar(&pf.period, "period", "", "time-based: window length, e.g. 30s (default 30s)")
+	f.IntVar(&pf.length, "length", 0, "time-based: knocks per sequence (default 4)")
+	f.StringVar(&pf.ports, "ports", "", "time-based: port range, e.g. 10000-65000 (the default)")
+	f.StringVar(&pf.protocol, "protocol", "", "time-based: tcp (default), udp or both")
 	_ = cmd.RegisterFlagCompletionFunc("method", cobra.FixedCompletions([]string{"auto", "raw", "connect"}, cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.RegisterFlagCompletionFunc("flags", completeFlagList)
 	_ = cmd.RegisterFlagCompletionFunc("family", cobra.FixedCompletions([]string{"4", "6"}, cobra.ShellCompDirectiveNoFileComp))
@@ -116,8 +125,16 @@ func (pf *profileFlags) profile() (profiles.Profile, error) {
 	p := profiles.Profile{
 		Host: pf.host, Sequence: splitList(pf.sequence), Flags: pf.flags, Family: pf.family,
 		Method: pf.method, TTL: pf.ttl, Description: pf.description, User: pf.user,
+		Secret: pf.secret, SecretFile: pf.secretFile, Length: pf.length, Ports: pf.ports, Protocol: pf.protocol,
 	}
 	var err error
+	if pf.period != "" {
+		d, perr := time.ParseDuration(pf.period)
+		if perr != nil || d <= 0 {
+			return p, usagef("--period %q: want a duration such as 30s", pf.period)
+		}
+		p.Period = profiles.Duration(d)
+	}
 	if pf.delay != "" {
 		if p.Delay, err = profiles.ParseDuration(pf.delay); err != nil {
 			return p, usagef("--delay: %v", err)
@@ -145,34 +162,57 @@ func newProfileAddCmd(a *app) *cobra.Command {
 	var (
 		pf    profileFlags
 		force bool
+		totp  bool
 	)
 	cmd := &cobra.Command{
-		Use:     "add NAME --host HOST --sequence PORT[,PORT...] [flags]",
-		Short:   "Save a profile",
-		Example: "  knock profile add ssh-prod --host prod.example.com --sequence 7000,8000:udp,9000:tcp:fin --delay 100ms --user admin",
-		Args:    exactArgs(1, "NAME"),
+		Use:   "add NAME --host HOST (--sequence PORT[,PORT...] | --totp | --secret S) [flags]",
+		Short: "Save a profile",
+		Example: "  knock profile add ssh-prod --host prod.example.com --sequence 7000,8000:udp,9000:tcp:fin --delay 100ms --user admin\n" +
+			"  knock profile add vault --host vault.example.com --totp   # prints the matching knockd.conf door",
+		Args: exactArgs(1, "NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			name := args[0]
 			if err := profiles.ValidateName(name, reservedNames(cmd)); err != nil {
 				return usageError{err}
 			}
-			if pf.host == "" || pf.sequence == "" {
-				return usagef("profile add needs --host and --sequence")
+			if totp {
+				if pf.sequence != "" || pf.secret != "" || pf.secretFile != "" {
+					return usagef("--totp makes a new secret: it excludes --sequence, --secret and --secret-file")
+				}
+				secret := make([]byte, 20)
+				if _, err := crand.Read(secret); err != nil {
+					return err
+				}
+				pf.secret = knock.EncodeSecret(secret)
+			}
+			if pf.host == "" || (pf.sequence == "" && pf.secret == "" && pf.secretFile == "") {
+				return usagef("profile add needs --host and --sequence (or --totp, --secret, --secret-file)")
 			}
 			p, err := pf.profile()
 			if err != nil {
 				return err
 			}
-			return a.store().Update(func(f *profiles.File) error {
+			err = a.store().Update(func(f *profiles.File) error {
 				if _, exists := f.Profiles[name]; exists && !force {
 					return fmt.Errorf("profile %q already exists in %s (replace it with --force, or change it with profile edit)", name, f.Path)
 				}
 				return f.Put(name, p)
 			})
+			if err != nil || !totp {
+				return err
+			}
+			door, err := profiles.ExportKnockd(name, p)
+			if err != nil {
+				return err
+			}
+			fmt.Fprintf(a.streams.Err, "profile %q saved with a new secret; add this door to the server's knockd.conf:\n", name)
+			_, err = fmt.Fprint(a.streams.Out, door)
+			return err
 		},
 	}
 	pf.register(cmd)
 	cmd.Flags().BoolVar(&force, "force", false, "replace a profile of the same name")
+	cmd.Flags().BoolVar(&totp, "totp", false, "time-based: generate a secret, save it, and print the matching knockd.conf door")
 	return cmd
 }
 

@@ -103,6 +103,7 @@ func newRootCmd(s *streams, runF func(*rootOptions) error) *cobra.Command {
 	f.DurationVar(&opts.Wait, "wait", 0, "after knocking, wait up to this long for the service port to open and say how soon it did (--wait alone: the profile's wait, else 10s)")
 	f.Lookup("wait").NoOptDefVal = "-1ns"
 	f.Uint16Var(&opts.Port, "port", 0, "the service port --wait tries (default: the profile's, else 22)")
+	f.Duration("clock-offset", 0, "shift the clock that picks a time-based profile's sequence (for a clock known to be off, e.g. -30s)")
 	f.BoolVarP(&version, "version", "V", false, "print the version and exit")
 	cmd.PersistentFlags().StringVar(&a.configFlag, "config", "", "profile file (default $KNOCK_CONFIG, else "+displayDefaultPath()+")")
 
@@ -166,6 +167,13 @@ func resolveKnock(cmd *cobra.Command, name string, prof *profiles.Profile, host 
 	if err != nil {
 		return "", nil, o, err
 	}
+	if prof != nil && len(ports) == 0 && prof.TimeBased() {
+		seq, err := timeSequence(cmd, *prof, d)
+		if err != nil {
+			return "", nil, o, fmt.Errorf("profile %q: %w", name, err)
+		}
+		return host, seq, o, nil
+	}
 	if prof != nil && len(ports) == 0 {
 		seq, err := knock.ParseSequence(prof.Sequence, d)
 		if err != nil {
@@ -178,6 +186,26 @@ func resolveKnock(cmd *cobra.Command, name string, prof *profiles.Profile, host 
 		return "", nil, o, usageError{err}
 	}
 	return host, seq, o, nil
+}
+
+// timeSequence derives a time-based profile's sequence for now, shifted by
+// --clock-offset; TCP knocks take the default flags like any other.
+func timeSequence(cmd *cobra.Command, p profiles.Profile, d knock.Defaults) (knock.Sequence, error) {
+	ts, err := p.TimeSequence()
+	if err != nil {
+		return nil, err
+	}
+	offset, _ := cmd.Flags().GetDuration("clock-offset")
+	seq, err := ts.Derive(ts.Window(time.Now().Add(offset)))
+	if err != nil {
+		return nil, err
+	}
+	for i := range seq {
+		if seq[i].Proto == knock.TCP {
+			seq[i].Flags = d.Flags
+		}
+	}
+	return seq, nil
 }
 
 // completeFlagList offers the TCP flag names, continuing a list already

@@ -63,3 +63,27 @@ func TestRootFlags(t *testing.T) {
 		tt.check(t, got)
 	}
 }
+
+// TestTimeBasedProfileMatchesTheVectors derives a time-based profile's
+// sequence through the command line, with the clock moved to a vector's
+// time: it must be the sequence of README's first vector (totp_test.go).
+func TestTimeBasedProfileMatchesTheVectors(t *testing.T) {
+	cfg := t.TempDir() + "/config.yaml"
+	t.Setenv("KNOCK_CONFIG", cfg)
+	s := &streams{Out: &bytes.Buffer{}, Err: &bytes.Buffer{}}
+	add := newRootCmd(s, nil)
+	add.SetArgs([]string{"profile", "add", "vec", "--host", "127.0.0.1", "--secret", "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"})
+	if err := add.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	at := time.Unix(1_795_500_010, 0) // inside the vector's window
+	var got *rootOptions
+	cmd := newRootCmd(s, func(o *rootOptions) error { got = o; return nil })
+	cmd.SetArgs([]string{"--clock-offset", time.Until(at).Round(time.Second).String(), "vec"})
+	if err := cmd.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	if want := "64963 36867 47798 64550"; got.Sequence.String() != want {
+		t.Fatalf("sequence %s, want %s", got.Sequence, want)
+	}
+}
