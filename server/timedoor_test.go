@@ -47,6 +47,9 @@ func TestTimeBasedDoor(t *testing.T) {
 		}
 	}
 	w0 := seqAt(start)
+	if got := srv.tracker.Doors[0].Seq.String() + "|" + srv.tracker.Doors[1].Seq.String(); !strings.Contains(got, w0.String()) {
+		t.Fatalf("the door's slots hold %s, not this window's %s", got, w0)
+	}
 	knockWith("10.77.0.1", w0, start.Add(time.Second))   // opens
 	knockWith("10.77.0.3", w0, start.Add(5*time.Second)) // the same window replayed: refused
 	w1 := seqAt(start.Add(30 * time.Second))
@@ -71,3 +74,23 @@ func TestTimeBasedDoor(t *testing.T) {
 }
 
 func mustAddr(s string) netip.Addr { return netip.MustParseAddr(s) }
+
+// TestTimeDoorUsesTheVectors: a door with README's first vector's secret
+// and default parameters holds the vector's sequences for its windows.
+func TestTimeDoorUsesTheVectors(t *testing.T) {
+	cfg, err := config.Parse("v.conf", []byte("[v]\nsequence_secret = JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := time.Unix(1_795_500_030, 0)
+	log := &Logger{Now: func() time.Time { return at }}
+	srv, err := New(cfg, log, &Actions{Log: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := cfg.Doors[0].Time.Window(at)
+	cur, prev := srv.tracker.Doors[w%2].Seq.String(), srv.tracker.Doors[(w-1)%2].Seq.String()
+	if cur != "19352 17738 51814 38520" || prev != "64963 36867 47798 64550" {
+		t.Fatalf("current %s, previous %s: not the vectors", cur, prev)
+	}
+}
