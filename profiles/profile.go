@@ -10,7 +10,6 @@ package profiles
 
 import (
 	"fmt"
-	"os"
 	"regexp"
 	"strconv"
 	"strings"
@@ -18,6 +17,7 @@ import (
 
 	"github.com/knocktools/knock"
 	"github.com/knocktools/knock/client"
+	"github.com/knocktools/knock/server/config"
 )
 
 // Profile is one saved host. Zero fields are unset: the file's defaults
@@ -178,7 +178,7 @@ func (p Profile) TimeBased() bool { return p.Secret != "" || p.SecretFile != "" 
 // TimeSequence returns the parameters of a time-based profile, reading
 // the secret file if there is one (which others must not be able to read).
 func (p Profile) TimeSequence() (knock.TimeSequence, error) {
-	return p.timeParams(readSecretFile)
+	return p.timeParams(config.ReadSecretFile)
 }
 
 // timeParams builds the parameters; with read nil a secret file is only
@@ -214,19 +214,6 @@ func (p Profile) timeParams(read func(string) (string, error)) (knock.TimeSequen
 		return ts, err
 	}
 	return ts, nil
-}
-
-// readSecretFile reads a secret that only its owner may read.
-func readSecretFile(path string) (string, error) {
-	fi, err := os.Stat(path)
-	if err != nil {
-		return "", err
-	}
-	if fi.Mode().Perm()&0o077 != 0 {
-		return "", fmt.Errorf("%s is readable by others (mode %04o): chmod 600 %s", path, fi.Mode().Perm(), path)
-	}
-	b, err := os.ReadFile(path)
-	return string(b), err
 }
 
 // WithDefaults returns p with its unset fields taken from d.

@@ -280,7 +280,7 @@ func (d *Door) directive(key, value string) error {
 	case "sequence_secret":
 		secret := value
 		if file, ok := strings.CutPrefix(value, "file:"); ok {
-			data, ferr := readSecretFile(file)
+			data, ferr := ReadSecretFile(file)
 			if ferr != nil {
 				return fmt.Errorf("Sequence_Secret: %w", ferr)
 			}
@@ -329,9 +329,9 @@ func (d *Door) directive(key, value string) error {
 	return nil
 }
 
-// readSecretFile reads a secret file, which only its owner may read: the
-// secret is what keeps the door shut.
-func readSecretFile(path string) (string, error) {
+// ReadSecretFile reads a secret file, which only its owner may read: the
+// secret is what keeps the door shut. Profiles read theirs with it too.
+func ReadSecretFile(path string) (string, error) {
 	fi, err := os.Stat(path)
 	if err != nil {
 		return "", err
