@@ -53,13 +53,7 @@ func ExportKnockd(name string, p Profile) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("profile %q: %w", name, err)
 	}
-	port := p.Port
-	if port == 0 {
-		port = DefaultPort
-	}
-	// knockd times a sequence from its first knock: leave the delays and
-	// five seconds for the network and the client.
-	timeout := 5 + int(math.Ceil(time.Duration(p.Delay).Seconds()*float64(len(seq)-1)))
+	timeout := seqTimeout(p, len(seq))
 	var b strings.Builder
 	fmt.Fprintf(&b, "# knock profile %q (host %s)\n", name, p.Host)
 	fmt.Fprintf(&b, "[%s]\n", name)
@@ -73,8 +67,15 @@ func ExportKnockd(name string, p Profile) (string, error) {
 			fmt.Fprintf(&b, "\ttcpflags        = %s\n", m)
 		}
 	}
-	writeCommands(&b, port)
+	writeCommands(&b, p.ServicePort())
 	return b.String(), nil
+}
+
+// seqTimeout is the Seq_Timeout of a door for the profile's knocks:
+// knockd times a sequence from its first knock, so it leaves the delays
+// between the knocks and five seconds for the network and the client.
+func seqTimeout(p Profile, knocks int) int {
+	return 5 + int(math.Ceil(time.Duration(p.Delay).Seconds()*float64(knocks-1)))
 }
 
 // writeCommands writes a door's commands opening port for ten seconds.
@@ -94,11 +95,7 @@ func exportTimeBased(name string, p Profile) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("profile %q: %w", name, err)
 	}
-	port := p.Port
-	if port == 0 {
-		port = DefaultPort
-	}
-	timeout := 5 + int(math.Ceil(time.Duration(p.Delay).Seconds()*float64(ts.Length-1)))
+	timeout := seqTimeout(p, ts.Length)
 	var b strings.Builder
 	fmt.Fprintf(&b, "# knock profile %q (host %s): a time-based door for this project's knockd.\n", name, p.Host)
 	fmt.Fprintf(&b, "# The secret opens the door: keep this file readable by root only, or put the\n")
@@ -110,7 +107,7 @@ func exportTimeBased(name string, p Profile) (string, error) {
 	fmt.Fprintf(&b, "\tsequence_period   = %d\n", int(ts.Period.Seconds()))
 	fmt.Fprintf(&b, "\tsequence_protocol = %s\n", ts.Protocol)
 	fmt.Fprintf(&b, "\tseq_timeout       = %d\n", timeout)
-	writeCommands(&b, port)
+	writeCommands(&b, p.ServicePort())
 	return b.String(), nil
 }
 

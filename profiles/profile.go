@@ -172,6 +172,22 @@ func (p Profile) Validate(partial bool) error {
 	return nil
 }
 
+// ServicePort is the port behind the door: the profile's, else 22.
+func (p Profile) ServicePort() uint16 {
+	if p.Port > 0 {
+		return p.Port
+	}
+	return DefaultPort
+}
+
+// WaitTime is how long to wait for the door: the profile's, else 10s.
+func (p Profile) WaitTime() time.Duration {
+	if p.Wait > 0 {
+		return time.Duration(p.Wait)
+	}
+	return DefaultWait
+}
+
 // TimeBased reports whether the profile derives its sequence from a secret.
 func (p Profile) TimeBased() bool { return p.Secret != "" || p.SecretFile != "" }
 

@@ -20,7 +20,9 @@ func (s *Server) RunLive(ctx context.Context, iface string) error {
 	addrs, _ := InterfaceAddrs(iface)
 	s.SetLocal(append([]netip.Addr{}, addrs...)) // never nil: nil would mean "every address"
 	go s.watchAddrs(ctx, iface)
-	go s.tickEverySecond(ctx)
+	// Keep time-based doors (and so the kernel filter) on the current
+	// window while no packet comes through.
+	go Every(ctx, time.Second, s.Tick)
 	wait := time.Second
 	listening := false
 	for ctx.Err() == nil {
@@ -56,17 +58,16 @@ func (s *Server) RunLive(ctx context.Context, iface string) error {
 	return nil
 }
 
-// tickEverySecond keeps time-based doors (and so the kernel filter) on
-// the current window while no packet comes through.
-func (s *Server) tickEverySecond(ctx context.Context) {
-	t := time.NewTicker(time.Second)
+// Every calls f with the time every interval until ctx ends.
+func Every(ctx context.Context, interval time.Duration, f func(time.Time)) {
+	t := time.NewTicker(interval)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
 		case now := <-t.C:
-			s.Tick(now)
+			f(now)
 		}
 	}
 }

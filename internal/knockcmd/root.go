@@ -150,10 +150,10 @@ func (a *app) target(cmd *cobra.Command, args []string, opts *rootOptions) error
 			p = *prof
 		}
 		if opts.Wait < 0 {
-			opts.Wait = waitOf(p)
+			opts.Wait = p.WaitTime()
 		}
 		if opts.Port == 0 {
-			opts.Port = portOf(p)
+			opts.Port = p.ServicePort()
 		}
 	}
 	return err

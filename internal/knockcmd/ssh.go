@@ -54,20 +54,6 @@ func (a *app) knockProfile(cmd *cobra.Command, name string, p profiles.Profile, 
 	return k.Knock(cmd.Context(), host, seq, o)
 }
 
-func waitOf(p profiles.Profile) time.Duration {
-	if p.Wait > 0 {
-		return time.Duration(p.Wait)
-	}
-	return profiles.DefaultWait
-}
-
-func portOf(p profiles.Profile) uint16 {
-	if p.Port > 0 {
-		return p.Port
-	}
-	return profiles.DefaultPort
-}
-
 func newProxyCmd(a *app) *cobra.Command {
 	var (
 		profile string
@@ -107,7 +93,7 @@ error.`,
 				return fmt.Errorf("profile %q: %w", name, err)
 			}
 			addr := net.JoinHostPort(host, strconv.Itoa(int(port)))
-			wait := waitOf(p)
+			wait := p.WaitTime()
 			if verbose {
 				fmt.Fprintf(a.streams.Err, "knock: knocked %s (%s); waiting up to %v for %s\n", p.Host, strings.Join(p.Sequence, " "), wait, addr)
 			}
@@ -194,7 +180,7 @@ user; the remaining arguments go to ssh unchanged, after the destination
 			if err != nil {
 				return err
 			}
-			sshArgs := []string{"-o", "ProxyCommand=" + proxy, "-p", strconv.Itoa(int(portOf(p)))}
+			sshArgs := []string{"-o", "ProxyCommand=" + proxy, "-p", strconv.Itoa(int(p.ServicePort()))}
 			if p.User != "" {
 				sshArgs = append(sshArgs, "-l", p.User)
 			}
@@ -244,7 +230,7 @@ file it Includes: HostName, Port, User and a ProxyCommand running this binary.`,
 				if i > 0 {
 					b.WriteString("\n")
 				}
-				fmt.Fprintf(&b, "Host %s\n    HostName %s\n    Port %d\n", name, p.Host, portOf(p))
+				fmt.Fprintf(&b, "Host %s\n    HostName %s\n    Port %d\n", name, p.Host, p.ServicePort())
 				if p.User != "" {
 					fmt.Fprintf(&b, "    User %s\n", p.User)
 				}
@@ -289,10 +275,10 @@ the exit status is 0 when it opened, 1 when it did not.`,
 				return err
 			}
 			if port == 0 {
-				port = portOf(p)
+				port = p.ServicePort()
 			}
 			if wait == 0 {
-				wait = waitOf(p)
+				wait = p.WaitTime()
 			}
 			return a.waitReport(cmd.Context(), p.Host, port, wait)
 		},

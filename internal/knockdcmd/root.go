@@ -223,18 +223,7 @@ func serve(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 		defer os.Remove(firstOf(o.PidFile, cfg.PidFile))
 	}
 	if o.Stats > 0 {
-		go func() {
-			t := time.NewTicker(o.Stats)
-			defer t.Stop()
-			for {
-				select {
-				case <-ctx.Done():
-					return
-				case <-t.C:
-					logStats(srv, actions)
-				}
-			}
-		}()
+		go server.Every(ctx, o.Stats, func(time.Time) { logStats(srv, actions) })
 	}
 	err = srv.RunLive(ctx, iface)
 	finish(log, actions)
