@@ -86,11 +86,13 @@ type Tracker struct {
 	maxTimeout time.Duration
 	ports      [2][65536]bool // ports some door listens on, per protocol
 	free       []*source
+	perDoor    []int // attempts held per door, for eviction's fair shares
 }
 
 // NewTracker tracks knocks at doors.
 func NewTracker(doors []*TrackedDoor, isLocal func(netip.Addr) bool) *Tracker {
-	t := &Tracker{Doors: doors, IsLocal: isLocal, MaxSources: DefaultMaxSources, sources: map[netip.Addr]*source{}}
+	t := &Tracker{Doors: doors, IsLocal: isLocal, MaxSources: DefaultMaxSources, sources: map[netip.Addr]*source{},
+		perDoor: make([]int, len(doors))}
 	t.Reindex()
 	return t
 }
@@ -226,6 +228,7 @@ func (t *Tracker) start(h *Hit, emit func(Event)) {
 			s = t.source(h.Src)
 		}
 		s.attempts = append(s.attempts, attempt{door: i, start: h.Time})
+		t.perDoor[i]++
 		t.step(&s.attempts[len(s.attempts)-1], h, emit)
 	}
 	if s != nil {
@@ -252,18 +255,44 @@ func (t *Tracker) source(addr netip.Addr) *source {
 	s.gen = t.gen
 	t.sources[addr] = s
 	t.queue = append(t.queue, queued{addr, s.gen})
+	// Sources that fail or get in early leave their queue entries behind
+	// until expiry reaches them: during a flood that is many times the
+	// table. Past twice its bound, sweep them out, so the queue is
+	// bounded too.
+	if len(t.queue)-t.head > 2*t.MaxSources+1024 {
+		t.compact()
+	}
 	return s
 }
 
-// evictScan bounds how many knockers that have got past their first knock
-// one eviction passes over.
+// compact keeps only the queue entries that still own their source.
+func (t *Tracker) compact() {
+	live := t.queue[:0] // written behind what is read
+	for _, q := range t.queue[t.head:] {
+		if s := t.sources[q.addr]; s != nil && s.gen == q.gen {
+			live = append(live, q)
+		}
+	}
+	clear(t.queue[len(live):])
+	t.queue, t.head = live, 0
+}
+
+// evictScan bounds how many knockers one eviction passes over.
 const evictScan = 64
 
-// evict makes room for one source: it drops the oldest knocker still at its
-// first knock. A flood of spoofed first knocks then only displaces itself:
-// a knocker who has got further is passed over (moved to the back of the
-// queue), unless evictScan such knockers in a row leave no other choice.
+// evict makes room for one source: it drops the oldest knocker that is
+// still at its first knock and knocks at a door holding at least its fair
+// share of the table (MaxSources over the number of doors). A flood of
+// spoofed first knocks then only displaces itself: a knocker who has got
+// further, or who knocks at a door the flood does not crowd, is passed
+// over (moved to the back of the queue), unless evictScan such knockers in
+// a row leave no other choice.
+//
+// What it cannot do is tell a real knocker at its first knock from a
+// spoofed one at the same door: such a knocker keeps its place while fewer
+// than MaxSources new sources crowd that door before its second knock.
 func (t *Tracker) evict() {
+	share := max(t.MaxSources/max(len(t.Doors), 1), 1)
 	for skipped := 0; len(t.sources) >= t.MaxSources && t.head < len(t.queue); {
 		q := t.queue[t.head]
 		t.head++
@@ -271,13 +300,24 @@ func (t *Tracker) evict() {
 		if s == nil || s.gen != q.gen {
 			continue // stale entry
 		}
-		if skipped < evictScan && progressed(s) {
+		if skipped < evictScan && (progressed(s) || !t.crowded(s, share)) {
 			skipped++
 			t.queue = append(t.queue, q)
 			continue
 		}
 		t.release(q.addr, s)
 	}
+}
+
+// crowded reports whether a source knocks at a door that holds at least
+// share attempts.
+func (t *Tracker) crowded(s *source, share int) bool {
+	for _, a := range s.attempts {
+		if !a.ended && t.perDoor[a.door] >= share {
+			return true
+		}
+	}
+	return len(s.attempts) == 0
 }
 
 // progressed reports whether a source is past the first knock of a door.
@@ -299,6 +339,9 @@ func (t *Tracker) drop(q queued) {
 
 func (t *Tracker) release(addr netip.Addr, s *source) {
 	delete(t.sources, addr)
+	for _, a := range s.attempts {
+		t.perDoor[a.door]--
+	}
 	s.attempts = s.attempts[:0]
 	t.free = append(t.free, s)
 }
@@ -307,7 +350,9 @@ func (t *Tracker) release(addr netip.Addr, s *source) {
 func (t *Tracker) tidy(addr netip.Addr, s *source) {
 	live := s.attempts[:0]
 	for _, a := range s.attempts {
-		if !a.ended {
+		if a.ended {
+			t.perDoor[a.door]--
+		} else {
 			live = append(live, a)
 		}
 	}

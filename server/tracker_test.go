@@ -235,3 +235,60 @@ func BenchmarkTrackerHit(b *testing.B) {
 		tr.Hit(&h, emit)
 	}
 }
+
+// floodFirstKnocks sends n spoofed first knocks at port from ever new
+// sources, 100µs apart.
+func floodFirstKnocks(tr *Tracker, port uint16, n int) {
+	for i := range n {
+		h := Hit{Src: netip.AddrFrom4([4]byte{10, 78, byte(i >> 8), byte(i)}), Dst: me, Proto: knock.TCP,
+			Port: port, Flags: knock.SYN, Time: t0.Add(time.Duration(i) * 100 * time.Microsecond)}
+		tr.Hit(&h, func(Event) {})
+	}
+}
+
+func TestTrackerFloodAtOneDoorSparesTheOthers(t *testing.T) {
+	tr := NewTracker(testDoors(t, trackerConf), func(netip.Addr) bool { return true })
+	tr.MaxSources = 100
+	run(t, tr, []string{"B 8001"}) // a real knocker at "mixed", one knock in
+	floodFirstKnocks(tr, 7001, 10000)
+	if n := tr.Tracked(); n > 100 {
+		t.Fatalf("%d sources tracked, cap 100", n)
+	}
+	if got := opened(run(t, tr, []string{"B 8002/udp @1s", "B 8003 @1s"})); len(got) != 1 {
+		t.Fatalf("a flood at door one pushed out a knocker at door mixed: %v", got)
+	}
+	// The per-door counts, which decide who is evicted, match the table.
+	var held int
+	for _, n := range tr.perDoor {
+		held += n
+	}
+	if held != tr.Tracked() {
+		t.Fatalf("per-door counts add up to %d, %d sources hold one attempt each", held, tr.Tracked())
+	}
+}
+
+func TestTrackerPerDoorCountsFollowAttempts(t *testing.T) {
+	tr := NewTracker(testDoors(t, trackerConf), func(netip.Addr) bool { return true })
+	check := func(step string, want ...int) {
+		t.Helper()
+		for i, w := range want {
+			if tr.perDoor[i] != w {
+				t.Fatalf("after %s: per-door %v, want %v", step, tr.perDoor[:len(want)], want)
+			}
+		}
+	}
+	run(t, tr, []string{"A 6001"}) // shareA and shareB both start
+	check("a shared first knock", 0, 0, 0, 1, 1)
+	run(t, tr, []string{"A 6002", "A 6003"}) // shareA opens, shareB fails
+	check("opening one of two", 0, 0, 0, 0, 0)
+	run(t, tr, []string{"A 7001", "B 7001"})
+	check("two first knocks", 2)
+	run(t, tr, []string{"A 7002 @30s"}) // both time out (the longest Seq_Timeout is 25s)
+	check("a timeout", 0)
+	run(t, tr, []string{"B 7001 @31s"})
+	tr.EndAttempts(0)
+	check("a door's sequence changed", 0)
+	if tr.Tracked() != 0 {
+		t.Fatalf("%d sources left", tr.Tracked())
+	}
+}
