@@ -42,9 +42,12 @@ fuzz:
 completions:
 	$(GO) test ./internal/knockcmd -run '^TestCompletionsUpToDate$$' -update
 
-## bench: Go benchmarks, including knock PROFILE against knock 0.8 in a lab (needs root).
+## bench: Go benchmarks (per-packet cost of knockd's decoder and state machine), then the lab
+## benchmarks against the C tools (needs root): knock PROFILE against knock 0.8, and knockd under
+## a flood of spoofed SYNs against knockd 0.8.
 bench: deps
-	$(GO) test -run '^$$' -bench . -benchmem -benchtime 1x ./internal/knockcmd
+	$(GO) test -run '^$$' -bench . -benchmem ./server
+	$(GO) test -run '^$$' -bench . -benchmem -benchtime 1x ./internal/knockcmd ./internal/knockdcmd
 
 ## release-check: goreleaser check, and every release target compiles (part of make test).
 release-check:

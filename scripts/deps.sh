@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the lab tests and the demo need, when it is missing:
 # Debian's knockd (the compatibility oracle, with its knock client),
-# iproute2, iptables, tcpdump and netcat. Without root or apt-get it says
+# iproute2, iptables, tcpdump, tcpreplay (the flood tests and benchmark)
+# and netcat. Without root or apt-get it says
 # what is missing and leaves the lab tests to skip (they fail under CI=true).
 set -euo pipefail
 
@@ -12,6 +13,7 @@ have ip       || need+=(iproute2)
 have iptables || need+=(iptables)
 have nft      || need+=(nftables)
 have tcpdump  || need+=(tcpdump)
+have tcpreplay || need+=(tcpreplay)
 have sshd     || need+=(openssh-server)
 have ssh      || need+=(openssh-client)
 have nc       || need+=(netcat-openbsd)

@@ -15,6 +15,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"net"
 	"net/netip"
 	"os"
 	"os/exec"
@@ -164,6 +165,16 @@ func (h *Host) Run(name string, args ...string) string {
 	return string(out)
 }
 
+// MAC is the hardware address of the host's interface.
+func (h *Host) MAC() net.HardwareAddr {
+	h.t.Helper()
+	mac, err := net.ParseMAC(strings.TrimSpace(h.Run("cat", "/sys/class/net/"+h.If+"/address")))
+	if err != nil {
+		h.t.Fatalf("%s: %v", h.NS, err)
+	}
+	return mac
+}
+
 // Proc is a program running in the background inside a namespace.
 type Proc struct {
 	cmd  *exec.Cmd
@@ -189,6 +200,9 @@ func (h *Host) Start(name string, args ...string) *Proc {
 	h.t.Cleanup(p.Stop)
 	return p
 }
+
+// Pid is the program's process ID ("ip netns exec" execs it in place).
+func (p *Proc) Pid() int { return p.cmd.Process.Pid }
 
 // Output is everything the program printed so far.
 func (p *Proc) Output() string { return p.out.String() }
