@@ -51,11 +51,12 @@ type Server struct {
 	live      Source // the capture running, whose kernel filter follows the doors
 	local     atomic.Pointer[map[netip.Addr]bool]
 	stats     struct{ packets, visible, opened atomic.Uint64 }
+	budget    lineBudget // for Stage and timeout lines
 }
 
 // New prepares a server for cfg; it reads the doors' one-time sequence files.
 func New(cfg *config.Config, log *Logger, actions *Actions) (*Server, error) {
-	s := &Server{Log: log, Actions: actions}
+	s := &Server{Log: log, Actions: actions, budget: lineBudget{perSecond: DefaultLogLimit}}
 	if err := s.Reload(cfg); err != nil {
 		return nil, err
 	}
@@ -227,13 +228,9 @@ func (s *Server) event(e Event) {
 	d := s.tracker.Doors[e.Door]
 	switch e.Kind {
 	case EventStage:
-		if s.Log.Enabled() {
-			s.Log.Printf("%s: %s: Stage %d", s.Log.Who(e.Src), d.Name, e.Stage)
-		}
+		s.noisy(e, "%s: Stage %d", d.Name, e.Stage)
 	case EventTimeout:
-		if s.Log.Enabled() {
-			s.Log.Printf("%s: %s: sequence timeout (stage %d)", s.Log.Who(e.Src), d.Name, e.Stage)
-		}
+		s.noisy(e, "%s: sequence timeout (stage %d)", d.Name, e.Stage)
 	case EventOpen:
 		if w, timed, ok := s.claimWindow(e.Door); timed && !ok {
 			s.Log.Printf("%s: %s: sequence of window %d already used: refused (a replay?)", s.Log.Who(e.Src), d.Name, w)

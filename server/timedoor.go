@@ -64,12 +64,16 @@ func (s *Server) rollTime(now time.Time) bool {
 	return changed
 }
 
-// Tick moves time-based doors on when no packet does (the kernel filter
-// must let the new window's ports through before anyone knocks on them).
+// Tick is the server's clock while no packet comes: it moves time-based
+// doors on (the kernel filter must let the new window's ports through
+// before anyone knocks on them) and reports log lines held back in a
+// second that has ended.
 func (s *Server) Tick(now time.Time) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.rollTime(now)
+	// A flood that stopped still gets its count of held-back lines.
+	s.reportDropped(s.budget.roll(now))
 }
 
 // claimWindow reports whether a time-based door may open for window (and

@@ -75,6 +75,7 @@ type options struct {
 	Check      bool
 	Replay     string
 	Stats      time.Duration
+	LogLimit   int
 }
 
 // exitError carries an exit status out of cobra.
@@ -142,6 +143,7 @@ func NewRootCmd(stdout, stderr io.Writer) *cobra.Command {
 	f.BoolVar(&o.Check, "check", false, "check the configuration, print the doors and exit")
 	f.StringVar(&o.Replay, "replay", "", "read packets from a pcap or pcapng file instead of an interface, then exit")
 	f.BoolVar(&o.Foreground, "foreground", false, "stay in the foreground even with -d (for systemd)")
+	f.IntVar(&o.LogLimit, "log-limit", server.DefaultLogLimit, "log at most this many Stage and timeout lines a second, counting the rest (a flood of spoofed knocks would write one per packet); 0 logs all")
 	f.DurationVar(&o.Stats, "stats", 0, "log a status line (packets, kernel drops, knockers tracked, doors opened) this often, e.g. 5m; SIGUSR1 logs one at any time")
 	cmd.AddCommand(newFWCmd(stdout))
 	return cmd
@@ -149,6 +151,9 @@ func NewRootCmd(stdout, stderr io.Writer) *cobra.Command {
 
 // serve runs knockd until a signal or the end of a replay.
 func serve(ctx context.Context, o *options, stdout, stderr io.Writer) error {
+	if o.LogLimit < 0 {
+		return fmt.Errorf("--log-limit %d: want 0 (no limit) or more lines a second", o.LogLimit)
+	}
 	cfg, err := config.Load(o.Config)
 	if err != nil {
 		return err
@@ -176,6 +181,7 @@ func serve(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 		return err
 	}
 	srv.OnlyIPv4 = o.OnlyIPv4
+	srv.SetLogLimit(o.LogLimit)
 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()

@@ -1,0 +1,75 @@
+package server
+
+import "time"
+
+// DefaultLogLimit is how many Stage and timeout lines a second knockd logs
+// at most (--log-limit).
+const DefaultLogLimit = 100
+
+// lineBudget caps the Stage and timeout lines, which come one per knock:
+// during a flood of spoofed first knocks they would be one log line per
+// packet (and with -l one DNS lookup each). Past the budget a second, lines
+// are counted instead, and the count is logged once the second is over.
+// OPEN SESAME and every other line are always logged.
+type lineBudget struct {
+	perSecond int // 0: no limit
+	second    time.Time
+	used      int
+	dropped   int
+}
+
+// allow reports whether a line at now fits the budget, and how many
+// lines were held back in a second that has ended (to be reported first).
+func (b *lineBudget) allow(now time.Time) (ok bool, dropped int) {
+	if b.perSecond <= 0 {
+		return true, 0
+	}
+	dropped = b.roll(now)
+	if b.used >= b.perSecond {
+		b.dropped++
+		return false, dropped
+	}
+	b.used++
+	return true, dropped
+}
+
+// roll starts a new second when now is past the current one and returns
+// what the old one held back.
+func (b *lineBudget) roll(now time.Time) int {
+	s := now.Truncate(time.Second)
+	if s.Equal(b.second) {
+		return 0
+	}
+	dropped := b.dropped
+	b.second, b.used, b.dropped = s, 0, 0
+	return dropped
+}
+
+// noisy logs a Stage or timeout line within the budget; called with s.mu
+// held. The address is spelled (and with -l looked up) only for lines
+// that are written.
+func (s *Server) noisy(e Event, format string, a ...any) {
+	if !s.Log.Enabled() {
+		return
+	}
+	ok, dropped := s.budget.allow(e.Time)
+	s.reportDropped(dropped)
+	if ok {
+		s.Log.Printf("%s: "+format, append([]any{s.Log.Who(e.Src)}, a...)...)
+	}
+}
+
+// reportDropped logs how many lines a second held back.
+func (s *Server) reportDropped(n int) {
+	if n > 0 {
+		s.Log.Printf("%d Stage and timeout lines not logged in one second (more than %d: a flood?)", n, s.budget.perSecond)
+	}
+}
+
+// SetLogLimit sets how many Stage and timeout lines a second are logged
+// (0: all of them).
+func (s *Server) SetLogLimit(perSecond int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.budget.perSecond = perSecond
+}
