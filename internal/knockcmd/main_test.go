@@ -83,8 +83,11 @@ func scriptCondition(cond string) (bool, error) {
 // median wall time of each in milliseconds: "lab-bench ROUNDS CMD-A CMD-B".
 func labBench() {
 	rounds, _ := strconv.Atoi(os.Args[1])
-	cmds := [][]string{strings.Fields(os.Args[2]), strings.Fields(os.Args[3])}
-	times := make([][]float64, 2)
+	var cmds [][]string
+	for _, c := range os.Args[2:] {
+		cmds = append(cmds, strings.Fields(c))
+	}
+	times := make([][]float64, len(cmds))
 	for range rounds {
 		for i, c := range cmds {
 			start := time.Now()
@@ -95,8 +98,10 @@ func labBench() {
 			times[i] = append(times[i], float64(time.Since(start).Microseconds())/1000)
 		}
 	}
+	medians := make([]string, len(times))
 	for i := range times {
 		slices.Sort(times[i])
+		medians[i] = fmt.Sprintf("%.3f", times[i][rounds/2])
 	}
-	fmt.Printf("%.3f %.3f\n", times[0][rounds/2], times[1][rounds/2])
+	fmt.Println(strings.Join(medians, " "))
 }
