@@ -45,18 +45,17 @@ func (b *lineBudget) roll(now time.Time) int {
 	return dropped
 }
 
-// noisy logs a Stage or timeout line within the budget; called with s.mu
-// held. The address is spelled (and with -l looked up) only for lines
-// that are written.
-func (s *Server) noisy(e Event, format string, a ...any) {
+// noisy reports whether a Stage or timeout line at e fits the budget
+// (first logging what an ended second held back); called with s.mu held.
+// Callers format the line only when it does, so lines past the budget cost
+// no allocation, no address spelling and, with -l, no lookup.
+func (s *Server) noisy(e Event) bool {
 	if !s.Log.Enabled() {
-		return
+		return false
 	}
 	ok, dropped := s.budget.allow(e.Time)
 	s.reportDropped(dropped)
-	if ok {
-		s.Log.Printf("%s: "+format, append([]any{s.Log.Who(e.Src)}, a...)...)
-	}
+	return ok
 }
 
 // reportDropped logs how many lines a second held back.

@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"io"
 	"net/netip"
 	"strings"
 	"testing"
@@ -72,5 +73,32 @@ func TestFloodLogLinesAreCapped(t *testing.T) {
 	}
 	if !strings.Contains(out, "992 Stage and timeout lines not logged in one second (more than 10: a flood?)") {
 		t.Errorf("no count of the lines held back:\n%s", out)
+	}
+}
+
+// A Stage line past the budget is only counted: no formatting, no
+// allocation, even with a log to write to.
+func TestCappedLinesAllocateNothing(t *testing.T) {
+	cfg, _ := config.Parse("c", []byte("[d]\nsequence = 7001,7002\n"))
+	log := &Logger{Verbose: io.Discard, Now: time.Now}
+	srv, err := New(cfg, log, &Actions{Log: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.SetLocal([]netip.Addr{me})
+	srv.SetLogLimit(1)
+	srv.tracker.MaxSources = 256 // a full table, recycling its records
+	i := 0
+	next := func() {
+		i++
+		h := Hit{Src: netip.AddrFrom4([4]byte{10, 78, byte(i >> 8), byte(i)}), Dst: me, Proto: knock.TCP, Port: 7001,
+			Flags: knock.SYN, Time: t0.Add(time.Duration(i) * time.Microsecond)}
+		srv.Handle(&h)
+	}
+	for range 2000 { // fill the table and the free list
+		next()
+	}
+	if n := testing.AllocsPerRun(1000, next); n != 0 {
+		t.Errorf("%.1f allocations per capped Stage line, want 0", n)
 	}
 }

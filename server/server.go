@@ -228,9 +228,13 @@ func (s *Server) event(e Event) {
 	d := s.tracker.Doors[e.Door]
 	switch e.Kind {
 	case EventStage:
-		s.noisy(e, "%s: Stage %d", d.Name, e.Stage)
+		if s.noisy(e) {
+			s.Log.Printf("%s: %s: Stage %d", s.Log.Who(e.Src), d.Name, e.Stage)
+		}
 	case EventTimeout:
-		s.noisy(e, "%s: sequence timeout (stage %d)", d.Name, e.Stage)
+		if s.noisy(e) {
+			s.Log.Printf("%s: %s: sequence timeout (stage %d)", s.Log.Who(e.Src), d.Name, e.Stage)
+		}
 	case EventOpen:
 		if w, timed, ok := s.claimWindow(e.Door); timed && !ok {
 			s.Log.Printf("%s: %s: sequence of window %d already used: refused (a replay?)", s.Log.Who(e.Src), d.Name, w)
