@@ -1,0 +1,71 @@
+//go:build unix
+
+package server
+
+import (
+	"net"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+// listenDevLog makes path a datagram syslog socket.
+func listenDevLog(t *testing.T, path string) *net.UnixConn {
+	t.Helper()
+	c, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: path, Net: "unixgram"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
+}
+
+func readMsg(t *testing.T, c *net.UnixConn) string {
+	t.Helper()
+	buf := make([]byte, 1024)
+	_ = c.SetReadDeadline(time.Now().Add(5 * time.Second))
+	n, err := c.Read(buf)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(buf[:n])
+}
+
+// The syslog lines are knockd 0.8's, byte for byte, and a syslog daemon
+// that restarts (a new socket at the same path) gets the next line.
+func TestSyslogWriter(t *testing.T) {
+	dir, err := os.MkdirTemp("", "syslog") // socket paths must be short
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	path := filepath.Join(dir, "log")
+	saved := syslogPaths
+	syslogPaths = []string{filepath.Join(dir, "missing"), path}
+	t.Cleanup(func() { syslogPaths = saved })
+
+	if _, err := openSyslog(); err == nil {
+		t.Fatal("openSyslog succeeded with no syslog socket")
+	}
+	sock := listenDevLog(t, path)
+	w, err := openSyslog()
+	if err != nil {
+		t.Fatal(err)
+	}
+	w.(*syslogWriter).now = func() time.Time { return time.Date(2026, 3, 5, 7, 8, 9, 0, time.UTC) }
+	log := &Logger{syslog: w, Now: time.Now}
+	log.Printf("%s: %s: OPEN SESAME", "10.77.0.1", "ssh")
+	if got, want := readMsg(t, sock), "<29>Mar  5 07:08:09 knockd: 10.77.0.1: ssh: OPEN SESAME"; got != want {
+		t.Errorf("syslog message %q, want %q", got, want)
+	}
+
+	// The daemon restarts.
+	sock.Close()
+	os.Remove(path)
+	sock = listenDevLog(t, path)
+	log.Printf("shutting down")
+	if got, want := readMsg(t, sock), "<29>Mar  5 07:08:09 knockd: shutting down"; got != want {
+		t.Errorf("after a syslog restart: %q, want %q", got, want)
+	}
+}
