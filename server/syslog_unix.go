@@ -15,24 +15,28 @@ import (
 // syslogPriority is daemon.notice, what Debian's knockd 0.8 logs at.
 const syslogPriority = 3<<3 | 5
 
-// syslogPaths are where local syslog daemons listen (Linux, macOS, BSD).
-var syslogPaths = []string{"/dev/log", "/var/run/syslog", "/var/run/log"}
-
 // syslogWriter sends each line as knockd 0.8 does through syslog(3):
 // "<29>Mmm dd hh:mm:ss knockd: message", with no process ID and no
 // newline. (Go's log/syslog always writes "knockd[PID]:", which filters
 // written for knockd 0.8's lines would not match.) A failed write
 // reconnects once, so a restarted syslog daemon gets the next line.
 type syslogWriter struct {
+	paths   []string
 	mu      sync.Mutex
 	conn    net.Conn
 	network string
 	now     func() time.Time
 }
 
-// openSyslog connects to the local syslog daemon.
+// openSyslog connects to the local syslog daemon, where Linux, macOS and
+// the BSDs have it.
 func openSyslog() (io.Writer, error) {
-	w := &syslogWriter{now: time.Now}
+	return dialSyslog("/dev/log", "/var/run/syslog", "/var/run/log")
+}
+
+// dialSyslog connects to the first of paths that a syslog daemon listens on.
+func dialSyslog(paths ...string) (*syslogWriter, error) {
+	w := &syslogWriter{paths: paths, now: time.Now}
 	if err := w.connect(); err != nil {
 		return nil, err
 	}
@@ -41,7 +45,7 @@ func openSyslog() (io.Writer, error) {
 
 func (w *syslogWriter) connect() error {
 	var first error
-	for _, path := range syslogPaths {
+	for _, path := range w.paths {
 		for _, network := range []string{"unixgram", "unix"} {
 			c, err := net.Dial(network, path)
 			if err == nil {
@@ -53,7 +57,7 @@ func (w *syslogWriter) connect() error {
 			}
 		}
 	}
-	return fmt.Errorf("no syslog daemon listens on %s: %w", strings.Join(syslogPaths, ", "), first)
+	return fmt.Errorf("no syslog daemon listens on %s: %w", strings.Join(w.paths, ", "), first)
 }
 
 // Write sends p, one log line, as one syslog message.

@@ -41,19 +41,16 @@ func TestSyslogWriter(t *testing.T) {
 	}
 	t.Cleanup(func() { os.RemoveAll(dir) })
 	path := filepath.Join(dir, "log")
-	saved := syslogPaths
-	syslogPaths = []string{filepath.Join(dir, "missing"), path}
-	t.Cleanup(func() { syslogPaths = saved })
-
-	if _, err := openSyslog(); err == nil {
-		t.Fatal("openSyslog succeeded with no syslog socket")
+	paths := []string{filepath.Join(dir, "missing"), path}
+	if _, err := dialSyslog(paths...); err == nil {
+		t.Fatal("dialSyslog succeeded with no syslog socket")
 	}
 	sock := listenDevLog(t, path)
-	w, err := openSyslog()
+	w, err := dialSyslog(paths...)
 	if err != nil {
 		t.Fatal(err)
 	}
-	w.(*syslogWriter).now = func() time.Time { return time.Date(2026, 3, 5, 7, 8, 9, 0, time.UTC) }
+	w.now = func() time.Time { return time.Date(2026, 3, 5, 7, 8, 9, 0, time.UTC) }
 	log := &Logger{syslog: w, Now: time.Now}
 	log.Printf("%s: %s: OPEN SESAME", "10.77.0.1", "ssh")
 	if got, want := readMsg(t, sock), "<29>Mar  5 07:08:09 knockd: 10.77.0.1: ssh: OPEN SESAME"; got != want {
