@@ -14,10 +14,6 @@ import (
 	"github.com/gopacket/gopacket/layers"
 )
 
-// snapLen is how much of each frame is copied: headers are all we read.
-// The kernel filter truncates frames to it (its accept value).
-const snapLen = 256
-
 // The capture ring: frames are packed into blocks that the kernel hands
 // over whole, so a burst costs one wake-up per block instead of a system
 // call per frame. ringBlocks*ringBlockSize (8 MiB) holds about 50,000

@@ -9,6 +9,10 @@ import (
 	"github.com/knocktools/knock"
 )
 
+// snapLen is how much of each frame a capture copies: headers are all we
+// read. The kernel filter truncates frames to it (its accept value).
+const snapLen = 256
+
 // maxFilterPorts bounds the ports compared one by one in the kernel filter
 // (a classic BPF jump reaches 255 instructions); with more, the filter
 // passes every TCP or UDP packet and the userspace filter does the rest.

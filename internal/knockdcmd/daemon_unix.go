@@ -6,10 +6,7 @@ import (
 	"fmt"
 	"os"
 	"os/exec"
-	"strconv"
 	"syscall"
-
-	"github.com/knocktools/knock/internal/atomicfile"
 )
 
 // daemonize starts this program again in the background, detached from
@@ -35,9 +32,5 @@ func daemonize() error {
 	return c.Process.Release()
 }
 
-func writePidFile(path string) error {
-	if err := atomicfile.Write(path, []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644); err != nil {
-		return fmt.Errorf("PidFile: %w", err)
-	}
-	return nil
-}
+// statsSignal makes knockd log its counters.
+func statsSignal() os.Signal { return syscall.SIGUSR1 }

@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"os/signal"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -14,6 +15,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/knocktools/knock/firewall"
+	"github.com/knocktools/knock/internal/atomicfile"
 	"github.com/knocktools/knock/internal/buildinfo"
 	"github.com/knocktools/knock/server"
 	"github.com/knocktools/knock/server/config"
@@ -186,14 +188,18 @@ func serve(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	signals := make(chan os.Signal, 4)
-	signal.Notify(signals, syscall.SIGHUP, syscall.SIGTERM, syscall.SIGINT, syscall.SIGUSR1)
+	handled := []os.Signal{syscall.SIGHUP, syscall.SIGTERM, syscall.SIGINT}
+	if s := statsSignal(); s != nil {
+		handled = append(handled, s)
+	}
+	signal.Notify(signals, handled...)
 	defer signal.Stop(signals)
 	go func() {
 		for sig := range signals {
-			switch sig {
-			case syscall.SIGHUP:
+			switch {
+			case sig == syscall.SIGHUP:
 				reload(srv, o.Config)
-			case syscall.SIGUSR1:
+			case sig == statsSignal():
 				logStats(srv, actions)
 			default:
 				cancel()
@@ -242,6 +248,13 @@ func finish(log *server.Logger, actions *server.Actions) {
 	defer cancel()
 	actions.Shutdown(ctx)
 	log.Printf("shutting down")
+}
+
+func writePidFile(path string) error {
+	if err := atomicfile.Write(path, []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644); err != nil {
+		return fmt.Errorf("PidFile: %w", err)
+	}
+	return nil
 }
 
 // reload re-reads the configuration; a bad one is reported and the old one
