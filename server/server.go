@@ -52,6 +52,7 @@ type Server struct {
 	local     atomic.Pointer[map[netip.Addr]bool]
 	stats     struct{ packets, visible, opened atomic.Uint64 }
 	budget    lineBudget // for Stage and timeout lines
+	loss      lossReport // the kernel's drops, as last logged
 }
 
 // New prepares a server for cfg; it reads the doors' one-time sequence files.

@@ -66,14 +66,15 @@ func (s *Server) rollTime(now time.Time) bool {
 
 // Tick is the server's clock while no packet comes: it moves time-based
 // doors on (the kernel filter must let the new window's ports through
-// before anyone knocks on them) and reports log lines held back in a
-// second that has ended.
+// before anyone knocks on them), reports log lines held back in a second
+// that has ended, and frames the kernel dropped.
 func (s *Server) Tick(now time.Time) {
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	s.rollTime(now)
 	// A flood that stopped still gets its count of held-back lines.
 	s.reportDropped(s.budget.roll(now))
+	s.mu.Unlock()
+	s.reportLoss(now)
 }
 
 // claimWindow reports whether a time-based door may open for window (and

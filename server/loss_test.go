@@ -1,0 +1,77 @@
+package server
+
+import (
+	"bytes"
+	"io"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gopacket/gopacket"
+	"github.com/gopacket/gopacket/layers"
+
+	"github.com/knocktools/knock/server/config"
+)
+
+// droppingSource is a capture whose kernel drop counter the test sets.
+type droppingSource struct{ drops uint64 }
+
+func (d *droppingSource) ReadPacketData() ([]byte, gopacket.CaptureInfo, error) {
+	return nil, gopacket.CaptureInfo{}, io.EOF
+}
+func (d *droppingSource) LinkType() layers.LinkType    { return layers.LinkTypeEthernet }
+func (d *droppingSource) Close() error                 { return nil }
+func (d *droppingSource) KernelDrops() (uint64, error) { return d.drops, nil }
+
+// Frames the kernel drops are logged without anyone asking, at most once
+// per lossInterval, and a reopened capture counts from zero again.
+func TestKernelDropsAreLogged(t *testing.T) {
+	cfg, _ := config.Parse("c", []byte("[d]\nsequence = 7001,7002\n"))
+	var logged bytes.Buffer
+	log := &Logger{Verbose: &logged, Now: time.Now}
+	srv, err := New(cfg, log, &Actions{Log: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := &droppingSource{}
+	srv.setLive(src)
+	lines := func() []string {
+		out := strings.TrimSpace(logged.String())
+		logged.Reset()
+		if out == "" {
+			return nil
+		}
+		return strings.Split(out, "\n")
+	}
+	at := func(s int) time.Time { return t0.Add(time.Duration(s) * time.Second) }
+
+	srv.Tick(at(1))
+	if l := lines(); l != nil {
+		t.Fatalf("no drops, yet logged %q", l)
+	}
+	src.drops = 500
+	srv.Tick(at(2))
+	want := "the kernel dropped 500 packets that knockd did not read in time (500 since the capture opened): knocks among them were missed"
+	if l := lines(); len(l) != 1 || l[0] != want {
+		t.Fatalf("logged %q, want %q", l, want)
+	}
+	src.drops = 800
+	srv.Tick(at(5)) // within lossInterval: held for later
+	if l := lines(); l != nil {
+		t.Fatalf("logged %q within %v of the last report", l, lossInterval)
+	}
+	srv.Tick(at(12))
+	if l := lines(); len(l) != 1 || !strings.HasPrefix(l[0], "the kernel dropped 300 packets ") {
+		t.Fatalf("logged %q, want the 300 new drops", l)
+	}
+	srv.Tick(at(30)) // nothing new
+	if l := lines(); l != nil {
+		t.Fatalf("no new drops, yet logged %q", l)
+	}
+	reopened := &droppingSource{drops: 7}
+	srv.setLive(reopened)
+	srv.Tick(at(31))
+	if l := lines(); len(l) != 1 || !strings.HasPrefix(l[0], "the kernel dropped 7 packets ") {
+		t.Fatalf("after reopening: logged %q, want the new capture's 7 drops", l)
+	}
+}
