@@ -9,8 +9,6 @@ import (
 
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
-
-	"github.com/knocktools/knock/server/config"
 )
 
 // droppingSource is a capture whose kernel drop counter the test sets.
@@ -26,13 +24,8 @@ func (d *droppingSource) KernelDrops() (uint64, error) { return d.drops, nil }
 // Frames the kernel drops are logged without anyone asking, at most once
 // per lossInterval, and a reopened capture counts from zero again.
 func TestKernelDropsAreLogged(t *testing.T) {
-	cfg, _ := config.Parse("c", []byte("[d]\nsequence = 7001,7002\n"))
 	var logged bytes.Buffer
-	log := &Logger{Verbose: &logged, Now: time.Now}
-	srv, err := New(cfg, log, &Actions{Log: log})
-	if err != nil {
-		t.Fatal(err)
-	}
+	srv := newTestServer(t, "[d]\nsequence = 7001,7002\n", &logged)
 	src := &droppingSource{}
 	srv.setLive(src)
 	lines := func() []string {

@@ -9,7 +9,6 @@ import (
 	"time"
 
 	"github.com/knocktools/knock"
-	"github.com/knocktools/knock/server/config"
 )
 
 func TestLineBudget(t *testing.T) {
@@ -44,13 +43,8 @@ func TestLineBudget(t *testing.T) {
 // A flood of spoofed first knocks writes at most the budget of Stage lines
 // a second, then one line with the count; OPEN SESAME always gets through.
 func TestFloodLogLinesAreCapped(t *testing.T) {
-	cfg, _ := config.Parse("c", []byte("[d]\nsequence = 7001,7002\n"))
 	var logged bytes.Buffer
-	log := &Logger{Verbose: &logged, Now: time.Now}
-	srv, err := New(cfg, log, &Actions{Log: log})
-	if err != nil {
-		t.Fatal(err)
-	}
+	srv := newTestServer(t, "[d]\nsequence = 7001,7002\n", &logged)
 	srv.SetLocal([]netip.Addr{me})
 	srv.SetLogLimit(10)
 	hit := func(src netip.Addr, port uint16, at time.Time) {
@@ -79,12 +73,7 @@ func TestFloodLogLinesAreCapped(t *testing.T) {
 // A Stage line past the budget is only counted: no formatting, no
 // allocation, even with a log to write to.
 func TestCappedLinesAllocateNothing(t *testing.T) {
-	cfg, _ := config.Parse("c", []byte("[d]\nsequence = 7001,7002\n"))
-	log := &Logger{Verbose: io.Discard, Now: time.Now}
-	srv, err := New(cfg, log, &Actions{Log: log})
-	if err != nil {
-		t.Fatal(err)
-	}
+	srv := newTestServer(t, "[d]\nsequence = 7001,7002\n", io.Discard)
 	srv.SetLocal([]netip.Addr{me})
 	srv.SetLogLimit(1)
 	srv.tracker.MaxSources = 256 // a full table, recycling its records

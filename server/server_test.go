@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"context"
+	"io"
 	"net"
 	"net/netip"
 	"os"
@@ -108,14 +109,26 @@ func TestReplayRejectsNonPcap(t *testing.T) {
 	}
 }
 
-func TestOnlyIPv4AndLocalAddresses(t *testing.T) {
-	cfg, _ := config.Parse("c", []byte("[d]\nsequence = 7001\n"))
-	var logged bytes.Buffer
-	log := &Logger{Verbose: &logged, Debug: true, Now: time.Now}
+// newTestServer runs the knockd.conf text conf, its log lines going to
+// logTo (nil: nowhere).
+func newTestServer(t testing.TB, conf string, logTo io.Writer) *Server {
+	t.Helper()
+	cfg, err := config.Parse("test.conf", []byte(conf))
+	if err != nil {
+		t.Fatal(err)
+	}
+	log := &Logger{Verbose: logTo, Now: time.Now}
 	srv, err := New(cfg, log, &Actions{Log: log})
 	if err != nil {
 		t.Fatal(err)
 	}
+	return srv
+}
+
+func TestOnlyIPv4AndLocalAddresses(t *testing.T) {
+	var logged bytes.Buffer
+	srv := newTestServer(t, "[d]\nsequence = 7001\n", &logged)
+	srv.Log.Debug = true
 	srv.SetLocal([]netip.Addr{me, me6})
 	hit := func(src, dst string) {
 		h := Hit{Src: netip.MustParseAddr(src), Dst: netip.MustParseAddr(dst), Proto: knock.TCP, Port: 7001, Flags: knock.SYN, Time: t0}
