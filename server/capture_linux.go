@@ -16,9 +16,9 @@ import (
 
 // The capture ring: frames are packed into blocks that the kernel hands
 // over whole, so a burst costs one wake-up per block instead of a system
-// call per frame. ringBlocks*ringBlockSize (8 MiB) holds about 50,000
-// spoofed SYNs: tens of milliseconds of a flood at full speed, while
-// knockd catches up. A block with frames in it is handed over after
+// call per frame. ringBlocks*ringBlockSize (8 MiB) holds about 100,000
+// spoofed SYNs (TestLabKernelDropsAreLogged: a stopped knockd kept 102k of
+// 300k): half a second of a flood at full speed, while knockd catches up. A block with frames in it is handed over after
 // blockTimeout at the latest, which bounds how late a quiet knock is seen.
 const (
 	ringBlockSize = 512 << 10
