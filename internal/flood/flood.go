@@ -203,7 +203,7 @@ func (b *builder) frame(src netip.Addr, k knock.Knock, sport uint16) ([]byte, er
 		}
 		b.tcp = layers.TCP{SrcPort: layers.TCPPort(sport), DstPort: layers.TCPPort(k.Port), Seq: uint32(sport) * 2654435761, Window: 64240,
 			FIN: f&knock.FIN != 0, SYN: f&knock.SYN != 0, RST: f&knock.RST != 0, PSH: f&knock.PSH != 0,
-			ACK: f&knock.ACK != 0, URG: f&knock.URG != 0}
+			ACK: f&knock.ACK != 0, URG: f&knock.URG != 0, ECE: f&knock.ECE != 0, CWR: f&knock.CWR != 0}
 		_ = b.tcp.SetNetworkLayerForChecksum(net)
 		setProto(src, &b.ip4, &b.ip6, layers.IPProtocolTCP)
 		l4 = &b.tcp
