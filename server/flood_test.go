@@ -2,6 +2,7 @@ package server
 
 import (
 	"bytes"
+	"io"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -14,7 +15,6 @@ import (
 
 	"github.com/knocktools/knock"
 	"github.com/knocktools/knock/internal/flood"
-	"github.com/knocktools/knock/server/config"
 )
 
 const floodConf = `[door1]
@@ -86,19 +86,12 @@ func floodFrames(tb testing.TB, spec flood.Spec) ([][]byte, []gopacket.CaptureIn
 // floodServer is a server with floodConf; with count, its openings are
 // counted by knocker.
 func floodServer(tb testing.TB, maxSources int, count bool) (*Server, openCounter) {
-	cfg, err := config.Parse("flood.conf", []byte(floodConf))
-	if err != nil {
-		tb.Fatal(err)
-	}
 	opened := openCounter{}
-	log := &Logger{Now: time.Now}
+	var logTo io.Writer
 	if count {
-		log.Verbose = opened
+		logTo = opened
 	}
-	srv, err := New(cfg, log, &Actions{Log: log})
-	if err != nil {
-		tb.Fatal(err)
-	}
+	srv := newTestServer(tb, floodConf, logTo)
 	srv.SetLocal([]netip.Addr{me, me6})
 	if maxSources > 0 {
 		srv.tracker.MaxSources = maxSources

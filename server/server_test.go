@@ -153,12 +153,7 @@ func TestOnlyIPv4AndLocalAddresses(t *testing.T) {
 //
 //	go test ./server -run '^$' -bench Flood -benchmem
 func BenchmarkFlood(b *testing.B) {
-	cfg, _ := config.Parse("b.conf", []byte("[d]\nsequence = 7001,7002,7003\n"))
-	log := &Logger{Now: time.Now}
-	srv, err := New(cfg, log, &Actions{Log: log})
-	if err != nil {
-		b.Fatal(err)
-	}
+	srv := newTestServer(b, "[d]\nsequence = 7001,7002,7003\n", nil)
 	srv.SetLocal([]netip.Addr{me})
 	const n = 1 << 16
 	frames := make([][]byte, n)
