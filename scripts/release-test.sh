@@ -17,18 +17,22 @@ root=$(mktemp -d)
 trap 'rm -rf "$root"' EXIT
 dpkg-deb -x "$deb" "$root"
 fail() { echo "release-test: $*" >&2; exit 1; }
+# has PATTERN CMD...: CMD's whole output matches PATTERN. The output is read in
+# full first: `CMD | grep -q` under pipefail fails whenever grep quits early
+# and CMD dies of SIGPIPE writing the rest.
+has() { local pat=$1 out; shift; out=$("$@") && grep -q -- "$pat" <<<"$out"; }
 
-"$root/usr/bin/knock" --version | grep -q '^knock ' || fail "knock --version"
-"$root/usr/bin/knockd" --version | grep -q '^knockd ' || fail "knockd --version"
+has '^knock ' "$root/usr/bin/knock" --version || fail "knock --version"
+has '^knockd ' "$root/usr/bin/knockd" --version || fail "knockd --version"
 [ "$(readlink "$root/usr/sbin/knockd")" = /usr/bin/knockd ] || fail "/usr/sbin/knockd symlink"
-"$root/usr/bin/knockd" --check -c "$root/etc/knockd.conf" | grep -q 'OK, 1 door' || fail "sample knockd.conf"
+has 'OK, 1 door' "$root/usr/bin/knockd" --check -c "$root/etc/knockd.conf" || fail "sample knockd.conf"
 [ -f "$root/etc/default/knockd" ] || fail "/etc/default/knockd missing"
 grep -q 'ExecStart=/usr/sbin/knockd --foreground' "$root/usr/lib/systemd/system/knockd.service" || fail "systemd unit"
 for page in knock.1.gz knockd.1.gz knock-ssh.1.gz; do
-  zcat "$root/usr/share/man/man1/$page" | grep -q '^\.TH' || fail "man page $page"
+  has '^\.TH' zcat "$root/usr/share/man/man1/$page" || fail "man page $page"
 done
-zcat "$root/usr/share/man/man1/knockd.1.gz" | grep -q 'One_Time_Sequences' || fail "knockd.1 lacks the config reference"
-dpkg-deb -f "$deb" Conflicts | grep -qw knockd || fail "no Conflicts: knockd"
+has 'One_Time_Sequences' zcat "$root/usr/share/man/man1/knockd.1.gz" || fail "knockd.1 lacks the config reference"
+has '\<knockd\>' dpkg-deb -f "$deb" Conflicts || fail "no Conflicts: knockd"
 [ -f "$root/etc/knockd.conf" ] || fail "knockd.conf not packaged"
 
 # The packaged bash completion completes profile names through the packaged binary.
