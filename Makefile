@@ -24,7 +24,7 @@ deps:
 check:
 	@unformatted=$$(gofmt -l .); \
 	  if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
-	$(GO) vet $(PKGS)
+	$(GO) vet $(PKGS) ./internal/knockcmd/testdata/floor/...
 
 unit:
 	$(GO) test -race -count=1 $(PKGS)

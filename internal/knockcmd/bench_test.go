@@ -5,10 +5,10 @@ package knockcmd
 import (
 	"context"
 	"fmt"
-	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/knocktools/knock/internal/lab"
@@ -17,25 +17,30 @@ import (
 // benchRounds is how many times each program runs in BenchmarkProfileKnock.
 const benchRounds = 300
 
+// floors are the Go programs BenchmarkProfileKnock runs in the same rotation
+// as the two knocks, to show which part of the start-up is Go's, which the
+// dependencies' and which ours (their sources are in testdata/floor).
+var floors = []struct{ dir, name, metric string }{
+	{"hello", "Go hello-world", "ms/go-hello"},
+	{"cobra", "Go, links cobra, runs an empty command", "ms/go-cobra"},
+	{"deps", "the same, also links viper, gopacket/layers, x/net", "ms/go-design-deps"},
+}
+
 // BenchmarkProfileKnock compares the wall time of "knock PROFILE" (built as
 // the release is: CGO_ENABLED=0, stripped) with knock 0.8 sending the same
 // 4-port knock to a lab host, the programs run alternately from inside the
-// client namespace, and reports the medians and their ratio. A static Go
-// hello-world runs in the same rotation: it is the floor any Go program pays
-// to start on this machine, so the figure shows what is ours and what is Go's.
+// client namespace, and reports the medians and their ratio. The floors run in
+// the same rotation.
 //
 //	sudo go test ./internal/knockcmd -run '^$' -bench BenchmarkProfileKnock -benchtime 1x
 func BenchmarkProfileKnock(b *testing.B) {
 	lab.Require(b, "knock")
 	dir := b.TempDir()
-	ours := filepath.Join(dir, "knock")
-	releaseBuild(b, ours, "../../cmd/knock")
-	hello := filepath.Join(dir, "hello")
-	helloSrc := filepath.Join(dir, "hello.go")
-	if err := os.WriteFile(helloSrc, []byte("package main\n\nfunc main() { println(\"hello\") }\n"), 0o644); err != nil {
-		b.Fatal(err)
+	ours := lab.BuildRelease(b, "../../cmd/knock")
+	var floorBins []string
+	for _, f := range floors {
+		floorBins = append(floorBins, lab.BuildRelease(b, "./testdata/floor/"+f.dir))
 	}
-	releaseBuild(b, hello, helloSrc)
 	l := lab.New(b)
 	cfg := filepath.Join(dir, "config.yaml")
 	host := l.Server.Addr4.String()
@@ -43,30 +48,40 @@ func BenchmarkProfileKnock(b *testing.B) {
 	if out, err := add.CombinedOutput(); err != nil {
 		b.Fatalf("profile add: %v\n%s", err, out)
 	}
+	cmds := append([]string{
+		ours + " --config " + cfg + " bench",
+		"/usr/bin/knock " + host + " 7000 7001 7002 7003",
+	}, floorBins...)
+	names := []string{"knock PROFILE (ours, built as released)", "knock HOST 7000 7001 7002 7003 (0.8)"}
+	for _, f := range floors {
+		names = append(names, f.name)
+	}
 	for range b.N {
-		out, err := l.Client.Command(context.Background(), lab.TestBinary(b, "lab-bench"), strconv.Itoa(benchRounds),
-			ours+" --config "+cfg+" bench", "/usr/bin/knock "+host+" 7000 7001 7002 7003", hello).CombinedOutput()
+		args := append([]string{strconv.Itoa(benchRounds)}, cmds...)
+		out, err := l.Client.Command(context.Background(), lab.TestBinary(b, "lab-bench"), args...).CombinedOutput()
 		if err != nil {
 			b.Fatalf("lab-bench: %v\n%s", err, out)
 		}
-		var oursMs, theirsMs, helloMs float64
-		if _, err := fmt.Sscanf(string(out), "%g %g %g", &oursMs, &theirsMs, &helloMs); err != nil {
-			b.Fatalf("lab-bench output %q: %v", out, err)
+		fields := strings.Fields(string(out))
+		if len(fields) != len(cmds) {
+			b.Fatalf("lab-bench output %q: want %d medians", out, len(cmds))
 		}
-		b.ReportMetric(oursMs, "ms/knock-profile")
-		b.ReportMetric(theirsMs, "ms/knock-0.8")
-		b.ReportMetric(helloMs, "ms/go-hello")
-		b.ReportMetric(oursMs/theirsMs, "ratio")
-	}
-}
-
-// releaseBuild builds pkg into out the way goreleaser does: static, without
-// cgo, stripped.
-func releaseBuild(b *testing.B, out, pkg string) {
-	b.Helper()
-	cmd := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w", "-o", out, pkg)
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if msg, err := cmd.CombinedOutput(); err != nil {
-		b.Fatalf("go build %s: %v\n%s", pkg, err, msg)
+		ms := make([]float64, len(fields))
+		for i, f := range fields {
+			if ms[i], err = strconv.ParseFloat(f, 64); err != nil {
+				b.Fatalf("lab-bench output %q: %v", out, err)
+			}
+		}
+		fmt.Printf("  %-52s %8s %8s\n", "program", "median", "/ 0.8")
+		for i, name := range names {
+			fmt.Printf("  %-52s %5.2f ms %7.2fx\n", name, ms[i], ms[i]/ms[1])
+		}
+		fmt.Printf("  command: sudo go test ./internal/knockcmd -run '^$' -bench BenchmarkProfileKnock -benchtime 1x\n")
+		b.ReportMetric(ms[0], "ms/knock-profile")
+		b.ReportMetric(ms[1], "ms/knock-0.8")
+		for i, f := range floors {
+			b.ReportMetric(ms[2+i], f.metric)
+		}
+		b.ReportMetric(ms[0]/ms[1], "ratio")
 	}
 }

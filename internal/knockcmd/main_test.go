@@ -79,8 +79,8 @@ func scriptCondition(cond string) (bool, error) {
 	return false, nil
 }
 
-// labBench runs two command lines alternately ROUNDS times and prints the
-// median wall time of each in milliseconds: "lab-bench ROUNDS CMD-A CMD-B".
+// labBench runs command lines in turn ROUNDS times and prints the median
+// wall time of each in milliseconds: "lab-bench ROUNDS CMD...".
 func labBench() {
 	rounds, _ := strconv.Atoi(os.Args[1])
 	var cmds [][]string

@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"regexp"
 	"strconv"
@@ -75,7 +74,7 @@ const (
 //	sudo go test ./internal/knockdcmd -run '^$' -bench LabFlood -benchtime 1x
 func BenchmarkLabFlood(b *testing.B) {
 	lab.Require(b, "tcpreplay")
-	ours := buildKnockd(b)
+	ours := lab.BuildRelease(b, "../../cmd/knockd")
 	for _, sc := range floodScenarios {
 		b.Run(sc.name, func(b *testing.B) {
 			for range b.N {
@@ -94,7 +93,7 @@ func TestLabFloodLetsRealKnockersIn(t *testing.T) {
 	// -race), at a fixed rate, since other tests share the machine.
 	fl := newFloodLab(t, floodScenario{name: "test", packets: 200_000, sources: 60_000, first: "10.77.1.0", knockers: "10.77.250.1"})
 	fl.pps = 50_000
-	r := fl.run(t, "ours", buildKnockd(t))
+	r := fl.run(t, "ours", lab.BuildRelease(t, "../../cmd/knockd"))
 	if r.opened != realKnocks || r.spoofedIn != 0 {
 		t.Fatalf("under the flood ours let in %d of %d real knockers and %d spoofed sources", r.opened, realKnocks, r.spoofedIn)
 	}
@@ -377,17 +376,4 @@ func waitIdle(tb testing.TB, pid int) {
 func readFile(path string) string {
 	b, _ := os.ReadFile(path)
 	return string(b)
-}
-
-// buildKnockd builds the knockd we ship (not the test binary) for the
-// benchmark.
-func buildKnockd(tb testing.TB) string {
-	tb.Helper()
-	path := filepath.Join(tb.TempDir(), "knockd")
-	build := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w", "-o", path, "../../cmd/knockd")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0") // as released
-	if out, err := build.CombinedOutput(); err != nil {
-		tb.Fatalf("go build: %v\n%s", err, out)
-	}
-	return path
 }

@@ -267,6 +267,21 @@ func TestBinary(t testing.TB, name string) string {
 	return p
 }
 
+// BuildRelease builds the main package at pkg (a path relative to the test's
+// directory) the way goreleaser builds a release: without cgo, trimmed and
+// stripped. It returns the binary's path, in a directory removed after the
+// test, named after pkg's last element.
+func BuildRelease(t testing.TB, pkg string) string {
+	t.Helper()
+	out := filepath.Join(t.TempDir(), filepath.Base(pkg))
+	build := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w", "-o", out, pkg)
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if msg, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("go build %s: %v\n%s", pkg, err, msg)
+	}
+	return out
+}
+
 // Eventually polls cond every 20ms until it holds or limit passes.
 func Eventually(limit time.Duration, cond func() bool) bool {
 	deadline := time.Now().Add(limit)
