@@ -1,6 +1,8 @@
 package knock
 
 import (
+	"bytes"
+	"fmt"
 	"testing"
 	"time"
 )
@@ -97,6 +99,30 @@ func FuzzDerive(f *testing.F) {
 		}
 		if len(seq) != length {
 			t.Fatalf("%d knocks, want %d", len(seq), length)
+		}
+	})
+}
+
+// FuzzParseTimeDoor covers the two values of a time-based door that are
+// parsed from text: the port range and the base32 secret. What parses
+// is well formed and reads back the same from its canonical form.
+func FuzzParseTimeDoor(f *testing.F) {
+	f.Add("10000-65000", "JBSWY3DPEHPK3PXP")
+	f.Add(" 1 - 1 ", "jbsw y3dp ehpk 3pxp====")
+	f.Add("65535-1", "not base32!")
+	f.Fuzz(func(t *testing.T, ports, secret string) {
+		if lo, hi, err := ParsePortRange(ports); err == nil {
+			if lo == 0 || lo > hi {
+				t.Fatalf("ParsePortRange(%q) = %d, %d", ports, lo, hi)
+			}
+			if lo2, hi2, err := ParsePortRange(fmt.Sprintf("%d-%d", lo, hi)); err != nil || lo2 != lo || hi2 != hi {
+				t.Fatalf("%d-%d read back as %d, %d, %v", lo, hi, lo2, hi2, err)
+			}
+		}
+		if b, err := ParseSecret(secret); err == nil {
+			if back, err := ParseSecret(EncodeSecret(b)); err != nil || !bytes.Equal(back, b) {
+				t.Fatalf("secret %q: %x encoded as %q read back as %x, %v", secret, b, EncodeSecret(b), back, err)
+			}
 		}
 	})
 }

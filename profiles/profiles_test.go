@@ -311,3 +311,29 @@ func FuzzParse(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseProfile is "profile edit": whatever comes back from the editor
+// gives an error that names the file, or a profile that "profile show"
+// prints and reads back the same.
+func FuzzParseProfile(f *testing.F) {
+	f.Add([]byte("web:\n  host: h\n  sequence: [\"1\", \"2:udp\"]\n  delay: 1500ms\n  port: 2222\n"))
+	f.Add([]byte("a: {host: h, sequence: [7000:tcp:fin], wait: 3s, family: 6}\n"))
+	f.Add([]byte("a: 1\nb: 2\n"))
+	f.Fuzz(func(t *testing.T, data []byte) {
+		name, p, err := ParseProfile("edit.yaml", data)
+		if err != nil {
+			if !strings.HasPrefix(err.Error(), "edit.yaml") {
+				t.Fatalf("error without the file name: %v", err)
+			}
+			return
+		}
+		out, err := MarshalProfile(name, p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		name2, back, err := ParseProfile("edit.yaml", out)
+		if err != nil || name2 != name || fmt.Sprint(back) != fmt.Sprint(p) {
+			t.Fatalf("%q %+v\nshown as\n%s\nread back as %q %+v, %v", name, p, out, name2, back, err)
+		}
+	})
+}
