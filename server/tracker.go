@@ -39,22 +39,26 @@ type TrackedDoor struct {
 	Window   uint64 // for a time-based door: the window Seq belongs to
 }
 
-// attempt is one source's progress through one door.
+// attempt is one source's progress through one door. It holds no pointer
+// (the start is in Unix nanoseconds), so the garbage collector need not
+// scan a table full of them.
 type attempt struct {
-	door  int
-	stage int // knocks matched so far
-	start time.Time
-	ended bool // completed, failed or timed out
+	start int64
+	door  int32
+	stage int32 // knocks matched so far
+	ended bool  // completed, failed or timed out
 }
 
+// source is one knocker's record; released records have gen 0.
 type source struct {
+	addr     netip.Addr
 	attempts []attempt
-	gen      uint64 // matches the queue entry that owns this source
+	gen      uint32 // matches the queue entry that owns this record
 }
 
+// queued is a record in order of first knock, valid while gen matches.
 type queued struct {
-	addr netip.Addr
-	gen  uint64
+	idx, gen uint32
 }
 
 // DefaultMaxSources bounds how many knockers are tracked at once; past it
@@ -79,20 +83,20 @@ type Tracker struct {
 	IsLocal    func(netip.Addr) bool
 	MaxSources int
 
-	sources    map[netip.Addr]*source
-	queue      []queued // sources in order of their first attempt
+	table      sourceTable // addresses to records, sized for MaxSources
+	records    []source
+	free       []uint32 // indices of released records
+	queue      []queued // records in order of their first attempt
 	head       int
-	gen        uint64
+	gen        uint32
 	maxTimeout time.Duration
 	ports      [2][65536]bool // ports some door listens on, per protocol
-	free       []*source
-	perDoor    []int // attempts held per door, for eviction's fair shares
+	perDoor    []int          // attempts held per door, for eviction's fair shares
 }
 
 // NewTracker tracks knocks at doors.
 func NewTracker(doors []*TrackedDoor, isLocal func(netip.Addr) bool) *Tracker {
-	t := &Tracker{Doors: doors, IsLocal: isLocal, MaxSources: DefaultMaxSources, sources: map[netip.Addr]*source{},
-		perDoor: make([]int, len(doors))}
+	t := &Tracker{Doors: doors, IsLocal: isLocal, MaxSources: DefaultMaxSources, perDoor: make([]int, len(doors))}
 	t.Reindex()
 	return t
 }
@@ -158,12 +162,12 @@ func (t *Tracker) Hit(h *Hit, emit func(Event)) bool {
 // Process runs a packet that passed Visible through the state machine.
 func (t *Tracker) Process(h *Hit, emit func(Event)) {
 	t.expire(h.Time, emit)
-	if s := t.sources[h.Src]; s != nil {
-		if t.advance(s, h, emit) {
-			t.tidy(h.Src, s)
+	if i, ok := t.table.get(keyOf(h.Src)); ok {
+		advanced := t.advance(&t.records[i], h, emit)
+		t.tidy(i)
+		if advanced {
 			return
 		}
-		t.tidy(h.Src, s)
 	}
 	t.start(h, emit)
 }
@@ -178,9 +182,9 @@ func (t *Tracker) advance(s *source, h *Hit, emit func(Event)) bool {
 			continue
 		}
 		d := t.Doors[a.door]
-		if h.Time.Sub(a.start) >= d.SeqTimeout {
+		if time.Duration(h.Time.UnixNano()-a.start) >= d.SeqTimeout {
 			a.ended = true
-			emit(Event{Kind: EventTimeout, Door: a.door, Src: h.Src, Stage: a.stage, Time: h.Time})
+			emit(Event{Kind: EventTimeout, Door: int(a.door), Src: h.Src, Stage: int(a.stage), Time: h.Time})
 			continue
 		}
 		if !t.guards(d, h.Dst) {
@@ -190,7 +194,7 @@ func (t *Tracker) advance(s *source, h *Hit, emit func(Event)) bool {
 		if !flagsPass(d, h) {
 			continue
 		}
-		if d.Disabled || a.stage >= len(d.Seq) {
+		if d.Disabled || int(a.stage) >= len(d.Seq) {
 			a.ended = true
 			continue
 		}
@@ -207,16 +211,17 @@ func (t *Tracker) advance(s *source, h *Hit, emit func(Event)) bool {
 // step advances an attempt by one knock.
 func (t *Tracker) step(a *attempt, h *Hit, emit func(Event)) {
 	a.stage++
-	emit(Event{Kind: EventStage, Door: a.door, Src: h.Src, Stage: a.stage, Time: h.Time})
-	if a.stage == len(t.Doors[a.door].Seq) {
+	emit(Event{Kind: EventStage, Door: int(a.door), Src: h.Src, Stage: int(a.stage), Time: h.Time})
+	if int(a.stage) == len(t.Doors[a.door].Seq) {
 		a.ended = true
-		emit(Event{Kind: EventOpen, Door: a.door, Src: h.Src, Stage: a.stage, Time: h.Time})
+		emit(Event{Kind: EventOpen, Door: int(a.door), Src: h.Src, Stage: int(a.stage), Time: h.Time})
 	}
 }
 
 // start begins an attempt at every door whose first knock this is.
 func (t *Tracker) start(h *Hit, emit func(Event)) {
 	var s *source
+	var idx uint32
 	for i, d := range t.Doors {
 		if d.Disabled || len(d.Seq) == 0 || !t.guards(d, h.Dst) || !flagsPass(d, h) {
 			continue
@@ -225,36 +230,46 @@ func (t *Tracker) start(h *Hit, emit func(Event)) {
 			continue
 		}
 		if s == nil {
-			s = t.source(h.Src)
+			idx = t.source(h.Src)
+			s = &t.records[idx]
 		}
-		s.attempts = append(s.attempts, attempt{door: i, start: h.Time})
+		s.attempts = append(s.attempts, attempt{door: int32(i), start: h.Time.UnixNano()})
 		t.perDoor[i]++
 		t.step(&s.attempts[len(s.attempts)-1], h, emit)
 	}
 	if s != nil {
-		t.tidy(h.Src, s)
+		t.tidy(idx)
 	}
 }
 
-// source returns the record of addr, making one (and queueing it for
-// expiry) when there is none; past MaxSources the oldest goes first.
-func (t *Tracker) source(addr netip.Addr) *source {
-	if s := t.sources[addr]; s != nil {
-		return s
+// source returns the index of addr's record, making one (and queueing it
+// for expiry) when there is none; past MaxSources the oldest goes first.
+func (t *Tracker) source(addr netip.Addr) uint32 {
+	k := keyOf(addr)
+	if len(t.table.slots) < 2*t.MaxSources {
+		t.resize()
 	}
-	if len(t.sources) >= t.MaxSources {
+	if i, ok := t.table.get(k); ok {
+		return i
+	}
+	if t.table.n >= t.MaxSources {
 		t.evict()
 	}
-	var s *source
+	var i uint32
 	if n := len(t.free); n > 0 {
-		s, t.free = t.free[n-1], t.free[:n-1]
+		i, t.free = t.free[n-1], t.free[:n-1]
 	} else {
-		s = &source{}
+		i = uint32(len(t.records))
+		t.records = append(t.records, source{})
 	}
 	t.gen++
-	s.gen = t.gen
-	t.sources[addr] = s
-	t.queue = append(t.queue, queued{addr, s.gen})
+	if t.gen == 0 { // 0 marks released records
+		t.gen = 1
+	}
+	s := &t.records[i]
+	s.addr, s.gen = addr, t.gen
+	t.table.put(k, i)
+	t.queue = append(t.queue, queued{i, s.gen})
 	// Sources that fail or get in early leave their queue entries behind
 	// until expiry reaches them: during a flood that is many times the
 	// table. Past twice its bound, sweep them out, so the queue is
@@ -262,14 +277,27 @@ func (t *Tracker) source(addr netip.Addr) *source {
 	if len(t.queue)-t.head > 2*t.MaxSources+1024 {
 		t.compact()
 	}
-	return s
+	return i
 }
 
-// compact keeps only the queue entries that still own their source.
+// resize makes the address table fit MaxSources (set after NewTracker).
+func (t *Tracker) resize() {
+	t.table = newSourceTable(t.MaxSources)
+	for i := range t.records {
+		if t.records[i].gen != 0 {
+			t.table.put(keyOf(t.records[i].addr), uint32(i))
+		}
+	}
+}
+
+// live reports whether queue entry q still owns its record.
+func (t *Tracker) live(q queued) bool { return t.records[q.idx].gen == q.gen }
+
+// compact keeps only the queue entries that still own their record.
 func (t *Tracker) compact() {
 	live := t.queue[:0] // written behind what is read
 	for _, q := range t.queue[t.head:] {
-		if s := t.sources[q.addr]; s != nil && s.gen == q.gen {
+		if t.live(q) {
 			live = append(live, q)
 		}
 	}
@@ -293,19 +321,19 @@ const evictScan = 64
 // than MaxSources new sources crowd that door before its second knock.
 func (t *Tracker) evict() {
 	share := max(t.MaxSources/max(len(t.Doors), 1), 1)
-	for skipped := 0; len(t.sources) >= t.MaxSources && t.head < len(t.queue); {
+	for skipped := 0; t.table.n >= t.MaxSources && t.head < len(t.queue); {
 		q := t.queue[t.head]
 		t.head++
-		s := t.sources[q.addr]
-		if s == nil || s.gen != q.gen {
+		if !t.live(q) {
 			continue // stale entry
 		}
+		s := &t.records[q.idx]
 		if skipped < evictScan && (progressed(s) || !t.crowded(s, share)) {
 			skipped++
 			t.queue = append(t.queue, q)
 			continue
 		}
-		t.release(q.addr, s)
+		t.release(q.idx)
 	}
 }
 
@@ -330,24 +358,20 @@ func progressed(s *source) bool {
 	return false
 }
 
-// drop forgets a queued source if the entry is still its own.
-func (t *Tracker) drop(q queued) {
-	if s := t.sources[q.addr]; s != nil && s.gen == q.gen {
-		t.release(q.addr, s)
-	}
-}
-
-func (t *Tracker) release(addr netip.Addr, s *source) {
-	delete(t.sources, addr)
+// release forgets record i and frees it for reuse.
+func (t *Tracker) release(i uint32) {
+	s := &t.records[i]
+	t.table.del(keyOf(s.addr))
 	for _, a := range s.attempts {
 		t.perDoor[a.door]--
 	}
-	s.attempts = s.attempts[:0]
-	t.free = append(t.free, s)
+	s.attempts, s.gen = s.attempts[:0], 0
+	t.free = append(t.free, i)
 }
 
-// tidy removes ended attempts and forgets a source that has none left.
-func (t *Tracker) tidy(addr netip.Addr, s *source) {
+// tidy removes record i's ended attempts and forgets it when none is left.
+func (t *Tracker) tidy(i uint32) {
+	s := &t.records[i]
 	live := s.attempts[:0]
 	for _, a := range s.attempts {
 		if a.ended {
@@ -358,7 +382,7 @@ func (t *Tracker) tidy(addr netip.Addr, s *source) {
 	}
 	s.attempts = live
 	if len(live) == 0 {
-		t.release(addr, s)
+		t.release(i)
 	}
 }
 
@@ -367,17 +391,17 @@ func (t *Tracker) tidy(addr netip.Addr, s *source) {
 func (t *Tracker) expire(now time.Time, emit func(Event)) {
 	for t.head < len(t.queue) {
 		q := t.queue[t.head]
-		s := t.sources[q.addr]
-		if s != nil && s.gen == q.gen {
-			if oldest(s).Add(t.maxTimeout).After(now) {
+		if t.live(q) {
+			s := &t.records[q.idx]
+			if oldest(s)+int64(t.maxTimeout) > now.UnixNano() {
 				break
 			}
 			for _, a := range s.attempts {
 				if !a.ended {
-					emit(Event{Kind: EventTimeout, Door: a.door, Src: q.addr, Stage: a.stage, Time: now})
+					emit(Event{Kind: EventTimeout, Door: int(a.door), Src: s.addr, Stage: int(a.stage), Time: now})
 				}
 			}
-			t.release(q.addr, s)
+			t.release(q.idx)
 		}
 		t.head++
 	}
@@ -388,10 +412,11 @@ func (t *Tracker) expire(now time.Time, emit func(Event)) {
 	}
 }
 
-func oldest(s *source) time.Time {
-	var o time.Time
+// oldest is the start of a source's first attempt, in Unix nanoseconds.
+func oldest(s *source) int64 {
+	var o int64
 	for i, a := range s.attempts {
-		if i == 0 || a.start.Before(o) {
+		if i == 0 || a.start < o {
 			o = a.start
 		}
 	}
@@ -400,15 +425,19 @@ func oldest(s *source) time.Time {
 
 // EndAttempts ends every attempt at a door (its sequence changed).
 func (t *Tracker) EndAttempts(door int) {
-	for addr, s := range t.sources {
-		for i := range s.attempts {
-			if s.attempts[i].door == door {
-				s.attempts[i].ended = true
+	for i := range t.records {
+		s := &t.records[i]
+		if s.gen == 0 {
+			continue
+		}
+		for j := range s.attempts {
+			if int(s.attempts[j].door) == door {
+				s.attempts[j].ended = true
 			}
 		}
-		t.tidy(addr, s)
+		t.tidy(uint32(i))
 	}
 }
 
 // Tracked returns how many sources have attempts in progress.
-func (t *Tracker) Tracked() int { return len(t.sources) }
+func (t *Tracker) Tracked() int { return t.table.n }
