@@ -162,14 +162,17 @@ func (t *Tracker) Hit(h *Hit, emit func(Event)) bool {
 // Process runs a packet that passed Visible through the state machine.
 func (t *Tracker) Process(h *Hit, emit func(Event)) {
 	t.expire(h.Time, emit)
-	if i, ok := t.table.get(keyOf(h.Src)); ok {
+	k := keyOf(h.Src)
+	i, ok := t.table.get(k)
+	if ok {
 		advanced := t.advance(&t.records[i], h, emit)
 		t.tidy(i)
 		if advanced {
 			return
 		}
+		ok = t.records[i].gen != 0 // tidy may have released it
 	}
-	t.start(h, emit)
+	t.start(h, k, i, ok, emit)
 }
 
 // advance applies the packet to the source's attempts at doors guarding
@@ -218,10 +221,10 @@ func (t *Tracker) step(a *attempt, h *Hit, emit func(Event)) {
 	}
 }
 
-// start begins an attempt at every door whose first knock this is.
-func (t *Tracker) start(h *Hit, emit func(Event)) {
+// start begins an attempt at every door whose first knock this is, in
+// record idx when has says the source still has one.
+func (t *Tracker) start(h *Hit, k addrKey, idx uint32, has bool, emit func(Event)) {
 	var s *source
-	var idx uint32
 	for i, d := range t.Doors {
 		if d.Disabled || len(d.Seq) == 0 || !t.guards(d, h.Dst) || !flagsPass(d, h) {
 			continue
@@ -230,7 +233,9 @@ func (t *Tracker) start(h *Hit, emit func(Event)) {
 			continue
 		}
 		if s == nil {
-			idx = t.source(h.Src)
+			if !has {
+				idx = t.newSource(h.Src, k)
+			}
 			s = &t.records[idx]
 		}
 		s.attempts = append(s.attempts, attempt{door: int32(i), start: h.Time.UnixNano()})
@@ -242,15 +247,11 @@ func (t *Tracker) start(h *Hit, emit func(Event)) {
 	}
 }
 
-// source returns the index of addr's record, making one (and queueing it
-// for expiry) when there is none; past MaxSources the oldest goes first.
-func (t *Tracker) source(addr netip.Addr) uint32 {
-	k := keyOf(addr)
+// newSource makes a record for addr (key k), which has none, and queues it
+// for expiry; past MaxSources the oldest goes first.
+func (t *Tracker) newSource(addr netip.Addr, k addrKey) uint32 {
 	if len(t.table.slots) < 2*t.MaxSources {
 		t.resize()
-	}
-	if i, ok := t.table.get(k); ok {
-		return i
 	}
 	if t.table.n >= t.MaxSources {
 		t.evict()
