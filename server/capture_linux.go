@@ -18,8 +18,9 @@ import (
 // over whole, so a burst costs one wake-up per block instead of a system
 // call per frame. ringBlocks*ringBlockSize (8 MiB) holds about 100,000
 // spoofed SYNs (TestLabKernelDropsAreLogged: a stopped knockd kept 102k of
-// 300k): half a second of a flood at full speed, while knockd catches up. A block with frames in it is handed over after
-// blockTimeout at the latest, which bounds how late a quiet knock is seen.
+// 300k): half a second of a flood at full speed, while knockd catches up.
+// A block with frames in it is handed over after blockTimeout at the
+// latest, which bounds how late a quiet knock is seen.
 const (
 	ringBlockSize = 512 << 10
 	ringBlocks    = 16

@@ -189,8 +189,9 @@ func serve(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 	defer cancel()
 	signals := make(chan os.Signal, 4)
 	handled := []os.Signal{syscall.SIGHUP, syscall.SIGTERM, syscall.SIGINT}
-	if s := statsSignal(); s != nil {
-		handled = append(handled, s)
+	stats := statsSignal()
+	if stats != nil {
+		handled = append(handled, stats)
 	}
 	signal.Notify(signals, handled...)
 	defer signal.Stop(signals)
@@ -199,7 +200,7 @@ func serve(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 			switch {
 			case sig == syscall.SIGHUP:
 				reload(srv, o.Config)
-			case sig == statsSignal():
+			case sig == stats:
 				logStats(srv, actions)
 			default:
 				cancel()
