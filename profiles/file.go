@@ -78,7 +78,7 @@ func Parse(path string, data []byte) (*File, error) {
 				return nil, err
 			}
 			if err := p.Validate(true); err != nil {
-				return nil, fileError(path, v.Line, "defaults: %v", err)
+				return nil, fileError(path, keyLine(v, err, v.Line), "defaults: %v", err)
 			}
 			f.Defaults = &p
 		default:
@@ -111,11 +111,25 @@ func (f *File) parseProfiles(m *yaml.Node) error {
 			return err
 		}
 		if err := p.WithDefaults(f.Defaults).Validate(false); err != nil {
-			return fileError(f.Path, k.Line, "profile %q: %v", name, err)
+			return fileError(f.Path, keyLine(v, err, k.Line), "profile %q: %v", name, err)
 		}
 		f.Profiles[name] = p
 	}
 	return nil
+}
+
+// keyLine is the line of the key a validation error is about, in the
+// profile mapping m, else def (the field came from the defaults, or the
+// error is about the profile as a whole).
+func keyLine(m *yaml.Node, err error, def int) int {
+	if field := fieldOf(err); field != "" && m.Kind == yaml.MappingNode {
+		for i := 0; i+1 < len(m.Content); i += 2 {
+			if m.Content[i].Value == field {
+				return m.Content[i].Line
+			}
+		}
+	}
+	return def
 }
 
 // decodeProfile reads one profile mapping key by key, so an unknown key or
@@ -447,5 +461,13 @@ func ParseProfile(path string, data []byte) (string, Profile, error) {
 	}
 	k, v := doc.Content[0].Content[0], doc.Content[0].Content[1]
 	p, err := decodeProfile(path, fmt.Sprintf("profile %q", k.Value), v)
-	return k.Value, p, err
+	if err != nil {
+		return "", Profile{}, err
+	}
+	// Partial: the file's defaults may supply the host or the sequence;
+	// the caller's Put checks the whole.
+	if err := p.Validate(true); err != nil {
+		return "", Profile{}, fileError(path, keyLine(v, err, k.Line), "profile %q: %v", k.Value, err)
+	}
+	return k.Value, p, nil
 }

@@ -120,56 +120,80 @@ func (p Profile) KnockSequence(udp bool) (knock.Sequence, error) {
 func (p Profile) Validate(partial bool) error {
 	if !partial {
 		if p.Host == "" {
-			return fmt.Errorf("host: missing")
+			return fieldErr("host", "host: missing")
 		}
 		if len(p.Sequence) == 0 && !p.TimeBased() {
-			return fmt.Errorf("sequence: missing (want a list such as [\"7000\", \"8000:udp\"], or a secret)")
+			return fieldErr("sequence", "sequence: missing (want a list such as [\"7000\", \"8000:udp\"], or a secret)")
 		}
+	}
+	if p.Host != "" {
+		if err := ValidateHost(p.Host); err != nil {
+			return fieldErr("host", "host %q: %v", p.Host, err)
+		}
+	}
+	if err := ValidateUser(p.User); err != nil {
+		return fieldErr("user", "user %q: %v", p.User, err)
+	}
+	if err := validateText(p.Description); err != nil {
+		return fieldErr("description", "description: %v", err)
+	}
+	if err := validateText(p.SecretFile); err != nil {
+		return fieldErr("secret_file", "secret_file: %v", err)
 	}
 	if p.TimeBased() {
 		if len(p.Sequence) > 0 {
-			return fmt.Errorf("sequence and secret exclude each other: a time-based profile derives its sequence")
+			return fieldErr("sequence", "sequence and secret exclude each other: a time-based profile derives its sequence")
 		}
 		if p.Secret != "" && p.SecretFile != "" {
-			return fmt.Errorf("secret and secret_file exclude each other")
+			return fieldErr("secret_file", "secret and secret_file exclude each other")
 		}
 		if _, err := p.timeParams(nil); err != nil {
 			return err
 		}
 	} else if p.Period != 0 || p.Length != 0 || p.Ports != "" || p.Protocol != "" {
-		return fmt.Errorf("period, length, ports and protocol are for time-based profiles: give a secret or secret_file too")
-	}
-	if strings.ContainsAny(p.Host, " \t\n") {
-		return fmt.Errorf("host %q: contains white space", p.Host)
+		return fieldErr(p.firstTimeKey(), "period, length, ports and protocol are for time-based profiles: give a secret or secret_file too")
 	}
 	if p.Flags != "" {
 		if _, err := knock.ParseTCPFlags(p.Flags); err != nil {
-			return fmt.Errorf("flags: %w", err)
+			return fieldErr("flags", "flags: %w", err)
 		}
 	}
 	if len(p.Sequence) > 0 {
 		if _, err := p.KnockSequence(false); err != nil {
-			return err
+			return &FieldError{Field: "sequence", Err: err}
 		}
 	}
 	if p.Delay < 0 {
-		return fmt.Errorf("delay %v: negative", p.Delay)
+		return fieldErr("delay", "delay %v: negative", p.Delay)
 	}
 	if p.Family != 0 && p.Family != 4 && p.Family != 6 {
-		return fmt.Errorf("family %d: want 4 or 6", p.Family)
+		return fieldErr("family", "family %d: want 4 or 6", p.Family)
 	}
 	if p.Method != "" {
 		if _, err := client.ParseMethod(p.Method); err != nil {
-			return fmt.Errorf("method: %w", err)
+			return fieldErr("method", "method: %w", err)
 		}
 	}
 	if p.TTL < 0 || p.TTL > 255 {
-		return fmt.Errorf("ttl %d: out of range 1-255", p.TTL)
+		return fieldErr("ttl", "ttl %d: out of range 1-255", p.TTL)
 	}
 	if p.Wait < 0 {
-		return fmt.Errorf("wait %v: negative", p.Wait)
+		return fieldErr("wait", "wait %v: negative", p.Wait)
 	}
 	return nil
+}
+
+// firstTimeKey names the first time-based key a profile sets.
+func (p Profile) firstTimeKey() string {
+	switch {
+	case p.Period != 0:
+		return "period"
+	case p.Length != 0:
+		return "length"
+	case p.Ports != "":
+		return "ports"
+	}
+	return "protocol"
 }
 
 // ServicePort is the port behind the door: the profile's, else 22.
@@ -204,7 +228,7 @@ func (p Profile) timeParams(read func(string) (string, error)) (knock.TimeSequen
 	if p.Ports != "" {
 		lo, hi, err := knock.ParsePortRange(p.Ports)
 		if err != nil {
-			return ts, fmt.Errorf("ports: %w", err)
+			return ts, fieldErr("ports", "ports: %w", err)
 		}
 		ts.PortMin, ts.PortMax = lo, hi
 	}
@@ -215,14 +239,14 @@ func (p Profile) timeParams(read func(string) (string, error)) (knock.TimeSequen
 		} else {
 			s, err := read(p.SecretFile)
 			if err != nil {
-				return ts, fmt.Errorf("secret_file: %w", err)
+				return ts, fieldErr("secret_file", "secret_file: %w", err)
 			}
 			secret = s
 		}
 	}
 	b, err := knock.ParseSecret(secret)
 	if err != nil {
-		return ts, fmt.Errorf("secret: %w", err)
+		return ts, fieldErr("secret", "secret: %w", err)
 	}
 	ts.Secret = b
 	ts = ts.WithDefaults()

@@ -52,7 +52,7 @@ func TestParseErrorsNameFileLineAndToken(t *testing.T) {
 		{"unknown key", "profiles:\n  a:\n    host: h\n    hots: x\n    sequence: [1]\n",
 			`cfg.yaml:4: profile "a": unknown key "hots"`},
 		{"bad port", "profiles:\n  a:\n    host: h\n    sequence: [\"7000\", \"70000\"]\n",
-			`cfg.yaml:2: profile "a": sequence item 2 "70000": port 70000 out of range 1-65535`},
+			`cfg.yaml:4: profile "a": sequence item 2 "70000": port 70000 out of range 1-65535`},
 		{"bad proto", "profiles:\n  a:\n    host: h\n    sequence: [\"7000:icmpx\"]\n",
 			`unknown protocol "icmpx"`},
 		{"bad delay", "profiles:\n  a:\n    host: h\n    sequence: [1]\n    delay: soon\n",
@@ -72,6 +72,29 @@ func TestParseErrorsNameFileLineAndToken(t *testing.T) {
 		{"tabs", "profiles:\n\ta: 1\n", `cfg.yaml:2: not valid YAML`},
 		{"top not a map", "- a\n- b\n", `cfg.yaml:1: want a mapping`},
 		{"bad defaults", "defaults:\n  ttl: 0\n", `cfg.yaml:2: defaults: ttl: 0 out of range`},
+		// Values that would reach ssh, ssh_config or a shell: the error names
+		// the line of the field itself.
+		{"user with a newline", "profiles:\n  a:\n    host: h\n    sequence: [1]\n    user: \"root\\n    ProxyCommand sh -c 'touch /tmp/x'\"\n",
+			`cfg.yaml:5: profile "a": user "root\n    ProxyCommand sh -c 'touch /tmp/x'": a newline at byte 5`},
+		{"user with a carriage return", "profiles:\n  a:\n    host: h\n    sequence: [1]\n    user: \"root\\r\"\n",
+			`cfg.yaml:5: profile "a": user "root\r": a carriage return at byte 5`},
+		{"user as an option", "profiles:\n  a:\n    host: h\n    sequence: [1]\n    user: -oProxyCommand=x\n",
+			`cfg.yaml:5: profile "a": user "-oProxyCommand=x": starts with '-'`},
+		{"host as an option", "profiles:\n  a:\n    sequence: [1]\n    host: -oProxyCommand=touch\n",
+			`cfg.yaml:4: profile "a": host "-oProxyCommand=touch": starts with '-'`},
+		{"host as -F", "profiles:\n  a:\n    host: -F/path\n    sequence: [1]\n", `cfg.yaml:3: profile "a": host "-F/path": starts with '-'`},
+		{"host with a carriage return", "profiles:\n  a:\n    host: \"h\\r\"\n    sequence: [1]\n", `cfg.yaml:3: profile "a": host "h\r": a carriage return at byte 2`},
+		{"host with a newline", "profiles:\n  a:\n    host: \"h\\n  ProxyCommand x\"\n    sequence: [1]\n", `a newline at byte 2`},
+		{"host with a space", "profiles:\n  a:\n    host: \"h x\"\n    sequence: [1]\n", `host "h x": a space at byte 2`},
+		{"host with a quote", "profiles:\n  a:\n    host: h\"x\n    sequence: [1]\n", `label "h\"x"`},
+		{"host with a percent", "profiles:\n  a:\n    host: h%x\n    sequence: [1]\n", `'%' in label`},
+		{"host with a port", "profiles:\n  a:\n    host: \"h:22\"\n    sequence: [1]\n", `not an IP address`},
+		{"host in brackets", "profiles:\n  a:\n    host: \"[::1]\"\n    sequence: [1]\n", `without brackets`},
+		{"host zone with a newline", "profiles:\n  a:\n    host: \"fe80::1%a\\nb\"\n    sequence: [1]\n", `a newline`},
+		{"description with an escape", "profiles:\n  a:\n    host: h\n    sequence: [1]\n    description: \"\\e[2J\"\n",
+			`cfg.yaml:5: profile "a": description: control character U+001B at byte 1`},
+		{"hostile defaults", "defaults:\n  delay: 1\n  user: \"a b\"\n", `cfg.yaml:3: defaults: user "a b": a space at byte 2`},
+		{"hostile user from defaults", "defaults:\n  user: \"a\\tb\"\nprofiles:\n  a: {host: h, sequence: [1]}\n", `cfg.yaml:2: defaults: user`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -53,6 +53,9 @@ that use One_Time_Sequences are skipped with a warning.`,
 			if file == "" || host == "" {
 				return usagef("profile import needs --knockd FILE and --host HOST")
 			}
+			if err := profiles.ValidateHost(host); err != nil {
+				return usagef("--host %q: %v", host, err)
+			}
 			conf, err := config.Load(file)
 			if err != nil {
 				return err

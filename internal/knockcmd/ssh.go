@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/spf13/cobra"
 
@@ -121,8 +122,14 @@ error.`,
 }
 
 // proxyCommand is the ProxyCommand that runs this very binary, with the
-// profile file that selected the profile, for profile name.
+// profile file that selected the profile, for profile name. ssh expands
+// '%' tokens in it and hands it to a shell, and ssh_config ends it at the
+// end of the line: each word is quoted for the shell, its '%' doubled,
+// and a control character in a path is refused.
 func (a *app) proxyCommand(name string) (string, error) {
+	if err := profiles.ValidateName(name, nil); err != nil {
+		return "", err
+	}
 	exe, err := os.Executable()
 	if err != nil {
 		return "", err
@@ -130,16 +137,59 @@ func (a *app) proxyCommand(name string) (string, error) {
 	if resolved, err := filepath.EvalSymlinks(exe); err == nil {
 		exe = resolved
 	}
-	words := []string{shellQuote(exe)}
+	cfg := ""
 	if a.configFlag != "" || os.Getenv("KNOCK_CONFIG") != "" {
-		cfg, err := filepath.Abs(a.path())
-		if err != nil {
+		if cfg, err = filepath.Abs(a.path()); err != nil {
 			return "", err
 		}
-		words = append(words, "--config", shellQuote(cfg))
 	}
-	words = append(words, "proxy", "--profile", shellQuote(name), "%h", "%p")
+	return buildProxyCommand(exe, cfg, name)
+}
+
+// buildProxyCommand is the ProxyCommand running exe (with --config cfg
+// unless cfg is "") for profile name.
+func buildProxyCommand(exe, cfg, name string) (string, error) {
+	paths := []string{exe}
+	if cfg != "" {
+		paths = append(paths, "--config", cfg)
+	}
+	words := make([]string, 0, len(paths)+5)
+	for _, w := range paths {
+		if strings.ContainsFunc(w, unicode.IsControl) {
+			return "", fmt.Errorf("%q holds a control character, which an ssh ProxyCommand cannot carry: move it to a path without one", w)
+		}
+		words = append(words, strings.ReplaceAll(shellQuote(w), "%", "%%"))
+	}
+	words = append(words, "proxy", "--profile", name, "%h", "%p")
 	return strings.Join(words, " "), nil
+}
+
+// sshConfigHost renders profile name's Host block for ssh_config. The
+// values were validated when the profile was loaded; they are checked
+// again here because a block that ssh reads differently (a second
+// keyword on a line, a '%' token) is a command injection, not a typo.
+func sshConfigHost(name string, p profiles.Profile, proxy string) (string, error) {
+	if err := profiles.ValidateName(name, nil); err != nil {
+		return "", err
+	}
+	if err := profiles.ValidateHost(p.Host); err != nil {
+		return "", fmt.Errorf("profile %q: host %q: %w", name, p.Host, err)
+	}
+	if err := profiles.ValidateUser(p.User); err != nil {
+		return "", fmt.Errorf("profile %q: user %q: %w", name, p.User, err)
+	}
+	if strings.ContainsFunc(proxy, unicode.IsControl) {
+		return "", fmt.Errorf("profile %q: the ProxyCommand holds a control character", name)
+	}
+	var b strings.Builder
+	// HostName expands '%' tokens; an IPv6 zone is the only '%' a valid
+	// host holds.
+	fmt.Fprintf(&b, "Host %s\n    HostName %s\n    Port %d\n", name, strings.ReplaceAll(p.Host, "%", "%%"), p.ServicePort())
+	if p.User != "" {
+		fmt.Fprintf(&b, "    User %s\n", p.User)
+	}
+	fmt.Fprintf(&b, "    ProxyCommand %s\n", proxy)
+	return b.String(), nil
 }
 
 func newSSHCmd(a *app) *cobra.Command {
@@ -180,11 +230,10 @@ user; the remaining arguments go to ssh unchanged, after the destination
 			if err != nil {
 				return err
 			}
-			sshArgs := []string{"-o", "ProxyCommand=" + proxy, "-p", strconv.Itoa(int(p.ServicePort()))}
-			if p.User != "" {
-				sshArgs = append(sshArgs, "-l", p.User)
+			sshArgs, err := sshCommandLine(name, p, proxy, args[1:])
+			if err != nil {
+				return err
 			}
-			sshArgs = append(append(sshArgs, p.Host), args[1:]...)
 			ssh, err := exec.LookPath("ssh")
 			if err != nil {
 				return fmt.Errorf("ssh not found on PATH: %w", err)
@@ -200,6 +249,25 @@ user; the remaining arguments go to ssh unchanged, after the destination
 		},
 	}
 	return cmd
+}
+
+// sshCommandLine is ssh's argument list for profile name: the options
+// with their values in the arguments after them (so a value can never be
+// read as an option), the destination, then the user's own arguments.
+// The host and user are checked again: a host that ssh could read as an
+// option must never reach its command line.
+func sshCommandLine(name string, p profiles.Profile, proxy string, extra []string) ([]string, error) {
+	if err := profiles.ValidateHost(p.Host); err != nil {
+		return nil, fmt.Errorf("profile %q: host %q: %w", name, p.Host, err)
+	}
+	if err := profiles.ValidateUser(p.User); err != nil {
+		return nil, fmt.Errorf("profile %q: user %q: %w", name, p.User, err)
+	}
+	args := []string{"-o", "ProxyCommand=" + proxy, "-p", strconv.Itoa(int(p.ServicePort()))}
+	if p.User != "" {
+		args = append(args, "-l", p.User)
+	}
+	return append(append(args, p.Host), extra...), nil
 }
 
 func newSSHConfigCmd(a *app) *cobra.Command {
@@ -227,14 +295,14 @@ file it Includes: HostName, Port, User and a ProxyCommand running this binary.`,
 				if err != nil {
 					return err
 				}
+				block, err := sshConfigHost(name, p, proxy)
+				if err != nil {
+					return err
+				}
 				if i > 0 {
 					b.WriteString("\n")
 				}
-				fmt.Fprintf(&b, "Host %s\n    HostName %s\n    Port %d\n", name, p.Host, p.ServicePort())
-				if p.User != "" {
-					fmt.Fprintf(&b, "    User %s\n", p.User)
-				}
-				fmt.Fprintf(&b, "    ProxyCommand %s\n", proxy)
+				b.WriteString(block)
 			}
 			_, err = fmt.Fprint(a.streams.Out, b.String())
 			return err
