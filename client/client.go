@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net/netip"
+	"syscall"
 	"time"
 
 	"github.com/knocktools/knock"
@@ -100,29 +101,64 @@ var ErrNeedRaw = errors.New("custom TCP flags need raw sockets")
 // Knock resolves host once and sends the sequence to it. It stops at the
 // first hit the kernel refuses and returns an error that names that knock.
 func (k *Knocker) Knock(ctx context.Context, host string, seq knock.Sequence, o Options) error {
+	_, err := k.KnockHost(ctx, host, seq, o)
+	return err
+}
+
+// KnockHost is Knock for a caller that connects next: it returns the
+// address it knocked, so that the connection goes to that very address
+// (the door opened for it, and for its family) instead of resolving the
+// name again. When the kernel refuses the very first hit to an address
+// because it cannot reach it (no route to that family, say), the next
+// address of host is knocked instead, from the start of the sequence.
+func (k *Knocker) KnockHost(ctx context.Context, host string, seq knock.Sequence, o Options) (netip.Addr, error) {
 	if len(seq) == 0 {
-		return errors.New("empty knock sequence")
+		return netip.Addr{}, errors.New("empty knock sequence")
 	}
 	if o.Method == "" {
 		o.Method = MethodAuto
 	}
 	if _, err := ParseMethod(string(o.Method)); err != nil {
-		return err
+		return netip.Addr{}, err
 	}
 	if o.TTL < 0 || o.TTL > 255 {
-		return fmt.Errorf("TTL %d out of range 1-255", o.TTL)
+		return netip.Addr{}, fmt.Errorf("TTL %d out of range 1-255", o.TTL)
 	}
-	dst, err := Resolve(ctx, k.resolver(), host, o.Family)
+	addrs, err := ResolveAll(ctx, k.resolver(), host, o.Family)
 	if err != nil {
-		return err
+		return netip.Addr{}, err
 	}
+	if o.DryRun {
+		addrs = addrs[:1]
+	}
+	var errs []error
+	for _, dst := range addrs {
+		sent, err := k.knockAddr(ctx, host, dst, seq, o)
+		if err == nil || sent > 0 || !unreachable(err) {
+			return dst, err
+		}
+		errs = append(errs, err)
+	}
+	return netip.Addr{}, errors.Join(errs...)
+}
+
+// unreachable reports whether a send failed because this host cannot
+// reach the address at all, where another address of the name may do.
+func unreachable(err error) bool {
+	return errors.Is(err, syscall.ENETUNREACH) || errors.Is(err, syscall.EHOSTUNREACH) ||
+		errors.Is(err, syscall.EADDRNOTAVAIL) || errors.Is(err, syscall.EAFNOSUPPORT)
+}
+
+// knockAddr sends the sequence to dst and returns how many hits the
+// kernel took.
+func (k *Knocker) knockAddr(ctx context.Context, host string, dst netip.Addr, seq knock.Sequence, o Options) (int, error) {
 	open := k.OpenSender
 	if open == nil {
 		open = OpenSystemSender
 	}
 	s, method, err := open(dst, o.Method, seq, o)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	defer s.Close()
 
@@ -130,11 +166,11 @@ func (k *Knocker) Knock(ctx context.Context, host string, seq knock.Sequence, o 
 	for i, kn := range seq {
 		if i > 0 && o.Delay > 0 && !o.DryRun {
 			if err := k.sleep(ctx, o.Delay); err != nil {
-				return err
+				return i, err
 			}
 		}
 		if err := ctx.Err(); err != nil {
-			return err
+			return i, err
 		}
 		h := Hit{
 			Index:   i,
@@ -155,14 +191,14 @@ func (k *Knocker) Knock(ctx context.Context, host string, seq knock.Sequence, o 
 			h.SrcPort = uint16(32768 + rng.IntN(60999-32768+1))
 		}
 		if err := s.Send(&h); err != nil {
-			return fmt.Errorf("hit %d (%s %s): %w", i+1, kn.Proto, h.Dst, err)
+			return i, fmt.Errorf("hit %d (%s %s): %w", i+1, kn.Proto, h.Dst, err)
 		}
 		h.Time = k.now()
 		if k.Report != nil {
 			k.Report(h)
 		}
 	}
-	return nil
+	return len(seq), nil
 }
 
 func (k *Knocker) resolver() Resolver {

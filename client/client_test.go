@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/netip"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -215,3 +216,68 @@ func TestOpenSystemSenderMethodChoice(t *testing.T) {
 	}
 	s.Close()
 }
+
+// KnockHost returns the address it knocked, for the connection to go to;
+// an address the kernel cannot reach at all gives way to the next one,
+// knocked from the start, while a failure later in a sequence does not.
+func TestKnockHostReturnsTheKnockedAddress(t *testing.T) {
+	v6, v4 := netip.MustParseAddr("fd77::2"), netip.MustParseAddr("10.77.0.2")
+	tests := []struct {
+		name     string
+		family   int
+		failV6   int   // 1-based hit to fd77::2 that fails; 0 none
+		failWith error // what it fails with
+		want     netip.Addr
+		wantErr  string
+		wantLog  string
+	}{
+		{"first address", 0, 0, nil, v6, "", "fd77::2 fd77::2"},
+		{"family 4", 4, 0, nil, v4, "", "10.77.0.2 10.77.0.2"},
+		{"unreachable: next address", 0, 1, syscall.ENETUNREACH, v4, "", "10.77.0.2 10.77.0.2"},
+		{"no route to host: next address", 0, 1, syscall.EHOSTUNREACH, v4, "", "10.77.0.2 10.77.0.2"},
+		{"unreachable midway: no fallback", 0, 2, syscall.ENETUNREACH, v6, "hit 2", "fd77::2"},
+		{"other error: no fallback", 0, 1, syscall.EPERM, v6, "hit 1", ""},
+		{"unreachable, family 6: nothing else", 6, 1, syscall.ENETUNREACH, netip.Addr{}, "network is unreachable", ""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var sent []string
+			k := &Knocker{
+				Resolver: fakeResolver{"door.lab": {v6, v4}},
+				OpenSender: func(dst netip.Addr, m Method, seq knock.Sequence, o Options) (Sender, Method, error) {
+					return &addrSender{dst: dst, failAt: map[bool]int{true: tt.failV6}[dst == v6], err: tt.failWith, sent: &sent}, MethodConnect, nil
+				},
+			}
+			got, err := k.KnockHost(context.Background(), "door.lab", seqOf(t, "7000", "8000"), Options{Family: tt.family})
+			if tt.wantErr == "" && err != nil || tt.wantErr != "" && (err == nil || !strings.Contains(err.Error(), tt.wantErr)) {
+				t.Fatalf("err = %v, want %q", err, tt.wantErr)
+			}
+			if got != tt.want {
+				t.Fatalf("knocked %v, want %v", got, tt.want)
+			}
+			if log := strings.Join(sent, " "); log != tt.wantLog {
+				t.Fatalf("sent to %q, want %q", log, tt.wantLog)
+			}
+		})
+	}
+}
+
+// addrSender records the address of each hit it takes and fails the
+// failAt-th with err.
+type addrSender struct {
+	dst    netip.Addr
+	failAt int
+	err    error
+	n      int
+	sent   *[]string
+}
+
+func (s *addrSender) Send(h *Hit) error {
+	s.n++
+	if s.n == s.failAt {
+		return s.err
+	}
+	*s.sent = append(*s.sent, h.Dst.Addr().String())
+	return nil
+}
+func (s *addrSender) Close() error { return nil }

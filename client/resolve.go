@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"slices"
 	"strings"
 )
 
@@ -21,19 +22,29 @@ var defaultResolver Resolver = net.DefaultResolver
 // ordered by RFC 6724 as getaddrinfo orders it for knock 0.8 and ssh.
 // A literal address may be written in brackets ("[fd77::2]").
 func Resolve(ctx context.Context, r Resolver, host string, family int) (netip.Addr, error) {
+	addrs, err := ResolveAll(ctx, r, host, family)
+	if err != nil {
+		return netip.Addr{}, err
+	}
+	return addrs[0], nil
+}
+
+// ResolveAll returns every address of host in the family asked (any with
+// 0), in the resolver's order; at least one, or an error.
+func ResolveAll(ctx context.Context, r Resolver, host string, family int) ([]netip.Addr, error) {
 	name := strings.TrimSuffix(strings.TrimPrefix(host, "["), "]")
 	if name == "" {
-		return netip.Addr{}, fmt.Errorf("empty host name")
+		return nil, fmt.Errorf("empty host name")
 	}
 	if a, err := netip.ParseAddr(name); err == nil {
 		a = a.Unmap()
 		if family == 4 && !a.Is4() {
-			return netip.Addr{}, fmt.Errorf("host %s is an IPv6 address, but -4 asks for IPv4", host)
+			return nil, fmt.Errorf("host %s is an IPv6 address, but -4 asks for IPv4", host)
 		}
 		if family == 6 && a.Is4() {
-			return netip.Addr{}, fmt.Errorf("host %s is an IPv4 address, but -6 asks for IPv6", host)
+			return nil, fmt.Errorf("host %s is an IPv4 address, but -6 asks for IPv6", host)
 		}
-		return a, nil
+		return []netip.Addr{a}, nil
 	}
 	network := "ip"
 	switch family {
@@ -42,15 +53,19 @@ func Resolve(ctx context.Context, r Resolver, host string, family int) (netip.Ad
 	case 6:
 		network = "ip6"
 	}
-	addrs, err := r.LookupNetIP(ctx, network, name)
+	found, err := r.LookupNetIP(ctx, network, name)
 	if err != nil {
-		return netip.Addr{}, fmt.Errorf("resolve %q: %w", host, err)
+		return nil, fmt.Errorf("resolve %q: %w", host, err)
 	}
-	for _, a := range addrs {
+	var addrs []netip.Addr
+	for _, a := range found {
 		a = a.Unmap()
-		if family == 0 || (family == 4) == a.Is4() {
-			return a, nil
+		if (family == 0 || (family == 4) == a.Is4()) && !slices.Contains(addrs, a) {
+			addrs = append(addrs, a)
 		}
 	}
-	return netip.Addr{}, fmt.Errorf("resolve %q: no IPv%d address", host, family)
+	if len(addrs) == 0 {
+		return nil, fmt.Errorf("resolve %q: no IPv%d address", host, family)
+	}
+	return addrs, nil
 }

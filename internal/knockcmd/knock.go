@@ -3,6 +3,7 @@ package knockcmd
 import (
 	"encoding/json"
 	"fmt"
+	"net/netip"
 	"strconv"
 	"time"
 
@@ -12,10 +13,11 @@ import (
 	"github.com/knocktools/knock/client"
 )
 
-// knockRun sends the sequence and reports each hit as the flags ask.
-func knockRun(cmd *cobra.Command, opts *rootOptions) error {
+// knockRun sends the sequence and reports each hit as the flags ask; it
+// returns the address knocked, which --wait then watches.
+func knockRun(cmd *cobra.Command, opts *rootOptions) (netip.Addr, error) {
 	k := &client.Knocker{Report: reporter(opts)}
-	return k.Knock(cmd.Context(), opts.Host, opts.Sequence, opts.Client)
+	return k.KnockHost(cmd.Context(), opts.Host, opts.Sequence, opts.Client)
 }
 
 // hitJSON is one line of --json output.

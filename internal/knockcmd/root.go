@@ -77,10 +77,11 @@ func newRootCmd(s *streams, runF func(*rootOptions) error) *cobra.Command {
 			if runF != nil {
 				return runF(opts)
 			}
-			if err := knockRun(cmd, opts); err != nil || opts.Wait == 0 || opts.Client.DryRun {
+			knocked, err := knockRun(cmd, opts)
+			if err != nil || opts.Wait == 0 || opts.Client.DryRun {
 				return err
 			}
-			return a.waitReport(cmd.Context(), opts.Host, opts.Port, opts.Wait)
+			return a.waitReport(cmd.Context(), knocked, opts.Port, opts.Wait)
 		},
 	}
 	cmd.SetFlagErrorFunc(func(_ *cobra.Command, err error) error { return usageError{err} })

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net"
+	"net/netip"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -42,17 +43,20 @@ func selectProfile(f *profiles.File, name, host string) (string, profiles.Profil
 }
 
 // knockProfile sends a profile's knock to host, reporting hits on stderr
-// with -v (stdout belongs to the connection).
-func (a *app) knockProfile(cmd *cobra.Command, name string, p profiles.Profile, host string, verbose bool) error {
+// with -v (stdout belongs to the connection). It returns the address it
+// knocked: the connection that follows goes there, not to a fresh lookup
+// of the name, which may give another address or family whose door is
+// still shut.
+func (a *app) knockProfile(cmd *cobra.Command, name string, p profiles.Profile, host string, verbose bool) (netip.Addr, error) {
 	host, seq, o, err := resolveKnock(cmd, name, &p, host, nil)
 	if err != nil {
-		return err
+		return netip.Addr{}, err
 	}
 	k := &client.Knocker{}
 	if verbose {
 		k.Report = func(h client.Hit) { fmt.Fprintln(a.streams.Err, "knock: hitting "+target(h)) }
 	}
-	return k.Knock(cmd.Context(), host, seq, o)
+	return k.KnockHost(cmd.Context(), host, seq, o)
 }
 
 func newProxyCmd(a *app) *cobra.Command {
@@ -89,20 +93,28 @@ error.`,
 			if err != nil {
 				return err
 			}
-			knockOnce := func() error { return a.knockProfile(cmd, name, p, p.Host, verbose) }
-			if err := knockOnce(); err != nil {
+			knocked, err := a.knockProfile(cmd, name, p, p.Host, verbose)
+			if err != nil {
 				return fmt.Errorf("profile %q: %w", name, err)
 			}
-			addr := net.JoinHostPort(host, strconv.Itoa(int(port)))
+			// The door opened for the address knocked: connect to it. Only
+			// a HOST that is neither the profile's host nor its name (a
+			// door that guards another machine) is dialled as given.
+			addr := netip.AddrPortFrom(knocked, uint16(port)).String()
+			if !strings.EqualFold(host, p.Host) && host != name && !sameAddr(host, knocked) {
+				addr = net.JoinHostPort(host, strconv.Itoa(int(port)))
+			}
 			wait := p.WaitTime()
 			if verbose {
-				fmt.Fprintf(a.streams.Err, "knock: knocked %s (%s); waiting up to %v for %s\n", p.Host, strings.Join(p.Sequence, " "), wait, addr)
+				fmt.Fprintf(a.streams.Err, "knock: knocked %s (%s) at %s; waiting up to %v for %s\n", p.Host, strings.Join(p.Sequence, " "), knocked, wait, addr)
 			}
 			conn, res, err := client.WaitOpen(cmd.Context(), nil, addr, wait, func() {
 				if verbose {
 					fmt.Fprintln(a.streams.Err, "knock: knocking again")
 				}
-				if err := knockOnce(); err != nil {
+				// The same address again, not the name: a second lookup
+				// may give another.
+				if _, err := a.knockProfile(cmd, name, p, knocked.String(), verbose); err != nil {
 					fmt.Fprintf(a.streams.Err, "knock: knocking again: %v\n", err)
 				}
 			})
@@ -310,10 +322,16 @@ file it Includes: HostName, Port, User and a ProxyCommand running this binary.`,
 	}
 }
 
-// waitReport knocks nothing itself: after a knock it watches host:port
-// and says whether, and how soon, it opened.
-func (a *app) waitReport(ctx context.Context, host string, port uint16, wait time.Duration) error {
-	addr := net.JoinHostPort(host, strconv.Itoa(int(port)))
+// sameAddr reports whether host is a literal of addr.
+func sameAddr(host string, addr netip.Addr) bool {
+	a, err := netip.ParseAddr(strings.TrimSuffix(strings.TrimPrefix(host, "["), "]"))
+	return err == nil && a.Unmap() == addr
+}
+
+// waitReport knocks nothing itself: after a knock it watches the address
+// that was knocked and says whether, and how soon, its port opened.
+func (a *app) waitReport(ctx context.Context, knocked netip.Addr, port uint16, wait time.Duration) error {
+	addr := netip.AddrPortFrom(knocked, port).String()
 	conn, res, err := client.WaitOpen(ctx, nil, addr, wait, nil)
 	if err != nil {
 		return err
@@ -339,7 +357,8 @@ the exit status is 0 when it opened, 1 when it did not.`,
 			if err != nil {
 				return err
 			}
-			if err := a.knockProfile(cmd, args[0], p, p.Host, false); err != nil {
+			knocked, err := a.knockProfile(cmd, args[0], p, p.Host, false)
+			if err != nil {
 				return err
 			}
 			if port == 0 {
@@ -348,7 +367,7 @@ the exit status is 0 when it opened, 1 when it did not.`,
 			if wait == 0 {
 				wait = p.WaitTime()
 			}
-			return a.waitReport(cmd.Context(), p.Host, port, wait)
+			return a.waitReport(cmd.Context(), knocked, port, wait)
 		},
 	}
 	cmd.Flags().Uint16Var(&port, "port", 0, "port to try (default: the profile's, else 22)")
