@@ -18,17 +18,29 @@ const snapLen = 256
 // passes every TCP or UDP packet and the userspace filter does the rest.
 const maxFilterPorts = 200
 
-// Ports returns the TCP and UDP ports of the doors' current sequences.
+// oneTimeLookahead is how many of a one-time door's next sequences the
+// kernel filter lets through beside the current one. A knocker can only
+// start sequence N+k after N+k-1 was used, and every use refills the
+// lookahead before the file is rewritten; more than one covers a knocker
+// whose packets for several sequences arrive before the server has read
+// the first.
+const oneTimeLookahead = 4
+
+// Ports returns the TCP and UDP ports of the doors' current sequences and
+// of one-time doors' next few.
 func Ports(doors []*TrackedDoor) (tcp, udp []uint16) {
 	for _, d := range doors {
 		if d.Disabled {
 			continue
 		}
-		for _, k := range d.Seq {
-			if k.Proto == knock.UDP {
-				udp = append(udp, k.Port)
-			} else {
-				tcp = append(tcp, k.Port)
+		seqs := append([]knock.Sequence{d.Seq}, d.Next[:min(len(d.Next), oneTimeLookahead)]...)
+		for _, seq := range seqs {
+			for _, k := range seq {
+				if k.Proto == knock.UDP {
+					udp = append(udp, k.Port)
+				} else {
+					tcp = append(tcp, k.Port)
+				}
 			}
 		}
 	}

@@ -34,29 +34,47 @@ func nextOneTime(data []byte) (seq knock.Sequence, offset int, ok bool) {
 	return nil, 0, false
 }
 
-// LoadOneTime reads a one-time sequence file and returns its current
-// sequence (ok false when every line is used).
-func LoadOneTime(path string) (knock.Sequence, bool, error) {
+// unusedOneTime returns the usable sequences of the file's text, in order.
+func unusedOneTime(data []byte) []knock.Sequence {
+	var seqs []knock.Sequence
+	for off := 0; off < len(data); {
+		seq, at, ok := nextOneTime(data[off:])
+		if !ok {
+			break
+		}
+		seqs = append(seqs, seq)
+		end := bytes.IndexByte(data[off+at:], '\n')
+		if end < 0 {
+			break
+		}
+		off += at + end + 1
+	}
+	return seqs
+}
+
+// LoadOneTime reads a one-time sequence file and returns its unused
+// sequences: the current one first, then those that follow (none when
+// every line is used).
+func LoadOneTime(path string) ([]knock.Sequence, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, false, err
+		return nil, err
 	}
-	seq, _, ok := nextOneTime(data)
-	return seq, ok, nil
+	return unusedOneTime(data), nil
 }
 
 // UseOneTime marks the current sequence of the file as used, as knockd 0.8
 // does (its line's first character becomes "#"; write sequences with a
 // leading space to keep them readable), but replaces the file atomically.
-// It returns the sequence that comes next.
-func UseOneTime(path string) (knock.Sequence, bool, error) {
+// It returns the sequences still unused, the new current one first.
+func UseOneTime(path string) ([]knock.Sequence, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
-		return nil, false, err
+		return nil, err
 	}
 	_, off, ok := nextOneTime(data)
 	if !ok {
-		return nil, false, nil
+		return nil, nil
 	}
 	data[off] = '#'
 	mode := os.FileMode(0o600)
@@ -64,8 +82,7 @@ func UseOneTime(path string) (knock.Sequence, bool, error) {
 		mode = fi.Mode().Perm()
 	}
 	if err := atomicfile.Write(path, data, mode); err != nil {
-		return nil, false, fmt.Errorf("One_Time_Sequences %s: %w", path, err)
+		return nil, fmt.Errorf("One_Time_Sequences %s: %w", path, err)
 	}
-	next, _, ok := nextOneTime(data)
-	return next, ok, nil
+	return unusedOneTime(data), nil
 }

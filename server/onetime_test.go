@@ -1,27 +1,39 @@
 package server
 
 import (
+	"bytes"
+	"io"
+	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
 	"testing"
+	"time"
+
+	"github.com/gopacket/gopacket"
+	"github.com/gopacket/gopacket/layers"
+
+	"github.com/knocktools/knock"
 )
 
 func TestOneTimeSequences(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "seqs")
 	content := "# my sequences\n 1000,2000,3000\n\n not a sequence\n 4000:udp,5000\n 6000\n"
 	os.WriteFile(path, []byte(content), 0o640)
-	seq, ok, err := LoadOneTime(path)
-	if err != nil || !ok || seq.KnockdString() != "1000:tcp,2000:tcp,3000:tcp" {
-		t.Fatalf("load: %v %v %v", seq, ok, err)
+	seqs, err := LoadOneTime(path)
+	if err != nil || knockdStrings(seqs) != "1000:tcp,2000:tcp,3000:tcp 4000:udp,5000:tcp 6000:tcp" {
+		t.Fatalf("load: %v %v", seqs, err)
 	}
-	steps := []string{"4000:udp,5000:tcp", "6000:tcp", ""}
+	steps := []string{"4000:udp,5000:tcp 6000:tcp", "6000:tcp", ""}
 	for _, want := range steps {
-		next, ok, err := UseOneTime(path)
+		next, err := UseOneTime(path)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := next.KnockdString(); got != want || ok != (want != "") {
-			t.Fatalf("next = %q %v, want %q", got, ok, want)
+		if got := knockdStrings(next); got != want {
+			t.Fatalf("next = %q, want %q", got, want)
 		}
 	}
 	b, _ := os.ReadFile(path)
@@ -31,10 +43,122 @@ func TestOneTimeSequences(t *testing.T) {
 	if fi, _ := os.Stat(path); fi.Mode().Perm() != 0o640 {
 		t.Fatalf("mode changed to %v", fi.Mode())
 	}
-	if _, ok, _ := UseOneTime(path); ok {
+	if next, _ := UseOneTime(path); len(next) != 0 {
 		t.Fatal("used up file still gives sequences")
 	}
 }
+
+func knockdStrings(seqs []knock.Sequence) string {
+	var out []string
+	for _, s := range seqs {
+		out = append(out, s.KnockdString())
+	}
+	return strings.Join(out, " ")
+}
+
+// filterSource is a live capture that records the kernel filters it is
+// given, and when each was installed relative to the file's rewrites.
+type filterSource struct {
+	file    string
+	filters [][]uint16 // TCP ports of each SetPorts
+	files   []string   // the one-time file's text when each was set
+}
+
+func (f *filterSource) ReadPacketData() ([]byte, gopacket.CaptureInfo, error) {
+	return nil, gopacket.CaptureInfo{}, io.EOF
+}
+func (f *filterSource) LinkType() layers.LinkType { return layers.LinkTypeEthernet }
+func (f *filterSource) Close() error              { return nil }
+func (f *filterSource) SetPorts(tcp, udp []uint16) error {
+	f.filters = append(f.filters, slices.Clone(tcp))
+	b, _ := os.ReadFile(f.file)
+	f.files = append(f.files, string(b))
+	return nil
+}
+
+// The next one-time sequence is live before any file I/O: the kernel
+// filter lets its packets through from the start, the tracker moves to
+// it the moment the current one is used, and the filter is refilled
+// before the file is rewritten. A knocker who goes on at once, even if
+// the rewrite fails, opens the next door.
+func TestOneTimeNextIsLiveBeforeTheFile(t *testing.T) {
+	dir := t.TempDir()
+	seqFile := filepath.Join(dir, "seqs")
+	var lines []string
+	for i := range 8 {
+		lines = append(lines, " "+itoa(8001+10*i)+","+itoa(8002+10*i))
+	}
+	os.WriteFile(seqFile, []byte(strings.Join(lines, "\n")+"\n"), 0o600)
+	var logged bytes.Buffer
+	srv := newTestServer(t, "[once]\none_time_sequences = "+seqFile+"\nseq_timeout = 5\n", &logged)
+	srv.SetLocal([]netip.Addr{me})
+	src := &filterSource{file: seqFile}
+	srv.setLive(src)
+	want := []uint16{8001, 8002, 8011, 8012, 8021, 8022, 8031, 8032, 8041, 8042}
+	if !slices.Equal(src.filters[0], want) {
+		t.Fatalf("first filter %v, want the current sequence and %d next: %v", src.filters[0], oneTimeLookahead, want)
+	}
+	src.filters, src.files = nil, nil
+
+	hit := func(port uint16, at time.Duration) {
+		h := Hit{Src: netip.MustParseAddr("10.77.0.1"), Dst: me, Proto: knock.TCP, Port: port, Flags: knock.SYN, Time: t0.Add(at)}
+		srv.Handle(&h)
+	}
+	hit(8001, 0)
+	hit(8002, time.Millisecond)
+	// The first filter after the use already drops the used sequence and
+	// takes the next one in, and it was set before the file was rewritten.
+	if len(src.filters) == 0 || src.filters[0][0] != 8011 || slices.Contains(src.filters[0], 8001) || !slices.Contains(src.filters[0], 8052) {
+		t.Fatalf("filters after the first use: %v", src.filters)
+	}
+	if strings.HasPrefix(src.files[0], "#") {
+		t.Fatalf("the filter moved only after the file was rewritten:\n%s", src.files[0])
+	}
+	// The next sequence at once, then the one after it with the file
+	// gone (the rewrite fails): from memory.
+	hit(8011, 2*time.Millisecond)
+	hit(8012, 3*time.Millisecond)
+	os.Remove(seqFile)
+	hit(8021, 4*time.Millisecond)
+	hit(8022, 5*time.Millisecond)
+	if got := srv.Stats().Opened; got != 3 {
+		t.Fatalf("opened %d, want 3\n%s", got, logged.String())
+	}
+	if got := strings.Count(logged.String(), "OPEN SESAME"); got != 3 {
+		t.Fatalf("%d OPEN SESAME lines for 3 opens:\n%s", got, logged.String())
+	}
+	if !strings.Contains(logged.String(), "no such file") {
+		t.Fatalf("the failed rewrite is not logged:\n%s", logged.String())
+	}
+}
+
+// An admin's edit of the file wins over the sequences held in memory.
+func TestOneTimeFileEditWins(t *testing.T) {
+	dir := t.TempDir()
+	seqFile := filepath.Join(dir, "seqs")
+	os.WriteFile(seqFile, []byte(" 8001\n 8011\n"), 0o600)
+	srv := newTestServer(t, "[once]\none_time_sequences = "+seqFile+"\n", nil)
+	srv.SetLocal([]netip.Addr{me})
+	os.WriteFile(seqFile, []byte(" 8001\n 9011\n"), 0o600) // edited after start
+	hit := func(port uint16) {
+		h := Hit{Src: netip.MustParseAddr("10.77.0.1"), Dst: me, Proto: knock.TCP, Port: port, Flags: knock.SYN, Time: t0}
+		srv.Handle(&h)
+	}
+	hit(8001)
+	hit(8011)
+	hit(9011)
+	if got := srv.Stats().Opened; got != 2 {
+		t.Fatalf("opened %d, want 2 (8001, then the edited 9011)", got)
+	}
+	if b, _ := os.ReadFile(seqFile); string(b) != "#8001\n#9011\n" {
+		t.Fatalf("file %q", b)
+	}
+	if d := srv.tracker.Doors[0]; !d.Disabled {
+		t.Fatal("door still enabled with every sequence used")
+	}
+}
+
+func itoa(n int) string { return strconv.Itoa(n) }
 
 func FuzzOneTime(f *testing.F) {
 	f.Add([]byte(" 1,2\n#3\n 4:udp"))
@@ -42,6 +166,10 @@ func FuzzOneTime(f *testing.F) {
 		seq, off, ok := nextOneTime(data)
 		if ok && (len(seq) == 0 || off >= len(data)) {
 			t.Fatalf("bad result %v %d", seq, off)
+		}
+		all := unusedOneTime(data)
+		if ok != (len(all) > 0) || ok && !slices.Equal(all[0], seq) {
+			t.Fatalf("unused %v, next %v %v", all, seq, ok)
 		}
 	})
 }

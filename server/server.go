@@ -6,12 +6,14 @@ import (
 	"fmt"
 	"io"
 	"net/netip"
+	"slices"
 	"sync"
 	"sync/atomic"
 
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/layers"
 
+	"github.com/knocktools/knock"
 	"github.com/knocktools/knock/server/config"
 )
 
@@ -87,12 +89,12 @@ func (s *Server) Reload(cfg *config.Config) error {
 		}
 		td := &TrackedDoor{Door: d, Seq: d.Sequence}
 		if d.OneTimeFile != "" {
-			seq, ok, err := LoadOneTime(d.OneTimeFile)
+			seqs, err := LoadOneTime(d.OneTimeFile)
 			if err != nil {
-				return fmt.Errorf("%s:%d: [%s]: One_Time_Sequences: %w", cfg.Path, d.Line, d.Name, err)
+				return fmt.Errorf("%s:%d: [%s]: One_Time_Sequences: %w", cfg.Path, d.OneTimeLine, d.Name, err)
 			}
-			td.Seq, td.Disabled = seq, !ok
-			if !ok {
+			td.setOneTime(seqs)
+			if td.Disabled {
 				s.Log.Printf("%s: no unused sequence left in %s; door disabled", d.Name, d.OneTimeFile)
 			}
 		}
@@ -250,17 +252,45 @@ func (s *Server) event(e Event) {
 	}
 }
 
+// useOneTime moves a one-time door to its next sequence. The tracker and
+// the kernel filter move first, from memory: the next sequence's packets
+// already pass the filter, and the lookahead is refilled before the file
+// is touched, so a knocker who goes on at once loses nothing to the
+// rewrite. Then the file is marked, and what it says comes next wins
+// (an admin may have edited it).
 func (s *Server) useOneTime(d *TrackedDoor) {
-	next, ok, err := UseOneTime(d.OneTimeFile)
-	if err != nil {
-		s.Log.Printf("%s: %v", d.Name, err)
-	}
-	if !ok {
-		d.Disabled = true
-		s.Log.Printf("%s: no unused sequence left in %s; door disabled", d.Name, d.OneTimeFile)
-	} else {
-		d.Seq = next
-	}
+	d.setOneTime(d.Next)
 	s.tracker.Reindex()
 	s.applyFilter()
+	next, err := UseOneTime(d.OneTimeFile)
+	if err != nil {
+		s.Log.Printf("%s: %v", d.Name, err)
+		return // keep going from memory
+	}
+	if !slices.EqualFunc(next, d.unused(), func(a, b knock.Sequence) bool { return slices.Equal(a, b) }) {
+		d.setOneTime(next)
+		s.tracker.Reindex()
+		s.applyFilter()
+	}
+	if d.Disabled {
+		s.Log.Printf("%s: no unused sequence left in %s; door disabled", d.Name, d.OneTimeFile)
+	}
+}
+
+// setOneTime makes seqs[0] the door's sequence and the rest its Next;
+// with none left the door is disabled.
+func (d *TrackedDoor) setOneTime(seqs []knock.Sequence) {
+	if len(seqs) == 0 {
+		d.Seq, d.Next, d.Disabled = nil, nil, true
+		return
+	}
+	d.Seq, d.Next, d.Disabled = seqs[0], seqs[1:], false
+}
+
+// unused is what setOneTime was given: the current sequence, then Next.
+func (d *TrackedDoor) unused() []knock.Sequence {
+	if d.Disabled {
+		return nil
+	}
+	return append([]knock.Sequence{d.Seq}, d.Next...)
 }

@@ -31,10 +31,14 @@ type Event struct {
 
 // TrackedDoor is a door as the tracker uses it. Seq is the current
 // sequence: one-time doors change it after each use, and a door whose
-// one-time sequences ran out is Disabled.
+// one-time sequences ran out is Disabled. Next holds a one-time door's
+// unused sequences after Seq: the tracker ignores them, but the kernel
+// filter lets their packets through, so that the next sequence is live
+// the moment Seq is used, before the file is rewritten.
 type TrackedDoor struct {
 	*config.Door
 	Seq      knock.Sequence
+	Next     []knock.Sequence
 	Disabled bool
 	Window   uint64 // for a time-based door: the window Seq belongs to
 }

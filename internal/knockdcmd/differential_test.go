@@ -124,7 +124,7 @@ func TestDifferentialAgainstDebianKnockd(t *testing.T) {
 	// Let the commands run, the stop command included.
 	lab.WaitFile(t, ours.DoorFile("startstop"), "start "+a+"\nstop "+a, 5*time.Second)
 	lab.WaitFile(t, theirs.DoorFile("startstop"), "start "+a+"\nstop "+a, 5*time.Second)
-	lab.WaitFile(t, ours.DoorFile("interleaved"), a+"\n"+b, 5*time.Second)
+	lab.WaitLines(t, ours.DoorFile("interleaved"), []string{a, b}, 5*time.Second)
 
 	want := map[string]string{
 		"onetime-first": a,

@@ -20,6 +20,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -306,6 +307,23 @@ func WaitFile(t testing.TB, path, want string, limit time.Duration) {
 		return strings.TrimSpace(string(got)) == want
 	}) {
 		t.Fatalf("waited %v for %s to hold %q; it holds %q", limit, filepath.Base(path), want, got)
+	}
+}
+
+// WaitLines waits until the file at path holds exactly the lines want,
+// in any order: commands of different knockers run side by side, so
+// their lines may land in either order.
+func WaitLines(t testing.TB, path string, want []string, limit time.Duration) {
+	t.Helper()
+	sorted := slices.Sorted(slices.Values(want))
+	var got []byte
+	if !Eventually(limit, func() bool {
+		got, _ = os.ReadFile(path)
+		lines := strings.Fields(string(got))
+		slices.Sort(lines)
+		return slices.Equal(lines, sorted)
+	}) {
+		t.Fatalf("waited %v for %s to hold the lines %q in any order; it holds %q", limit, filepath.Base(path), want, got)
 	}
 }
 

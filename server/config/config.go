@@ -46,6 +46,7 @@ type Door struct {
 
 	Sequence    knock.Sequence // empty for a one-time or time-based door
 	OneTimeFile string
+	OneTimeLine int // the line of its One_Time_Sequences directive
 	// Time is set for a time-based door (Sequence_Secret): its sequence
 	// changes every period (see knock.TimeSequence). SecretFile is where
 	// the secret came from, when it was "file:PATH".
@@ -96,7 +97,7 @@ func Load(path string) (*Config, error) {
 			continue
 		}
 		if _, err := os.Stat(d.OneTimeFile); err != nil {
-			return nil, fmt.Errorf("%s:%d: [%s]: One_Time_Sequences file: %w", path, d.Line, d.Name, err)
+			return nil, fmt.Errorf("%s:%d: [%s]: One_Time_Sequences file: %w", path, d.OneTimeLine, d.Name, err)
 		}
 	}
 	return c, nil
@@ -166,6 +167,9 @@ func Parse(path string, data []byte) (*Config, error) {
 				return nil, lineError(path, n, "%q: want Key = value", key)
 			}
 			err = door.directive(key, value)
+			if key == "one_time_sequences" {
+				door.OneTimeLine = n
+			}
 		}
 		if err != nil {
 			return nil, lineError(path, n, "%v", err)

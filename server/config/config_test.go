@@ -105,8 +105,9 @@ func TestParseErrors(t *testing.T) {
 func TestLoadChecksOneTimeFile(t *testing.T) {
 	dir := t.TempDir()
 	conf := filepath.Join(dir, "knockd.conf")
-	os.WriteFile(conf, []byte("[d]\none_time_sequences = "+dir+"/seqs\n"), 0o600)
-	if _, err := Load(conf); err == nil || !strings.Contains(err.Error(), "One_Time_Sequences file") {
+	os.WriteFile(conf, []byte("[d]\n\tseq_timeout = 5\n\tone_time_sequences = "+dir+"/seqs\n"), 0o600)
+	// The error names the directive's own line, not the door's header.
+	if _, err := Load(conf); err == nil || !strings.Contains(err.Error(), "knockd.conf:3: [d]: One_Time_Sequences file") {
 		t.Fatalf("missing one-time file: %v", err)
 	}
 	os.WriteFile(filepath.Join(dir, "seqs"), []byte("1,2,3\n"), 0o600)
