@@ -172,6 +172,8 @@ func decodeProfile(path, what string, m *yaml.Node) (Profile, error) {
 			p.User, err = scalar(v)
 		case "wait":
 			p.Wait, err = duration(v)
+		case "close_sequence":
+			p.CloseSequence, err = stringList(v)
 		case "secret":
 			p.Secret, err = scalar(v)
 		case "secret_file":
@@ -316,9 +318,11 @@ func (f *File) profilesNode() *yaml.Node {
 // as the documentation shows them ("7000", "8000:udp"), instead of the
 // encoder's mix of bare, single- and double-quoted items.
 func quoteSequence(m *yaml.Node) {
-	if i := find(m, "sequence"); i >= 0 {
-		for _, item := range m.Content[i+1].Content {
-			item.Style = yaml.DoubleQuotedStyle
+	for _, key := range []string{"sequence", "close_sequence"} {
+		if i := find(m, key); i >= 0 {
+			for _, item := range m.Content[i+1].Content {
+				item.Style = yaml.DoubleQuotedStyle
+			}
 		}
 	}
 }

@@ -53,22 +53,56 @@ func ExportKnockd(name string, p Profile) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("profile %q: %w", name, err)
 	}
-	timeout := seqTimeout(p, len(seq))
 	var b strings.Builder
 	fmt.Fprintf(&b, "# knock profile %q (host %s)\n", name, p.Host)
-	fmt.Fprintf(&b, "[%s]\n", name)
-	fmt.Fprintf(&b, "\tsequence        = %s\n", seq.KnockdString())
-	fmt.Fprintf(&b, "\tseq_timeout     = %d\n", timeout)
+	if len(p.CloseSequence) == 0 {
+		writeDoor(&b, name, p, seq)
+		writeCommands(&b, p.ServicePort())
+		return b.String(), nil
+	}
+	c, _ := p.Closing()
+	closeSeq, err := c.KnockSequence(false)
+	if err != nil {
+		return "", fmt.Errorf("profile %q: close_sequence: %w", name, err)
+	}
+	b.WriteString("# Opened by the first door until the second closes it (knock NAME --close,\n")
+	b.WriteString("# or knock ssh when ssh exits); established connections stay up.\n")
+	writeDoor(&b, name, p, seq)
+	writeOpenClose(&b, p.ServicePort(), "-I")
+	writeDoor(&b, name+"-close", p, closeSeq)
+	writeOpenClose(&b, p.ServicePort(), "-D")
+	return b.String(), nil
+}
+
+// writeDoor writes a door's header, sequence, timeout and TCPFlags.
+func writeDoor(b *strings.Builder, name string, p Profile, seq knock.Sequence) {
+	fmt.Fprintf(b, "[%s]\n", name)
+	fmt.Fprintf(b, "\tsequence        = %s\n", seq.KnockdString())
+	fmt.Fprintf(b, "\tseq_timeout     = %d\n", seqTimeout(p, len(seq)))
 	if m, uniform, anyTCP := DoorFlags(seq); anyTCP {
 		if !uniform {
 			b.WriteString("\t# the knocks carry different TCP flags: the door accepts each of them\n")
 		}
 		if m.Set != 0 || m.Clear != 0 {
-			fmt.Fprintf(&b, "\ttcpflags        = %s\n", m)
+			fmt.Fprintf(b, "\ttcpflags        = %s\n", m)
 		}
 	}
-	writeCommands(&b, p.ServicePort())
-	return b.String(), nil
+}
+
+// writeOpenClose writes the commands that insert (-I) or delete (-D) the
+// rule letting the knocker reach port. The insert checks first (-C), so
+// that a knock repeated while the door is open (knock proxy knocks again
+// halfway through its wait) adds no second copy that the close would
+// leave behind.
+func writeOpenClose(b *strings.Builder, port uint16, op string) {
+	rule := fmt.Sprintf("INPUT -s %%IP%% -p tcp --dport %d -j ACCEPT", port)
+	for _, fw := range []struct{ key, prog string }{{"start_command  ", "iptables"}, {"start_command_6", "ip6tables"}} {
+		cmd := fmt.Sprintf("/usr/sbin/%s %s %s", fw.prog, op, rule)
+		if op == "-I" {
+			cmd = fmt.Sprintf("/usr/sbin/%s -C %s || %s", fw.prog, rule, cmd)
+		}
+		fmt.Fprintf(b, "\t%s = %s\n", fw.key, cmd)
+	}
 }
 
 // seqTimeout is the Seq_Timeout of a door for the profile's knocks:
@@ -96,6 +130,13 @@ func exportTimeBased(name string, p Profile) (string, error) {
 		return "", fmt.Errorf("profile %q: %w", name, err)
 	}
 	timeout := seqTimeout(p, ts.Length)
+	var closeSeq knock.Sequence
+	if len(p.CloseSequence) > 0 {
+		c, _ := p.Closing()
+		if closeSeq, err = c.KnockSequence(false); err != nil {
+			return "", fmt.Errorf("profile %q: close_sequence: %w", name, err)
+		}
+	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "# knock profile %q (host %s): a time-based door for this project's knockd.\n", name, p.Host)
 	fmt.Fprintf(&b, "# The secret opens the door: keep this file readable by root only, or put the\n")
@@ -107,7 +148,13 @@ func exportTimeBased(name string, p Profile) (string, error) {
 	fmt.Fprintf(&b, "\tsequence_period   = %d\n", int(ts.Period.Seconds()))
 	fmt.Fprintf(&b, "\tsequence_protocol = %s\n", ts.Protocol)
 	fmt.Fprintf(&b, "\tseq_timeout       = %d\n", timeout)
-	writeCommands(&b, p.ServicePort())
+	if closeSeq == nil {
+		writeCommands(&b, p.ServicePort())
+		return b.String(), nil
+	}
+	writeOpenClose(&b, p.ServicePort(), "-I")
+	writeDoor(&b, name+"-close", p, closeSeq)
+	writeOpenClose(&b, p.ServicePort(), "-D")
 	return b.String(), nil
 }
 
@@ -136,4 +183,159 @@ func ImportKnockd(d *config.Door, host, file string) (Profile, error) {
 		p.Flags = set.String()
 	}
 	return p, p.Validate(false)
+}
+
+// CloseDoor pairs an imported door with the door that undoes it.
+type CloseDoor struct {
+	Open, Close *config.Door
+}
+
+// PairCloseDoors finds, for each door, a later or earlier door whose
+// commands undo its commands (iptables -A/-I against -D of the same rule,
+// "knockd fw open" against "close", "ufw allow" against "ufw delete
+// allow", firewall-cmd --add-* against --remove-*), as a knockd.conf with
+// an openSSH and a closeSSH door has them. Each door is in one pair at
+// most; the first match in file order wins.
+func PairCloseDoors(doors []*config.Door) []CloseDoor {
+	var pairs []CloseDoor
+	used := map[*config.Door]bool{}
+	for _, open := range doors {
+		if used[open] || !plainDoor(open) {
+			continue
+		}
+		for _, cl := range doors {
+			if cl == open || used[cl] || !plainDoor(cl) || !doorUndoes(open, cl) {
+				continue
+			}
+			pairs = append(pairs, CloseDoor{Open: open, Close: cl})
+			used[open], used[cl] = true, true
+			break
+		}
+	}
+	return pairs
+}
+
+// plainDoor is a door with a fixed sequence and a start command.
+func plainDoor(d *config.Door) bool {
+	return d.OneTimeFile == "" && d.Time == nil && len(d.Sequence) > 0 && strings.TrimSpace(d.StartCommand) != ""
+}
+
+// doorUndoes reports whether door cl's commands undo door open's, for
+// both address families.
+func doorUndoes(open, cl *config.Door) bool {
+	if !commandUndoes(open.StartCommand, cl.StartCommand) {
+		return false
+	}
+	if open.StartCommand6 != nil && strings.TrimSpace(*open.StartCommand6) != "" {
+		return commandUndoes(*open.StartCommand6, cl.Start(true))
+	}
+	return true
+}
+
+// commandUndoes reports whether shell command b undoes a: each of a's
+// parts (split at ';' and '&&') that adds a rule has its inverse in b,
+// and a has at least one.
+func commandUndoes(a, b string) bool {
+	undo := map[string]bool{}
+	for _, part := range commandParts(b) {
+		if key, ok := ruleKey(part, false); ok {
+			undo[key] = true
+		}
+	}
+	found := false
+	for _, part := range commandParts(a) {
+		key, ok := ruleKey(part, true)
+		if !ok {
+			continue
+		}
+		if !undo[key] {
+			return false
+		}
+		found = true
+	}
+	return found
+}
+
+// commandParts splits a shell command at ';', '&&', '||' and newlines.
+func commandParts(cmd string) []string {
+	cmd = strings.NewReplacer("&&", ";", "||", ";").Replace(cmd)
+	return strings.FieldsFunc(cmd, func(r rune) bool { return r == ';' || r == '\n' })
+}
+
+// ruleKey reduces a command that adds (add true) or removes a rule to a
+// key that both spellings share, or ok false when it is neither.
+func ruleKey(cmd string, add bool) (string, bool) {
+	w := strings.Fields(cmd)
+	if len(w) == 0 {
+		return "", false
+	}
+	prog := filepath.Base(w[0])
+	switch {
+	case strings.HasPrefix(prog, "iptables") || strings.HasPrefix(prog, "ip6tables"):
+		for i := 1; i < len(w)-1; i++ {
+			op := w[i]
+			rest := w[i+2:]
+			switch {
+			case add && (op == "-A" || op == "--append"):
+			case add && (op == "-I" || op == "--insert"):
+				if len(rest) > 0 && isNumber(rest[0]) {
+					rest = rest[1:] // the position
+				}
+			case !add && (op == "-D" || op == "--delete"):
+			default:
+				continue
+			}
+			family := "4"
+			if strings.HasPrefix(prog, "ip6") {
+				family = "6"
+			}
+			return strings.Join(append([]string{"iptables" + family, strings.Join(w[1:i], " "), w[i+1]}, rest...), " "), true
+		}
+	case prog == "knockd" && len(w) > 2 && w[1] == "fw":
+		if add && w[2] == "open" || !add && w[2] == "close" {
+			return "knockd fw " + strings.Join(w[3:], " "), true
+		}
+	case prog == "ufw":
+		if add && len(w) > 1 && (w[1] == "allow" || w[1] == "insert") {
+			return "ufw " + strings.Join(w[1:], " "), true
+		}
+		if !add && len(w) > 2 && w[1] == "delete" {
+			return "ufw " + strings.Join(w[2:], " "), true
+		}
+	case prog == "firewall-cmd":
+		key, changed := []string{"firewall-cmd"}, false
+		for _, a := range w[1:] {
+			if add && strings.HasPrefix(a, "--add-") || !add && strings.HasPrefix(a, "--remove-") {
+				a, changed = "--"+strings.SplitN(a, "-", 4)[3], true
+			}
+			key = append(key, a)
+		}
+		if changed {
+			return strings.Join(key, " "), true
+		}
+	}
+	return "", false
+}
+
+func isNumber(s string) bool {
+	for _, r := range s {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// CloseSequenceOf is the close_sequence for a profile imported from
+// open, knocking cl: its knocks carry the flags cl's TCPFlags requires
+// when they differ from open's.
+func CloseSequenceOf(open, cl *config.Door) []string {
+	var out []string
+	for _, k := range cl.Sequence {
+		if k.Proto == knock.TCP && cl.Flags.Set != open.Flags.Set && cl.Flags.Set != 0 {
+			k.Flags = cl.Flags.Set
+		}
+		out = append(out, k.String())
+	}
+	return out
 }

@@ -9,6 +9,7 @@
 package profiles
 
 import (
+	"errors"
 	"fmt"
 	"regexp"
 	"strconv"
@@ -36,6 +37,11 @@ type Profile struct {
 	User        string   `yaml:"user,omitempty"`
 	Wait        Duration `yaml:"wait,omitempty"`
 
+	// CloseSequence is knocked to close the door again ("knock NAME
+	// --close", and by "knock ssh" after ssh exits). It is a fixed list,
+	// for time-based profiles too.
+	CloseSequence []string `yaml:"close_sequence,omitempty,flow"`
+
 	// A time-based profile (a knockd door with Sequence_Secret) has a
 	// secret instead of a sequence: inline (base32) or in a file.
 	Secret     string   `yaml:"secret,omitempty"`
@@ -49,7 +55,7 @@ type Profile struct {
 // Keys lists the keys a profile may hold, in the order they are written.
 func Keys() []string {
 	return []string{"host", "sequence", "delay", "flags", "family", "method", "source_port", "ttl",
-		"description", "port", "user", "wait", "secret", "secret_file", "period", "length", "ports", "protocol"}
+		"description", "port", "user", "wait", "close_sequence", "secret", "secret_file", "period", "length", "ports", "protocol"}
 }
 
 // Built-in defaults of the fields the ssh integration reads.
@@ -114,6 +120,18 @@ func (p Profile) KnockSequence(udp bool) (knock.Sequence, error) {
 	return knock.ParseSequence(p.Sequence, d)
 }
 
+// Closing returns the profile that knocks p's close sequence, with p's
+// host and options.
+func (p Profile) Closing() (Profile, error) {
+	if len(p.CloseSequence) == 0 {
+		return p, errors.New("no close_sequence (add one with profile edit, or profile add --close-sequence)")
+	}
+	c := p
+	c.Sequence, c.CloseSequence = p.CloseSequence, nil
+	c.Secret, c.SecretFile, c.Period, c.Length, c.Ports, c.Protocol = "", "", 0, 0, "", ""
+	return c, nil
+}
+
 // Validate checks every field; the error names the field and the bad token.
 // A profile that is only a set of defaults (no host, no sequence) passes
 // with partial set.
@@ -161,6 +179,12 @@ func (p Profile) Validate(partial bool) error {
 	if len(p.Sequence) > 0 {
 		if _, err := p.KnockSequence(false); err != nil {
 			return &FieldError{Field: "sequence", Err: err}
+		}
+	}
+	if len(p.CloseSequence) > 0 {
+		c, _ := p.Closing()
+		if _, err := c.KnockSequence(false); err != nil {
+			return fieldErr("close_sequence", "close_sequence: %w", err)
 		}
 	}
 	if p.Delay < 0 {
@@ -293,6 +317,9 @@ func (p Profile) WithDefaults(d *Profile) Profile {
 	}
 	if p.Wait == 0 {
 		p.Wait = d.Wait
+	}
+	if len(p.CloseSequence) == 0 {
+		p.CloseSequence = d.CloseSequence
 	}
 	if p.Period == 0 {
 		p.Period = d.Period

@@ -47,7 +47,11 @@ func newProfileImportCmd(a *app) *cobra.Command {
 		Short: "Make one profile per door of a knockd.conf",
 		Long: `Read a knockd.conf and save one profile per door, named after the door, knocking
 HOST with the door's sequence and the TCP flags its TCPFlags requires. Doors
-that use One_Time_Sequences are skipped with a warning.`,
+that use One_Time_Sequences are skipped with a warning. A door whose commands
+undo another's (iptables -D of the rule another door adds with -A or -I,
+knockd fw close against open, ufw delete allow against allow, firewall-cmd
+--remove-* against --add-*) becomes that profile's close_sequence, and each
+pair made is named.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if file == "" || host == "" {
@@ -61,13 +65,28 @@ that use One_Time_Sequences are skipped with a warning.`,
 				return err
 			}
 			reserved := reservedNames(cmd)
-			var imported []string
+			closeOf := map[*config.Door]*config.Door{}
+			closing := map[*config.Door]bool{}
+			for _, pair := range profiles.PairCloseDoors(conf.Doors) {
+				closeOf[pair.Open], closing[pair.Close] = pair.Close, true
+			}
+			var imported, paired []string
 			err = a.store().Update(func(f *profiles.File) error {
 				for _, d := range conf.Doors {
+					if closing[d] {
+						continue // part of the profile of the door it closes
+					}
 					p, err := profiles.ImportKnockd(d, host, file)
 					if err != nil {
 						fmt.Fprintf(a.streams.Err, "knock: warning: %s:%d: skipped: %v\n", file, d.Line, err)
 						continue
+					}
+					if cl := closeOf[d]; cl != nil {
+						p.CloseSequence = profiles.CloseSequenceOf(d, cl)
+						if err := p.Validate(false); err != nil {
+							return fmt.Errorf("%s:%d: door [%s]: %w", file, cl.Line, cl.Name, err)
+						}
+						paired = append(paired, fmt.Sprintf("[%s] (line %d) closes [%s] (line %d)", cl.Name, cl.Line, d.Name, d.Line))
 					}
 					name := profiles.ImportName(d.Name)
 					if err := profiles.ValidateName(name, reserved); err != nil {
@@ -85,6 +104,9 @@ that use One_Time_Sequences are skipped with a warning.`,
 			})
 			if err != nil {
 				return err
+			}
+			for _, pr := range paired {
+				fmt.Fprintf(a.streams.Err, "paired as a close sequence: %s\n", pr)
 			}
 			fmt.Fprintf(a.streams.Err, "imported %d profile(s): %s\n", len(imported), strings.Join(imported, ", "))
 			return nil

@@ -24,6 +24,7 @@ type rootOptions struct {
 	JSON     bool
 	Wait     time.Duration // --wait: negative means "the profile's, else the default"
 	Port     uint16        // --port
+	Close    bool          // --close: the profile's close sequence
 
 	streams *streams
 }
@@ -104,6 +105,7 @@ func newRootCmd(s *streams, runF func(*rootOptions) error) *cobra.Command {
 	f.DurationVar(&opts.Wait, "wait", 0, "after knocking, wait up to this long for the service port to open and say how soon it did (--wait alone: the profile's wait, else 10s)")
 	f.Lookup("wait").NoOptDefVal = "-1ns"
 	f.Uint16Var(&opts.Port, "port", 0, "the service port --wait tries (default: the profile's, else 22)")
+	f.BoolVar(&opts.Close, "close", false, "knock the profile's close_sequence instead of its sequence")
 	f.Duration("clock-offset", 0, "shift the clock that picks a time-based profile's sequence (for a clock known to be off, e.g. -30s)")
 	f.BoolVarP(&version, "version", "V", false, "print the version and exit")
 	cmd.PersistentFlags().StringVar(&a.configFlag, "config", "", "profile file (default $KNOCK_CONFIG, else "+displayDefaultPath()+")")
@@ -139,6 +141,19 @@ func (a *app) target(cmd *cobra.Command, args []string, opts *rootOptions) error
 		return usagef("%v; to knock a host ad hoc, give the ports: knock %s PORT...", nf, args[0])
 	}
 	host, ports := args[0], args[1:]
+	if opts.Close {
+		if prof == nil {
+			return usagef("--close knocks a profile's close_sequence: %q is not a profile", args[0])
+		}
+		if len(ports) > 0 {
+			return usagef("--close knocks the profile's close_sequence: give no ports")
+		}
+		c, err := prof.Closing()
+		if err != nil {
+			return fmt.Errorf("profile %q: %w", opts.Profile, err)
+		}
+		prof = &c
+	}
 	if prof != nil {
 		host = prof.Host
 	}

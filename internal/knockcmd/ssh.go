@@ -47,7 +47,7 @@ func selectProfile(f *profiles.File, name, host string) (string, profiles.Profil
 // knocked: the connection that follows goes there, not to a fresh lookup
 // of the name, which may give another address or family whose door is
 // still shut.
-func (a *app) knockProfile(cmd *cobra.Command, name string, p profiles.Profile, host string, verbose bool) (netip.Addr, error) {
+func (a *app) knockProfile(ctx context.Context, cmd *cobra.Command, name string, p profiles.Profile, host string, verbose bool) (netip.Addr, error) {
 	host, seq, o, err := resolveKnock(cmd, name, &p, host, nil)
 	if err != nil {
 		return netip.Addr{}, err
@@ -56,7 +56,7 @@ func (a *app) knockProfile(cmd *cobra.Command, name string, p profiles.Profile, 
 	if verbose {
 		k.Report = func(h client.Hit) { fmt.Fprintln(a.streams.Err, "knock: hitting "+target(h)) }
 	}
-	return k.KnockHost(cmd.Context(), host, seq, o)
+	return k.KnockHost(ctx, host, seq, o)
 }
 
 func newProxyCmd(a *app) *cobra.Command {
@@ -93,7 +93,7 @@ error.`,
 			if err != nil {
 				return err
 			}
-			knocked, err := a.knockProfile(cmd, name, p, p.Host, verbose)
+			knocked, err := a.knockProfile(cmd.Context(), cmd, name, p, p.Host, verbose)
 			if err != nil {
 				return fmt.Errorf("profile %q: %w", name, err)
 			}
@@ -114,7 +114,7 @@ error.`,
 				}
 				// The same address again, not the name: a second lookup
 				// may give another.
-				if _, err := a.knockProfile(cmd, name, p, knocked.String(), verbose); err != nil {
+				if _, err := a.knockProfile(cmd.Context(), cmd, name, p, knocked.String(), verbose); err != nil {
 					fmt.Fprintf(a.streams.Err, "knock: knocking again: %v\n", err)
 				}
 			})
@@ -204,24 +204,38 @@ func sshConfigHost(name string, p profiles.Profile, proxy string) (string, error
 	return b.String(), nil
 }
 
+// closeTimeout bounds the close knock after ssh: it runs when the user
+// is done (or pressed Ctrl-C), so it must not hang.
+const closeTimeout = 30 * time.Second
+
 func newSSHCmd(a *app) *cobra.Command {
 	cmd := &cobra.Command{
-		Use:   "ssh PROFILE [SSH-ARGS...]",
+		Use:   "ssh [-v] [--no-close] PROFILE [SSH-ARGS...]",
 		Short: "Run ssh to a profile's host through knock proxy",
 		Long: `Run the system's ssh to the profile's host, with a ProxyCommand that knocks,
 waits for the door and carries the connection, plus the profile's port and
 user; the remaining arguments go to ssh unchanged, after the destination
-(OpenSSH reads options there too). The exit status is ssh's.`,
-		Example:            "  knock ssh ssh-prod\n  knock ssh ssh-prod -L 8080:localhost:80 uptime",
+(OpenSSH reads options there too). The exit status is ssh's.
+
+When the profile has a close_sequence, it is knocked after ssh exits,
+whatever ssh's exit status (also when ssh could not connect); --no-close
+skips it. Our own options come before the profile: -v reports the close
+knock on standard error, --config names the profile file.`,
+		Example:            "  knock ssh ssh-prod\n  knock ssh ssh-prod -L 8080:localhost:80 uptime\n  knock ssh -v --no-close ssh-prod",
 		DisableFlagParsing: true,
 		ValidArgsFunction:  a.completeProfiles(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			// Flags are not parsed here so ssh's own reach ssh; only our
-			// --config may come before the profile.
+			// Flags are not parsed here so ssh's own reach ssh; only ours
+			// may come before the profile.
+			var verbose, noClose bool
 			for len(args) > 0 && strings.HasPrefix(args[0], "-") {
 				switch {
 				case args[0] == "-h" || args[0] == "--help":
 					return cmd.Help()
+				case args[0] == "-v" || args[0] == "--verbose":
+					verbose, args = true, args[1:]
+				case args[0] == "--no-close":
+					noClose, args = true, args[1:]
 				case args[0] == "--config" && len(args) > 1:
 					a.configFlag, args = args[1], args[2:]
 				case strings.HasPrefix(args[0], "--config="):
@@ -252,15 +266,54 @@ user; the remaining arguments go to ssh unchanged, after the destination
 			}
 			c := exec.Command(ssh, sshArgs...)
 			c.Stdin, c.Stdout, c.Stderr = a.streams.In, a.streams.Out, a.streams.Err
-			err = c.Run()
+			runErr := c.Run()
 			var exit *exec.ExitError
-			if errors.As(err, &exit) {
-				return exitStatus(exit.ExitCode())
+			status := 0
+			switch {
+			case errors.As(runErr, &exit):
+				status = exit.ExitCode()
+			case runErr != nil:
+				status = -1
 			}
-			return err
+			if len(p.CloseSequence) > 0 && !noClose {
+				// The exit status stays ssh's; a failed close is said.
+				if err := a.closeAfterSSH(cmd, name, p, status, verbose); err != nil {
+					fmt.Fprintf(a.streams.Err, "knock: profile %q: close sequence not sent, the door may stay open: %v\n", name, err)
+				}
+			} else if verbose && len(p.CloseSequence) > 0 {
+				fmt.Fprintf(a.streams.Err, "knock: --no-close: leaving profile %q's door open\n", name)
+			}
+			if status < 0 {
+				return runErr
+			}
+			if status != 0 {
+				return exitStatus(status)
+			}
+			return nil
 		},
 	}
 	return cmd
+}
+
+// closeAfterSSH knocks the profile's close sequence once ssh is done. Its
+// context is not the command's: a Ctrl-C meant for the ssh session has
+// cancelled that one, and the door must close all the same.
+func (a *app) closeAfterSSH(cmd *cobra.Command, name string, p profiles.Profile, status int, verbose bool) error {
+	c, err := p.Closing()
+	if err != nil {
+		return err
+	}
+	if verbose {
+		how := fmt.Sprintf("with status %d", status)
+		if status < 0 {
+			how = "without starting"
+		}
+		fmt.Fprintf(a.streams.Err, "knock: ssh exited %s; knocking profile %q's close sequence (%s)\n", how, name, strings.Join(c.Sequence, " "))
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(cmd.Context()), closeTimeout)
+	defer cancel()
+	_, err = a.knockProfile(ctx, cmd, name, c, c.Host, verbose)
+	return err
 }
 
 // sshCommandLine is ssh's argument list for profile name: the options
@@ -357,7 +410,7 @@ the exit status is 0 when it opened, 1 when it did not.`,
 			if err != nil {
 				return err
 			}
-			knocked, err := a.knockProfile(cmd, args[0], p, p.Host, false)
+			knocked, err := a.knockProfile(cmd.Context(), cmd, args[0], p, p.Host, false)
 			if err != nil {
 				return err
 			}
