@@ -45,12 +45,20 @@ type Knock struct {
 	Port  uint16
 	Proto Proto
 	Flags TCPFlags
+	// Payload is a UDP knock's datagram when HasPayload is set (it may be
+	// empty: a zero-length datagram); otherwise a UDP knock carries one
+	// zero byte, as knock 0.8 sends. Some servers (MikroTik's, say) match
+	// on it; knockd does not look at it.
+	Payload    string
+	HasPayload bool
 }
 
 // String gives the client syntax that parses back to the same knock:
 // "7000", "8000:udp", "9000:tcp:fin+psh".
 func (k Knock) String() string {
 	switch {
+	case k.Proto == UDP && k.HasPayload:
+		return strconv.Itoa(int(k.Port)) + ":udp:" + FormatPayload(k.Payload)
 	case k.Proto == UDP:
 		return strconv.Itoa(int(k.Port)) + ":udp"
 	case k.Flags != 0:

@@ -1,6 +1,8 @@
 package knock
 
 import (
+	"encoding/base64"
+	"encoding/hex"
 	"fmt"
 	"strconv"
 	"strings"
@@ -46,13 +48,11 @@ func ParsePort(s string) (uint16, error) {
 	return uint16(n), nil
 }
 
-// ParseKnock parses the client syntax PORT[:PROTO[:FLAGS]], e.g. "7000",
-// "8000:udp", "9000:tcp:fin+psh". Errors quote the bad part.
+// ParseKnock parses the client syntax PORT[:PROTO[:FLAGS|PAYLOAD]], e.g.
+// "7000", "8000:udp", "9000:tcp:fin+psh", "8000:udp:hex=dead01" (see
+// ParsePayload). Errors quote the bad part.
 func ParseKnock(s string, d Defaults) (Knock, error) {
-	parts := strings.Split(s, ":")
-	if len(parts) > 3 {
-		return Knock{}, fmt.Errorf("%q: too many fields (want PORT[:PROTO[:FLAGS]])", s)
-	}
+	parts := strings.SplitN(s, ":", 3)
 	port, err := ParsePort(parts[0])
 	if err != nil {
 		return Knock{}, err
@@ -63,17 +63,76 @@ func ParseKnock(s string, d Defaults) (Knock, error) {
 			return Knock{}, err
 		}
 	}
-	if len(parts) > 2 {
-		if k.Proto != TCP {
-			return Knock{}, fmt.Errorf("%q: TCP flags given for a %s knock", s, k.Proto)
+	switch {
+	case len(parts) > 2 && k.Proto == UDP:
+		if _, ferr := ParseTCPFlags(parts[2]); ferr == nil {
+			return Knock{}, fmt.Errorf("%q: TCP flags given for a udp knock (a UDP knock may carry a payload: hex=..., b64=... or text=...)", s)
 		}
+		if k.Payload, err = ParsePayload(parts[2]); err != nil {
+			return Knock{}, err
+		}
+		k.HasPayload = true
+	case len(parts) > 2 && strings.Contains(parts[2], ":"):
+		return Knock{}, fmt.Errorf("%q: too many fields (want PORT[:PROTO[:FLAGS]])", s)
+	case len(parts) > 2:
 		if k.Flags, err = ParseTCPFlags(parts[2]); err != nil {
 			return Knock{}, err
 		}
-	} else if k.Proto == TCP {
+	case k.Proto == TCP:
 		k.Flags = d.Flags
 	}
 	return k, nil
+}
+
+// MaxPayload is the largest UDP knock payload: what fits a datagram over
+// IPv4 with the largest header, as the Knock on Ports app caps it.
+const MaxPayload = 65535 - 8 - 60
+
+// ParsePayload reads a UDP knock's payload: "hex=DEAD01" (pairs of hex
+// digits), "b64=3q0B" (standard base64, padding optional) or
+// "text=hello" (the bytes as written, colons included: it is the last
+// field). "hex=" is a zero-length datagram.
+func ParsePayload(s string) (string, error) {
+	enc, data, ok := strings.Cut(s, "=")
+	if !ok {
+		return "", fmt.Errorf("payload %q: want hex=..., b64=... or text=...", s)
+	}
+	var out []byte
+	var err error
+	switch strings.ToLower(enc) {
+	case "hex":
+		out, err = hex.DecodeString(data)
+	case "b64", "base64":
+		out, err = base64.RawStdEncoding.DecodeString(strings.TrimRight(data, "="))
+	case "text":
+		out = []byte(data)
+	default:
+		return "", fmt.Errorf("payload encoding %q: want hex, b64 or text", enc)
+	}
+	if err != nil {
+		return "", fmt.Errorf("payload %q: not valid %s", s, enc)
+	}
+	if len(out) > MaxPayload {
+		return "", fmt.Errorf("payload of %d bytes: at most %d fit a datagram", len(out), MaxPayload)
+	}
+	return string(out), nil
+}
+
+// FormatPayload spells a payload for ParsePayload: text= when it is
+// printable ASCII without spaces or commas (which separate knocks in a
+// --sequence list), else hex=.
+func FormatPayload(p string) string {
+	plain := p != ""
+	for i := 0; i < len(p); i++ {
+		if c := p[i]; c <= ' ' || c > '~' || c == ',' {
+			plain = false
+			break
+		}
+	}
+	if plain {
+		return "text=" + p
+	}
+	return "hex=" + hex.EncodeToString([]byte(p))
 }
 
 // ParseSequence parses one knock per argument; an error names the position

@@ -34,6 +34,18 @@ func TestParseKnock(t *testing.T) {
 		{in: "99999999999999999999", wantErr: "out of range"},
 		{in: "7000:icmpx", wantErr: `unknown protocol "icmpx"`},
 		{in: "7000:udp:syn", wantErr: "TCP flags given for a udp knock"},
+		{in: "7000:udp:zzz", wantErr: `payload "zzz": want hex=`},
+		{in: "7000:udp:hex=dead01", want: Knock{Port: 7000, Proto: UDP, Payload: "\xde\xad\x01", HasPayload: true}},
+		{in: "7000:udp:HEX=DEAD", want: Knock{Port: 7000, Proto: UDP, Payload: "\xde\xad", HasPayload: true}},
+		{in: "7000:udp:hex=", want: Knock{Port: 7000, Proto: UDP, Payload: "", HasPayload: true}},
+		{in: "7000:udp:b64=aGVsbG8", want: Knock{Port: 7000, Proto: UDP, Payload: "hello", HasPayload: true}},
+		{in: "7000:udp:b64=aGVsbG8=", want: Knock{Port: 7000, Proto: UDP, Payload: "hello", HasPayload: true}},
+		{in: "7000:udp:text=a:b c", want: Knock{Port: 7000, Proto: UDP, Payload: "a:b c", HasPayload: true}},
+		{in: "7000:text=x", d: Defaults{Proto: UDP}, wantErr: `unknown protocol "text=x"`},
+		{in: "7000:udp:hex=abc", wantErr: "not valid hex"},
+		{in: "7000:udp:b64=!!", wantErr: "not valid b64"},
+		{in: "7000:udp:rot13=x", wantErr: `payload encoding "rot13"`},
+		{in: "7000:tcp:text=x", wantErr: `unknown TCP flag`},
 		{in: "7000:tcp:bogus", wantErr: `unknown TCP flag "bogus"`},
 		{in: "7000:tcp:", wantErr: "empty TCP flag list"},
 		{in: "7000:tcp:syn:x", wantErr: "too many fields"},
@@ -160,7 +172,7 @@ func TestParseKnockdSequence(t *testing.T) {
 }
 
 func FuzzParseKnock(f *testing.F) {
-	for _, s := range []string{"7000", "8000:udp", "9000:tcp:fin+psh", "1:TCP:syn,ack", "x:y:z", "70000"} {
+	for _, s := range []string{"7000", "8000:udp", "9000:tcp:fin+psh", "1:TCP:syn,ack", "x:y:z", "70000", "1:udp:hex=00ff", "2:udp:text=a,b c", "3:udp:b64=AA"} {
 		f.Add(s, false)
 	}
 	f.Fuzz(func(t *testing.T, s string, udp bool) {
@@ -174,6 +186,9 @@ func FuzzParseKnock(f *testing.F) {
 		}
 		if k.Port == 0 {
 			t.Fatalf("%q parsed to port 0", s)
+		}
+		if k.HasPayload && (k.Proto != UDP || len(k.Payload) > MaxPayload) {
+			t.Fatalf("%q: payload %+v", s, k)
 		}
 		back, err := ParseKnock(k.String(), Defaults{})
 		if err != nil || back != k {

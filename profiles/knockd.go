@@ -77,6 +77,12 @@ func ExportKnockd(name string, p Profile) (string, error) {
 // writeDoor writes a door's header, sequence, timeout and TCPFlags.
 func writeDoor(b *strings.Builder, name string, p Profile, seq knock.Sequence) {
 	fmt.Fprintf(b, "[%s]\n", name)
+	for _, k := range seq {
+		if k.HasPayload {
+			b.WriteString("\t# knockd does not look at UDP payloads: any datagram to these ports counts\n")
+			break
+		}
+	}
 	fmt.Fprintf(b, "\tsequence        = %s\n", seq.KnockdString())
 	fmt.Fprintf(b, "\tseq_timeout     = %d\n", seqTimeout(p, len(seq)))
 	if m, uniform, anyTCP := DoorFlags(seq); anyTCP {

@@ -1,6 +1,7 @@
 package knockcmd
 
 import (
+	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"net/netip"
@@ -34,6 +35,9 @@ type hitJSON struct {
 	TTL        int    `json:"ttl,omitempty"`
 	Time       string `json:"time"`
 	DryRun     bool   `json:"dry_run,omitempty"`
+	// PayloadHex is a UDP knock's own payload, in hex ("" is an empty
+	// datagram); absent for the default single zero byte.
+	PayloadHex *string `json:"payload_hex,omitempty"`
 }
 
 // reporter returns the per-hit output: JSON lines, a dry-run line, knock
@@ -55,6 +59,10 @@ func reporter(opts *rootOptions) func(client.Hit) {
 			if h.Src.IsValid() {
 				j.Src = h.Src.String()
 			}
+			if h.Knock.HasPayload {
+				p := hex.EncodeToString([]byte(h.Knock.Payload))
+				j.PayloadHex = &p
+			}
 			_ = enc.Encode(j)
 		}
 	case opts.Client.DryRun:
@@ -67,6 +75,9 @@ func reporter(opts *rootOptions) func(client.Hit) {
 			}
 			if h.TTL != 0 {
 				line += " ttl " + strconv.Itoa(h.TTL)
+			}
+			if h.Knock.HasPayload {
+				line += " payload " + strconv.Itoa(len(h.Knock.Payload)) + " bytes"
 			}
 			fmt.Fprintln(out, line)
 		}

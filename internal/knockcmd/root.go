@@ -32,9 +32,12 @@ type rootOptions struct {
 const rootLong = `Send a port-knock sequence to HOST: one packet per PORT, in order;
 or knock a saved profile: knock PROFILE.
 
-Each knock is PORT[:PROTO[:FLAGS]]: a port 1-65535, optionally :tcp or :udp
-(default tcp, or udp with -u), and for TCP optionally the flags to set, joined
-by "+": syn, fin, rst, psh, ack, urg, ece, cwr (default syn).
+Each knock is PORT[:PROTO[:FLAGS|PAYLOAD]]: a port 1-65535, optionally :tcp or
+:udp (default tcp, or udp with -u), and for TCP optionally the flags to set,
+joined by "+": syn, fin, rst, psh, ack, urg, ece, cwr (default syn). A UDP knock
+sends one zero byte, as knock 0.8 does, or the payload given as hex=DEAD01,
+b64=3q0B or text=anything (hex= is an empty datagram), for servers that match
+payloads.
 
 TCP knocks with flags other than a plain SYN are built and sent over raw
 sockets, which needs root or CAP_NET_RAW. Plain SYN knocks fall back to a
@@ -50,6 +53,7 @@ const rootExample = `  knock door.example.com 7000 8000 9000
   knock -u -d 200 door.example.com 7000 8000:tcp 9000
   knock door.example.com 7000:tcp:fin+psh 8000:udp 9000:tcp:syn+urg
   knock --flags fin -v 2001:db8::7 7000 8000
+  knock router.lan 7000:udp:text=open-sesame 8000:udp:hex=c0ffee
   knock ssh-prod`
 
 // newRootCmd builds the knock command tree. runF replaces the work of the

@@ -1,0 +1,41 @@
+package client
+
+import (
+	"context"
+	"encoding/hex"
+	"net"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/knocktools/knock"
+)
+
+// UDP knocks carry their payload byte for byte (an empty one is a
+// zero-length datagram); without one they carry knock 0.8's zero byte.
+func TestDatagramPayloads(t *testing.T) {
+	ln, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	port := strconv.Itoa(ln.LocalAddr().(*net.UDPAddr).Port)
+	seq, err := knock.ParseSequence([]string{port + ":udp:hex=c0ffee", port + ":udp:hex=", port + ":udp", port + ":udp:text=a:b"}, knock.Defaults{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := (&Knocker{}).Knock(context.Background(), "127.0.0.1", seq, Options{Method: MethodConnect}); err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, 100)
+	for _, want := range []string{"c0ffee", "", "00", hex.EncodeToString([]byte("a:b"))} {
+		ln.SetReadDeadline(time.Now().Add(5 * time.Second))
+		n, _, err := ln.ReadFromUDP(buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := hex.EncodeToString(buf[:n]); got != want {
+			t.Fatalf("datagram %q, want %q", got, want)
+		}
+	}
+}
