@@ -22,7 +22,7 @@ type rawIP struct {
 
 func openRaw(src netip.Addr) (rawSocket, error) {
 	if src.Is4() {
-		c, err := net.ListenPacket("ip4:tcp", "0.0.0.0")
+		c, err := net.ListenPacket("ip4:6", "0.0.0.0") // 6 is TCP; "tcp" would read /etc/protocols
 		if err != nil {
 			return nil, err
 		}
@@ -34,7 +34,7 @@ func openRaw(src netip.Addr) (rawSocket, error) {
 		discardInbound(c)
 		return &rawIP{conn: c, v4: rc}, nil
 	}
-	c, err := net.ListenPacket("ip6:tcp", src.String())
+	c, err := net.ListenPacket("ip6:6", src.String())
 	if err != nil {
 		return nil, err
 	}

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"go.yaml.in/yaml/v3"
@@ -37,14 +38,16 @@ func fileError(path string, line int, format string, a ...any) error {
 	return fmt.Errorf("%s:%d: %s", path, line, fmt.Sprintf(format, a...))
 }
 
-var yamlLineRE = regexp.MustCompile(`^yaml: line (\d+): (.*)$`)
+// yamlLineRE is compiled on the first error: a knock that reads a good
+// file need not pay for it at start.
+var yamlLineRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`^yaml: line (\d+): (.*)$`) })
 
 // Parse reads a profile file. Every error names the file and the line.
 func Parse(path string, data []byte) (*File, error) {
 	f := &File{Path: path, Profiles: map[string]Profile{}}
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
-		if m := yamlLineRE.FindStringSubmatch(err.Error()); m != nil {
+		if m := yamlLineRE().FindStringSubmatch(err.Error()); m != nil {
 			return nil, fmt.Errorf("%s:%s: not valid YAML: %s", path, m[1], m[2])
 		}
 		return nil, fmt.Errorf("%s: not valid YAML: %w", path, err)
@@ -455,7 +458,7 @@ func MarshalProfile(name string, p Profile) ([]byte, error) {
 func ParseProfile(path string, data []byte) (string, Profile, error) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
-		if m := yamlLineRE.FindStringSubmatch(err.Error()); m != nil {
+		if m := yamlLineRE().FindStringSubmatch(err.Error()); m != nil {
 			return "", Profile{}, fmt.Errorf("%s:%s: not valid YAML: %s", path, m[1], m[2])
 		}
 		return "", Profile{}, fmt.Errorf("%s: not valid YAML: %w", path, err)

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/knocktools/knock"
@@ -164,11 +165,11 @@ func exportTimeBased(name string, p Profile) (string, error) {
 	return b.String(), nil
 }
 
-var badNameChars = regexp.MustCompile(`[^A-Za-z0-9_.-]+`)
+var badNameChars = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`[^A-Za-z0-9_.-]+`) })
 
 // ImportName turns a knockd door name into a profile name.
 func ImportName(door string) string {
-	return strings.Trim(badNameChars.ReplaceAllString(door, "-"), "-_.")
+	return strings.Trim(badNameChars().ReplaceAllString(door, "-"), "-_.")
 }
 
 // ImportKnockd makes a profile of a knockd door, to be knocked at host. A

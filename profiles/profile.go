@@ -11,7 +11,6 @@ package profiles
 import (
 	"errors"
 	"fmt"
-	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -86,13 +85,12 @@ func (d Duration) String() string { return time.Duration(d).String() }
 // MarshalYAML writes the duration as text ("100ms").
 func (d Duration) MarshalYAML() (any, error) { return d.String(), nil }
 
-var nameRE = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.-]*$`)
 
 // ValidateName checks a profile name: letters, digits, '-', '_' and '.',
 // starting with a letter or digit, and not one of reserved (the
 // subcommands, which a profile name must not shadow).
 func ValidateName(name string, reserved []string) error {
-	if !nameRE.MatchString(name) {
+	if name == "" || !plainWord(name) || name[0] == '.' || name[0] == '_' || name[0] == '-' {
 		return fmt.Errorf("invalid profile name %q: use letters, digits, '-', '_' and '.', starting with a letter or digit", name)
 	}
 	for _, r := range reserved {

@@ -6,9 +6,7 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"strings"
-	"syscall"
 
 	"github.com/spf13/cobra"
 
@@ -46,10 +44,13 @@ func (e exitStatus) Error() string { return fmt.Sprintf("exit status %d", int(e)
 
 // run executes the knock command line and returns the exit status.
 func Run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
-	defer stop()
+	ctx := newSignalContext(context.Background())
+	defer ctx.Stop()
 	s := &streams{In: stdin, Out: stdout, Err: stderr}
-	cmd := newRootCmd(s, nil)
+	cmd, a := newRootOnly(s, nil)
+	if needsSubcommands(cmd, args) {
+		a.addSubcommands(cmd)
+	}
 	cmd.SetArgs(args)
 	err := cmd.ExecuteContext(ctx)
 	if err == nil {

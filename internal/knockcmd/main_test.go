@@ -2,6 +2,7 @@ package knockcmd
 
 import (
 	"fmt"
+	"math/rand/v2"
 	"net"
 	"os"
 	"os/exec"
@@ -88,8 +89,18 @@ func labBench() {
 		cmds = append(cmds, strings.Fields(c))
 	}
 	times := make([][]float64, len(cmds))
+	order := make([]int, len(cmds))
+	for i := range order {
+		order[i] = i
+	}
 	for range rounds {
-		for i, c := range cmds {
+		// A fresh order each round: a program's run can leave work behind
+		// (exit, freed memory, the kernel's answers to its packets) that
+		// the next one pays for, and a fixed rotation would charge it to
+		// the same neighbour every time.
+		rand.Shuffle(len(order), func(a, b int) { order[a], order[b] = order[b], order[a] })
+		for _, i := range order {
+			c := cmds[i]
 			start := time.Now()
 			if out, err := exec.Command(c[0], c[1:]...).CombinedOutput(); err != nil {
 				fmt.Fprintf(os.Stderr, "%s: %v\n%s", strings.Join(c, " "), err, out)
