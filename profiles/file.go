@@ -177,6 +177,8 @@ func decodeProfile(path, what string, m *yaml.Node) (Profile, error) {
 			p.Wait, err = duration(v)
 		case "close_sequence":
 			p.CloseSequence, err = stringList(v)
+		case "allow_repeats":
+			p.AllowRepeats, err = boolean(v)
 		case "secret":
 			p.Secret, err = scalar(v)
 		case "secret_file":
@@ -222,6 +224,20 @@ func integer(v *yaml.Node, lo, hi int) (int, error) {
 		return 0, fmt.Errorf("%d out of range %d-%d", n, lo, hi)
 	}
 	return n, nil
+}
+
+func boolean(v *yaml.Node) (bool, error) {
+	s, err := scalar(v)
+	if err != nil {
+		return false, err
+	}
+	switch strings.ToLower(s) {
+	case "true", "yes", "on":
+		return true, nil
+	case "false", "no", "off", "":
+		return false, nil
+	}
+	return false, fmt.Errorf("%q: want true or false", s)
 }
 
 func port(v *yaml.Node) (uint16, error) {

@@ -94,6 +94,9 @@ func writeDoor(b *strings.Builder, name string, p Profile, seq knock.Sequence) {
 			fmt.Fprintf(b, "\ttcpflags        = %s\n", m)
 		}
 	}
+	if p.AllowRepeats {
+		b.WriteString("\tallow_repeats   = yes\n")
+	}
 }
 
 // writeOpenClose writes the commands that insert (-I) or delete (-D) the
@@ -182,7 +185,7 @@ func ImportKnockd(d *config.Door, host, file string) (Profile, error) {
 	if d.Time != nil {
 		return Profile{}, fmt.Errorf("door [%s] uses Sequence_Secret, which profiles cannot hold yet", d.Name)
 	}
-	p := Profile{Host: host, Description: fmt.Sprintf("imported from %s [%s]", filepath.Base(file), d.Name)}
+	p := Profile{Host: host, Description: fmt.Sprintf("imported from %s [%s]", filepath.Base(file), d.Name), AllowRepeats: d.AllowRepeats}
 	for _, k := range d.Sequence {
 		p.Sequence = append(p.Sequence, k.String())
 	}

@@ -40,6 +40,10 @@ type Profile struct {
 	// --close", and by "knock ssh" after ssh exits). It is a fixed list,
 	// for time-based profiles too.
 	CloseSequence []string `yaml:"close_sequence,omitempty,flow"`
+	// AllowRepeats asks "profile export --knockd" for a door with
+	// Allow_Repeats = yes (this project's knockd): a knock repeated by
+	// the network or the client does not break the sequence.
+	AllowRepeats bool `yaml:"allow_repeats,omitempty"`
 
 	// A time-based profile (a knockd door with Sequence_Secret) has a
 	// secret instead of a sequence: inline (base32) or in a file.
@@ -54,7 +58,7 @@ type Profile struct {
 // Keys lists the keys a profile may hold, in the order they are written.
 func Keys() []string {
 	return []string{"host", "sequence", "delay", "flags", "family", "method", "source_port", "ttl",
-		"description", "port", "user", "wait", "close_sequence", "secret", "secret_file", "period", "length", "ports", "protocol"}
+		"description", "port", "user", "wait", "close_sequence", "allow_repeats", "secret", "secret_file", "period", "length", "ports", "protocol"}
 }
 
 // Built-in defaults of the fields the ssh integration reads.
@@ -84,7 +88,6 @@ func (d Duration) String() string { return time.Duration(d).String() }
 
 // MarshalYAML writes the duration as text ("100ms").
 func (d Duration) MarshalYAML() (any, error) { return d.String(), nil }
-
 
 // ValidateName checks a profile name: letters, digits, '-', '_' and '.',
 // starting with a letter or digit, and not one of reserved (the
@@ -319,6 +322,7 @@ func (p Profile) WithDefaults(d *Profile) Profile {
 	if len(p.CloseSequence) == 0 {
 		p.CloseSequence = d.CloseSequence
 	}
+	p.AllowRepeats = p.AllowRepeats || d.AllowRepeats
 	if p.Period == 0 {
 		p.Period = d.Period
 	}

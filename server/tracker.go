@@ -207,6 +207,11 @@ func (t *Tracker) advance(s *source, h *Hit, emit func(Event)) bool {
 		}
 		next := d.Seq[a.stage]
 		if next.Proto != h.Proto || next.Port != h.Port {
+			if d.AllowRepeats && a.stage > 0 {
+				if prev := d.Seq[a.stage-1]; prev.Proto == h.Proto && prev.Port == h.Port {
+					continue // the knock just made, again: ignored
+				}
+			}
 			a.ended = true // a wrong knock fails the attempt
 			continue
 		}

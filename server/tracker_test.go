@@ -167,6 +167,54 @@ func TestTrackerKnockdSemantics(t *testing.T) {
 	}
 }
 
+// Allow_Repeats: a knock on the port of the stage just reached is
+// ignored; any other wrong knock still fails the attempt. The same
+// packets without the directive behave as knockd 0.8 (the cases measured
+// with Debian's knockd: a repeated middle or first port fails).
+func TestTrackerAllowRepeats(t *testing.T) {
+	conf := `
+[rep]
+sequence = 7601,7602,7603
+allow_repeats = yes
+[plain]
+sequence = 7701,7702,7703
+[double]
+sequence = 7801,7801,7802
+allow_repeats = yes
+[mixed]
+sequence = 7901,7901:udp,7902
+allow_repeats = yes
+`
+	tests := []struct {
+		name    string
+		packets []string
+		want    []string
+	}{
+		{"a repeated middle port", []string{"A 7601", "A 7602", "A 7602", "A 7603"}, []string{"10.77.0.1 rep OPEN"}},
+		{"a repeated first port", []string{"A 7601", "A 7601", "A 7602", "A 7603"}, []string{"10.77.0.1 rep OPEN"}},
+		{"every port three times", []string{"A 7601", "A 7601", "A 7601", "A 7602", "A 7602", "A 7602", "A 7603"}, []string{"10.77.0.1 rep OPEN"}},
+		{"an earlier port again still fails", []string{"A 7601", "A 7602", "A 7601", "A 7603"}, nil},
+		{"another wrong port still fails", []string{"A 7601", "A 7603", "A 7602", "A 7603"}, nil},
+		{"without the directive: middle", []string{"A 7701", "A 7702", "A 7702", "A 7703"}, nil},
+		{"without the directive: first", []string{"A 7701", "A 7701", "A 7702", "A 7703"}, nil},
+		{"a sequence that repeats a port advances on it", []string{"A 7801", "A 7801", "A 7802"}, []string{"10.77.0.1 double OPEN"}},
+		{"and tolerates a third", []string{"A 7801", "A 7801", "A 7801", "A 7802"}, []string{"10.77.0.1 double OPEN"}},
+		{"a repeat is the same protocol too", []string{"A 7901", "A 7901", "A 7901/udp", "A 7902"}, []string{"10.77.0.1 mixed OPEN"}},
+		{"the other protocol is not a repeat", []string{"A 7901", "A 7901/udp", "A 7901/udp", "A 7902"}, []string{"10.77.0.1 mixed OPEN"}},
+		{"repeats do not stretch the timeout", []string{"A 7601", "A 7602", "A 7602 @20s", "A 7603 @30s"}, nil},
+		{"the open door's last port again starts nothing", []string{"A 7601", "A 7602", "A 7603", "A 7603"}, []string{"10.77.0.1 rep OPEN"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			tr := NewTracker(testDoors(t, conf), func(a netip.Addr) bool { return a == me })
+			events := run(t, tr, tt.packets)
+			if got := opened(events); strings.Join(got, "|") != strings.Join(tt.want, "|") {
+				t.Fatalf("opened %q, want %q\nevents:\n%s", got, tt.want, strings.Join(events, "\n"))
+			}
+		})
+	}
+}
+
 func TestTrackerStagesAndTimeoutEvents(t *testing.T) {
 	tr := NewTracker(testDoors(t, trackerConf), func(a netip.Addr) bool { return a == me })
 	got := run(t, tr, []string{"A 7001", "A 7002 @1s", "A 7003 @20s"})

@@ -90,6 +90,7 @@ type profileFlags struct {
 	family, ttl, length                                                             int
 	secret, secretFile, period, ports, protocol                                     string
 	closeSequence                                                                   string
+	allowRepeats                                                                    bool
 }
 
 func (pf *profileFlags) register(cmd *cobra.Command) {
@@ -97,6 +98,7 @@ func (pf *profileFlags) register(cmd *cobra.Command) {
 	f.StringVar(&pf.host, "host", "", "host name or address to knock (required)")
 	f.StringVar(&pf.sequence, "sequence", "", "knocks, comma-separated: 7000,8000:udp,9000:tcp:fin (required)")
 	f.StringVar(&pf.closeSequence, "close-sequence", "", "knocks that close the door again (knock NAME --close; knock ssh after ssh exits)")
+	f.BoolVar(&pf.allowRepeats, "allow-repeats", false, "profile export --knockd writes Allow_Repeats = yes (a repeated knock does not break the door)")
 	f.StringVar(&pf.delay, "delay", "", "wait between knocks (milliseconds or a duration such as 100ms)")
 	f.StringVar(&pf.flags, "flags", "", "TCP flags of knocks that name none (e.g. fin+psh)")
 	f.IntVar(&pf.family, "family", 0, "address family: 4 or 6")
@@ -125,7 +127,7 @@ func splitList(s string) []string {
 
 func (pf *profileFlags) profile() (profiles.Profile, error) {
 	p := profiles.Profile{
-		Host: pf.host, Sequence: splitList(pf.sequence), CloseSequence: splitList(pf.closeSequence), Flags: pf.flags, Family: pf.family,
+		Host: pf.host, Sequence: splitList(pf.sequence), CloseSequence: splitList(pf.closeSequence), AllowRepeats: pf.allowRepeats, Flags: pf.flags, Family: pf.family,
 		Method: pf.method, TTL: pf.ttl, Description: pf.description, User: pf.user,
 		Secret: pf.secret, SecretFile: pf.secretFile, Length: pf.length, Ports: pf.ports, Protocol: pf.protocol,
 	}

@@ -162,6 +162,9 @@ func serve(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 	}
 	if o.Check {
 		printDoors(stdout, cfg)
+		for _, w := range cfg.PermissionWarnings() {
+			fmt.Fprintf(stdout, "warning: %s\n", w)
+		}
 		return nil
 	}
 	if o.Daemon && !o.Foreground && o.Replay == "" {
@@ -177,6 +180,9 @@ func serve(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 		log.Verbose = stdout
 	}
 	log.Debug, log.Lookup = o.Debug, o.Lookup
+	for _, w := range cfg.PermissionWarnings() {
+		log.Printf("warning: %s", w)
+	}
 	actions := &server.Actions{Log: log}
 	srv, err := server.New(cfg, log, actions)
 	if err != nil {
@@ -269,6 +275,9 @@ func reload(srv *server.Server, path string) {
 		srv.Log.Printf("re-reading %s failed, keeping the running configuration: %v", path, err)
 		return
 	}
+	for _, w := range cfg.PermissionWarnings() {
+		srv.Log.Printf("warning: %s", w)
+	}
 	srv.Log.Printf("re-read %s: %d doors", path, len(cfg.Doors))
 }
 
@@ -302,6 +311,9 @@ func printDoors(w io.Writer, cfg *config.Config) {
 		}
 		if d.Target.IsValid() {
 			fmt.Fprintf(w, "\ttarget        = %s\n", d.Target)
+		}
+		if d.AllowRepeats {
+			fmt.Fprintf(w, "\tallow_repeats = yes\n")
 		}
 		for _, c := range []struct{ k, v string }{
 			{"start_command", d.StartCommand}, {"stop_command", d.StopCommand},

@@ -61,6 +61,15 @@ func Skip(t testing.TB, reason string) {
 	t.Skipf("SKIPPED lab test: %s (run as root on Linux, or `sudo make test`)", reason)
 }
 
+// debianTools are the reference programs a lab test means by these names:
+// Debian's, at their paths. The test binaries of this project are
+// installed first on PATH as "knock" and "knockd", so a PATH lookup would
+// find those even where Debian's package is missing.
+var debianTools = map[string]string{"knockd": DebianKnockd, "knock": DebianKnock}
+
+// DebianKnock is the path of knock 0.8, the client of Debian's knockd package.
+const DebianKnock = "/usr/bin/knock"
+
 // Require checks that the machine can build labs and that every named
 // program is installed, skipping (or failing under CI) otherwise.
 func Require(t testing.TB, programs ...string) {
@@ -69,6 +78,12 @@ func Require(t testing.TB, programs ...string) {
 		Skip(t, "needs root to create network namespaces")
 	}
 	for _, p := range append([]string{"ip"}, programs...) {
+		if path, ok := debianTools[p]; ok {
+			if fi, err := os.Stat(path); err != nil || fi.Mode()&0o111 == 0 {
+				Skip(t, fmt.Sprintf("%s (Debian's %s 0.8, package knockd) is not installed (make test installs it: see scripts/deps.sh)", path, p))
+			}
+			continue
+		}
 		if _, err := exec.LookPath(p); err != nil {
 			Skip(t, fmt.Sprintf("%s is not installed (make test installs it: see scripts/deps.sh)", p))
 		}

@@ -56,6 +56,11 @@ type Door struct {
 	Flags      knock.FlagMatch
 	CmdTimeout time.Duration
 	Target     netip.Addr // zero: the interface's own addresses
+	// AllowRepeats (Allow_Repeats = yes, not in knockd 0.8): a packet to
+	// the port of the stage a knocker just reached is ignored instead of
+	// failing the attempt, so a retransmitted SYN or a client that hits a
+	// port twice does not break the knock.
+	AllowRepeats bool
 
 	StartCommand string
 	StopCommand  string
@@ -319,6 +324,15 @@ func (d *Door) directive(key, value string) error {
 			return fmt.Errorf("Sequence_Protocol %q: want tcp, udp or both", value)
 		}
 		d.timeSeq().Protocol = v
+	case "allow_repeats":
+		switch strings.ToLower(value) {
+		case "yes", "true", "on", "1":
+			d.AllowRepeats = true
+		case "no", "false", "off", "0":
+			d.AllowRepeats = false
+		default:
+			return fmt.Errorf("Allow_Repeats %q: want yes or no", value)
+		}
 	case "target":
 		d.Target, err = netip.ParseAddr(value)
 		if err != nil {

@@ -3,6 +3,7 @@ package config
 import (
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -181,6 +182,43 @@ func TestTimeBasedDoors(t *testing.T) {
 	} {
 		if _, err := Parse("k.conf", []byte(tt.conf)); err == nil || !strings.Contains(err.Error(), tt.want) {
 			t.Errorf("%q: err = %v, want %q", tt.conf, err, tt.want)
+		}
+	}
+}
+
+func TestPermissionWarnings(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("file modes do not say who may write on Windows")
+	}
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "knockd.conf")
+	seqs := filepath.Join(dir, "seqs")
+	os.WriteFile(seqs, []byte(" 1,2\n"), 0o600)
+	os.WriteFile(conf, []byte("[d]\none_time_sequences = "+seqs+"\n"), 0o600)
+	load := func() []string {
+		t.Helper()
+		c, err := Load(conf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return c.PermissionWarnings()
+	}
+	if w := load(); len(w) != 0 {
+		t.Fatalf("warnings for 0600 files: %q", w)
+	}
+	os.Chmod(conf, 0o664)
+	os.Chmod(seqs, 0o646)
+	w := load()
+	if len(w) != 2 || !strings.Contains(w[0], "configuration "+conf+" (mode 0664) is writable by group") ||
+		!strings.Contains(w[1], "[d] One_Time_Sequences file "+seqs+" (mode 0646) is writable by others") {
+		t.Fatalf("warnings %q", w)
+	}
+	os.Chmod(conf, 0o644)
+	os.Chmod(seqs, 0o600)
+	if os.Geteuid() == 0 {
+		os.Chown(seqs, 4242, 4242)
+		if w := load(); len(w) != 1 || !strings.Contains(w[0], "is owned by uid 4242, neither root nor knockd's user") {
+			t.Fatalf("warnings %q", w)
 		}
 	}
 }
