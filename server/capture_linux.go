@@ -16,15 +16,13 @@ import (
 
 // The capture ring: frames are packed into blocks that the kernel hands
 // over whole, so a burst costs one wake-up per block instead of a system
-// call per frame. ringBlocks*ringBlockSize (8 MiB) holds about 100,000
-// spoofed SYNs (TestLabKernelDropsAreLogged: a stopped knockd kept 102k of
-// 300k): half a second of a flood at full speed, while knockd catches up.
-// A block with frames in it is handed over after blockTimeout at the
-// latest, which bounds how late a quiet knock is seen.
+// call per frame. A ring of 8 MiB holds about 100,000 spoofed SYNs
+// (TestLabKernelDropsAreLogged: a stopped knockd kept 102k of 300k): half
+// a second of a flood at full speed, while knockd catches up. A block
+// with frames in it is handed over after blockTimeout at the latest,
+// which bounds how late a quiet knock is seen.
 const (
-	ringBlockSize = 512 << 10
-	ringBlocks    = 16
-	blockTimeout  = 10 * time.Millisecond
+	blockTimeout = 10 * time.Millisecond
 	// pollTimeout is how long a read waits before checking for Close.
 	pollTimeout = 100 * time.Millisecond
 )
@@ -35,6 +33,7 @@ var errClosed = errors.New("capture closed")
 // liveSource is an AF_PACKET capture through a TPACKET_V3 ring (pure Go,
 // no libpcap).
 type liveSource struct {
+	name string
 	link layers.LinkType
 
 	// mu guards tp and buf. A read holds it while it waits (at most
@@ -46,38 +45,47 @@ type liveSource struct {
 	buf    [snapLen]byte
 }
 
-// OpenLive starts capturing on an interface.
-func OpenLive(iface string) (Source, error) {
+// OpenLive starts capturing on an interface, with a ring of ringBytes
+// (see RingGeometry). Ethernet and loopback devices are read with their
+// link-layer header; every other kind (tun, WireGuard, PPP, tunnels,
+// InfiniBand, ...) through a cooked socket, which hands over the packet
+// from its network header whatever the link below.
+func OpenLive(iface string, ringBytes int) (Source, error) {
+	block, blocks := RingGeometry(ringBytes)
+	link, sock := linkTypeOf(iface)
 	tp, err := afpacket.NewTPacket(
 		afpacket.OptInterface(iface),
 		afpacket.OptTPacketVersion(afpacket.TPacketVersion3),
-		afpacket.OptBlockSize(ringBlockSize),
-		afpacket.OptNumBlocks(ringBlocks),
+		afpacket.OptFrameSize(ringFrame),
+		afpacket.OptBlockSize(block),
+		afpacket.OptNumBlocks(blocks),
 		afpacket.OptBlockTimeout(blockTimeout),
 		afpacket.OptPollTimeout(pollTimeout),
+		sock,
 	)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", iface, err)
 	}
-	return &liveSource{tp: tp, link: linkTypeOf(iface)}, nil
+	return &liveSource{name: iface, tp: tp, link: link}, nil
 }
 
-// linkTypeOf reads the interface's hardware type: a packet socket hands
-// over Ethernet frames for Ethernet and loopback devices, and bare IP
-// packets for tun, WireGuard and PPP devices.
-func linkTypeOf(iface string) layers.LinkType {
+// linkTypeOf reads the interface's hardware type: Ethernet and loopback
+// devices are captured with their Ethernet header, all others cooked
+// (bare IP packets).
+func linkTypeOf(iface string) (layers.LinkType, afpacket.OptSocketType) {
 	b, err := os.ReadFile("/sys/class/net/" + iface + "/type")
 	if err != nil {
-		return layers.LinkTypeEthernet
+		return layers.LinkTypeEthernet, afpacket.SocketRaw
 	}
 	switch t, _ := strconv.Atoi(strings.TrimSpace(string(b))); t {
 	case 1, 772: // ARPHRD_ETHER, ARPHRD_LOOPBACK
-		return layers.LinkTypeEthernet
-	case 65534, 512, 776, 778: // ARPHRD_NONE (tun, wireguard), PPP, SIT, IPGRE
-		return layers.LinkTypeRaw
+		return layers.LinkTypeEthernet, afpacket.SocketRaw
 	}
-	return layers.LinkTypeEthernet
+	return layers.LinkTypeRaw, afpacket.SocketDgram
 }
+
+// Name is the interface captured.
+func (s *liveSource) Name() string { return s.name }
 
 // ReadPacketData returns the next frame, valid until the next call: it
 // is copied out of the ring into one buffer, so a read allocates nothing.

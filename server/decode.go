@@ -19,7 +19,8 @@ type Hit struct {
 	Port  uint16 // destination port
 	SPort uint16 // source port, for debug lines
 	Flags knock.TCPFlags
-	Len   int // bytes on the wire, for debug lines
+	Len   int    // bytes on the wire, for debug lines
+	If    string // the interface it came in on ("" when replayed)
 }
 
 // Decoder turns link-layer frames into Hits with gopacket's

@@ -27,7 +27,7 @@ func TestKernelDropsAreLogged(t *testing.T) {
 	var logged bytes.Buffer
 	srv := newTestServer(t, "[d]\nsequence = 7001,7002\n", &logged)
 	src := &droppingSource{}
-	srv.setLive(src)
+	srv.setLive("eth0", src)
 	lines := func() []string {
 		out := strings.TrimSpace(logged.String())
 		logged.Reset()
@@ -44,7 +44,7 @@ func TestKernelDropsAreLogged(t *testing.T) {
 	}
 	src.drops = 500
 	srv.Tick(at(2))
-	want := "the kernel dropped 500 packets that knockd did not read in time (500 since the capture opened): knocks among them were missed"
+	want := "the kernel dropped 500 packets on eth0 that knockd did not read in time (500 since the capture opened): knocks among them were missed"
 	if l := lines(); len(l) != 1 || l[0] != want {
 		t.Fatalf("logged %q, want %q", l, want)
 	}
@@ -62,9 +62,32 @@ func TestKernelDropsAreLogged(t *testing.T) {
 		t.Fatalf("no new drops, yet logged %q", l)
 	}
 	reopened := &droppingSource{drops: 7}
-	srv.setLive(reopened)
+	srv.setLive("eth0", reopened)
 	srv.Tick(at(31))
 	if l := lines(); len(l) != 1 || !strings.HasPrefix(l[0], "the kernel dropped 7 packets ") {
 		t.Fatalf("after reopening: logged %q, want the new capture's 7 drops", l)
+	}
+}
+
+// Several captures: every one gets the kernel filter, their drops add
+// up in Stats, and each is reported under its own name.
+func TestSeveralCaptures(t *testing.T) {
+	var logged bytes.Buffer
+	srv := newTestServer(t, "[d]\nsequence = 7001,7002\n", &logged)
+	a, b := &droppingSource{drops: 3}, &droppingSource{drops: 4}
+	srv.setLive("eth0", a)
+	srv.setLive("wg0", b)
+	if st := srv.Stats(); st.KernelDrops != 7 {
+		t.Fatalf("kernel drops %d, want 7", st.KernelDrops)
+	}
+	srv.reportLoss(t0)
+	for _, want := range []string{"dropped 3 packets on eth0", "dropped 4 packets on wg0"} {
+		if !strings.Contains(logged.String(), want) {
+			t.Errorf("no %q in\n%s", want, logged.String())
+		}
+	}
+	srv.setLive("wg0", nil)
+	if st := srv.Stats(); st.KernelDrops != 3 {
+		t.Fatalf("kernel drops %d after wg0 closed, want 3", st.KernelDrops)
 	}
 }

@@ -93,7 +93,7 @@ func TestOneTimeNextIsLiveBeforeTheFile(t *testing.T) {
 	srv := newTestServer(t, "[once]\none_time_sequences = "+seqFile+"\nseq_timeout = 5\n", &logged)
 	srv.SetLocal([]netip.Addr{me})
 	src := &filterSource{file: seqFile}
-	srv.setLive(src)
+	srv.setLive("eth0", src)
 	want := []uint16{8001, 8002, 8011, 8012, 8021, 8022, 8031, 8032, 8041, 8042}
 	if !slices.Equal(src.filters[0], want) {
 		t.Fatalf("first filter %v, want the current sequence and %d next: %v", src.filters[0], oneTimeLookahead, want)

@@ -50,11 +50,13 @@ type Server struct {
 	cfg       *config.Config
 	tracker   *Tracker
 	timeDoors []*timeDoor
-	live      Source // the capture running, whose kernel filter follows the doors
+	lives     map[string]Source // the captures running, by interface; their kernel filters follow the doors
+	ring      int               // bytes of each capture's ring; 0: DefaultRing
 	local     atomic.Pointer[map[netip.Addr]bool]
 	stats     struct{ packets, visible, opened atomic.Uint64 }
-	budget    lineBudget // for Stage and timeout lines
-	loss      lossReport // the kernel's drops, as last logged
+	budget    lineBudget             // for Stage and timeout lines
+	loss      map[string]*lossReport // the kernel's drops, as last logged, by interface
+	curIf     string                 // the interface of the packet being handled, for event
 }
 
 // New prepares a server for cfg; it reads the doors' one-time sequence files.
@@ -115,13 +117,21 @@ type portFilter interface {
 	SetPorts(tcp, udp []uint16) error
 }
 
-// applyFilter gives the live capture the doors' current ports; called with
-// s.mu held whenever they change.
+// applyFilter gives the live captures the doors' current ports; called
+// with s.mu held whenever they change.
 func (s *Server) applyFilter() {
-	pf, ok := s.live.(portFilter)
-	if !ok {
+	if len(s.lives) == 0 {
 		return
 	}
+	tcp, udp := s.filterPorts()
+	for iface, src := range s.lives {
+		s.filter(iface, src, tcp, udp)
+	}
+}
+
+// filterPorts are the ports the kernel filters let through; called with
+// s.mu held.
+func (s *Server) filterPorts() (tcp, udp []uint16) {
 	doors := s.tracker.Doors
 	if len(s.timeDoors) > 0 {
 		// Time-based doors also let the next window's ports through.
@@ -130,22 +140,54 @@ func (s *Server) applyFilter() {
 			doors = append(doors, &TrackedDoor{Seq: td.next})
 		}
 	}
-	tcp, udp := Ports(doors)
-	if err := pf.SetPorts(tcp, udp); err != nil {
-		s.Log.Printf("cannot install the kernel packet filter (every packet is checked here instead): %v", err)
-		return
-	}
-	s.Log.Debugf("kernel filter: tcp ports %v, udp ports %v", tcp, udp)
+	return Ports(doors)
 }
 
-// setLive records the capture in use (nil when none) and filters it.
-func (s *Server) setLive(src Source) {
+// filter installs the kernel filter on one capture.
+func (s *Server) filter(iface string, src Source, tcp, udp []uint16) {
+	pf, ok := src.(portFilter)
+	if !ok {
+		return
+	}
+	if err := pf.SetPorts(tcp, udp); err != nil {
+		s.Log.Printf("cannot install the kernel packet filter on %s (every packet is checked here instead): %v", iface, err)
+		return
+	}
+	s.Log.Debugf("kernel filter on %s: tcp ports %v, udp ports %v", iface, tcp, udp)
+}
+
+// setLive records the capture on iface (nil when it has none) and
+// filters it.
+func (s *Server) setLive(iface string, src Source) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.live = src
-	if src != nil {
-		s.applyFilter()
+	if src == nil {
+		delete(s.lives, iface)
+		return
 	}
+	if s.lives == nil {
+		s.lives = map[string]Source{}
+	}
+	s.lives[iface] = src
+	tcp, udp := s.filterPorts()
+	s.filter(iface, src, tcp, udp)
+}
+
+// SetRing sets the size of each capture's ring, in bytes, for captures
+// opened from now on (0: DefaultRing).
+func (s *Server) SetRing(bytes int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.ring = bytes
+}
+
+func (s *Server) ringBytes() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.ring == 0 {
+		return DefaultRing
+	}
+	return s.ring
 }
 
 // SetLocal sets the addresses that count as ours (the interface's); nil
@@ -172,10 +214,16 @@ func (s *Server) Stats() Stats {
 	st := Stats{Packets: s.stats.packets.Load(), Visible: s.stats.visible.Load(), Opened: s.stats.opened.Load()}
 	s.mu.Lock()
 	st.Tracked = s.tracker.Tracked()
-	live := s.live
+	lives := make([]Source, 0, len(s.lives))
+	for _, src := range s.lives {
+		lives = append(lives, src)
+	}
 	s.mu.Unlock()
-	if dc, ok := live.(dropCounter); ok {
-		st.KernelDrops, _ = dc.KernelDrops()
+	for _, src := range lives {
+		if dc, ok := src.(dropCounter); ok {
+			n, _ := dc.KernelDrops()
+			st.KernelDrops += n
+		}
 	}
 	return st
 }
@@ -188,6 +236,10 @@ func (s *Server) Serve(ctx context.Context, src Source) error {
 	defer stop()
 	dec := NewDecoder(src.LinkType())
 	var h Hit
+	iface := ""
+	if n, ok := src.(interface{ Name() string }); ok {
+		iface = n.Name()
+	}
 	for {
 		data, ci, err := src.ReadPacketData()
 		if err != nil {
@@ -200,6 +252,7 @@ func (s *Server) Serve(ctx context.Context, src Source) error {
 		if !dec.Decode(data, ci, &h) {
 			continue
 		}
+		h.If = iface
 		s.Handle(&h)
 	}
 }
@@ -223,6 +276,7 @@ func (s *Server) Handle(h *Hit) {
 		s.Log.Debugf("%s: %s: %s:%d -> %s:%d %d bytes", h.Time.Format("2006-01-02 15:04:05"), h.Proto,
 			h.Src, h.SPort, h.Dst, h.Port, h.Len)
 	}
+	s.curIf = h.If
 	t.Process(h, s.event)
 }
 
@@ -233,6 +287,10 @@ func (s *Server) event(e Event) {
 	case EventStage:
 		if s.noisy(e) {
 			s.Log.Printf("%s: %s: Stage %d", s.Log.Who(e.Src), d.Name, e.Stage)
+			if s.Log.Debug && s.curIf != "" {
+				// knockd 0.8's line has no room for it: a line of its own.
+				s.Log.Debugf("%s: %s: stage %d came in on %s", s.Log.Who(e.Src), d.Name, e.Stage, s.curIf)
+			}
 		}
 	case EventTimeout:
 		if s.noisy(e) {

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/netip"
 	"os"
 	"os/signal"
 	"strconv"
@@ -36,7 +37,10 @@ case-insensitive and written Key = value.
     UseSyslog            log to syslog (facility daemon)
     LogFile = path       log to a file, lines "[YYYY-MM-DD HH:MM] message"
     PidFile = path       PID file in daemon mode (default /var/run/knockd.pid)
-    Interface = name     interface to listen on (-i wins; default eth0)
+    Interface = names    interfaces to listen on, comma-separated, or any:
+                         every interface that is up but loopback, also
+                         ones that appear later (-i wins; default eth0)
+    RingSize = size      capture ring per interface (default 8M; e.g. 512K)
 
 A door:
 
@@ -64,7 +68,8 @@ logs counters.`
 
 // options is what knockd's command line says.
 type options struct {
-	Interface  string
+	Interfaces []string
+	RingSize   string
 	Config     string
 	Daemon     bool
 	Foreground bool
@@ -132,7 +137,8 @@ func NewRootCmd(stdout, stderr io.Writer) *cobra.Command {
 	cmd.SetErr(stderr)
 	f := cmd.Flags()
 	f.SortFlags = false
-	f.StringVarP(&o.Interface, "interface", "i", "", "network interface to listen on (default: the config's Interface, else eth0)")
+	f.StringSliceVarP(&o.Interfaces, "interface", "i", nil, "network interface to listen on; several with -i a -i b or -i a,b; any: every interface that is up (default: the config's Interface, else eth0)")
+	f.StringVar(&o.RingSize, "ring-size", "", "capture ring per interface, e.g. 8M or 512K (default: the config's RingSize, else "+server.FormatSize(server.DefaultRing)+")")
 	f.BoolVarP(&o.Daemon, "daemon", "d", false, "run in the background")
 	f.StringVarP(&o.Config, "config", "c", "/etc/knockd.conf", "configuration file")
 	f.BoolVarP(&o.Debug, "debug", "D", false, "print debugging lines, one per packet seen")
@@ -160,8 +166,19 @@ func serve(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
+	ifaces, err := config.ParseInterfaces(firstOf(strings.Join(o.Interfaces, ","), cfg.Interface, config.DefaultInterface))
+	if err != nil {
+		return fmt.Errorf("-i: %w", err)
+	}
+	ring := cfg.RingSize
+	if o.RingSize != "" {
+		if ring, err = config.ParseRing(o.RingSize); err != nil {
+			return fmt.Errorf("--ring-size: %w", err)
+		}
+	}
 	if o.Check {
 		printDoors(stdout, cfg)
+		printCapture(stdout, ifaces, ring)
 		for _, w := range cfg.PermissionWarnings() {
 			fmt.Fprintf(stdout, "warning: %s\n", w)
 		}
@@ -170,7 +187,6 @@ func serve(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 	if o.Daemon && !o.Foreground && o.Replay == "" {
 		return daemonize()
 	}
-	iface := firstOf(o.Interface, cfg.Interface, config.DefaultInterface)
 	log, err := server.NewLogger(firstOf(o.LogFile, cfg.LogFile), cfg.UseSyslog)
 	if err != nil {
 		return err
@@ -189,6 +205,7 @@ func serve(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 		return err
 	}
 	srv.OnlyIPv4 = o.OnlyIPv4
+	srv.SetRing(ring)
 	srv.SetLogLimit(o.LogLimit)
 
 	ctx, cancel := context.WithCancel(ctx)
@@ -220,12 +237,16 @@ func serve(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		if o.Interface != "" {
-			addrs, err := server.InterfaceAddrs(o.Interface)
-			if err != nil {
-				return err
+		if len(o.Interfaces) > 0 {
+			all := []netip.Addr{}
+			for _, iface := range ifaces {
+				addrs, err := server.InterfaceAddrs(iface)
+				if err != nil {
+					return err
+				}
+				all = append(all, addrs...)
 			}
-			srv.SetLocal(append(addrs[:0:0], addrs...))
+			srv.SetLocal(all)
 		}
 		err = srv.Serve(ctx, src)
 		src.Close()
@@ -244,7 +265,7 @@ func serve(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 	if o.Stats > 0 {
 		go server.Every(ctx, o.Stats, func(time.Time) { logStats(srv, actions) })
 	}
-	err = srv.RunLive(ctx, iface)
+	err = srv.RunLive(ctx, ifaces)
 	finish(log, actions)
 	return err
 }
@@ -285,6 +306,19 @@ func logStats(srv *server.Server, actions *server.Actions) {
 	st := srv.Stats()
 	srv.Log.Printf("stats: %d packets, %d dropped by the kernel, %d seen by doors, %d knockers tracked, %d doors opened, %d stop commands pending",
 		st.Packets, st.KernelDrops, st.Visible, st.Tracked, st.Opened, actions.Pending())
+}
+
+// printCapture says what the captures will cost: one ring per interface.
+func printCapture(w io.Writer, ifaces []string, ring int) {
+	if ring == 0 {
+		ring = server.DefaultRing
+	}
+	size := server.FormatSize(ring)
+	if len(ifaces) == 1 && ifaces[0] == config.AnyInterface {
+		fmt.Fprintf(w, "capture: every interface that is up but loopback, a %s ring each (kernel memory: %s times their number)\n", size, size)
+		return
+	}
+	fmt.Fprintf(w, "capture: %s, a %s ring each (%s of kernel memory in all)\n", strings.Join(ifaces, ","), size, server.FormatSize(ring*len(ifaces)))
 }
 
 func printDoors(w io.Writer, cfg *config.Config) {

@@ -36,6 +36,13 @@ func (h *Host) StartDebianKnockd(t testing.TB, conf string) *Knockd {
 // knockd and ours alike, since both take knockd 0.8's flags.
 func (h *Host) StartKnockd(t testing.TB, program, conf string, files map[string]string) *Knockd {
 	t.Helper()
+	return h.StartKnockdArgs(t, program, conf, files, "listening on "+h.If, "-i", h.If)
+}
+
+// StartKnockdArgs is StartKnockd with other arguments than "-i IF" (none,
+// to take the config's Interface), waiting for the output ready.
+func (h *Host) StartKnockdArgs(t testing.TB, program, conf string, files map[string]string, ready string, args ...string) *Knockd {
+	t.Helper()
 	dir := t.TempDir()
 	for name, content := range files {
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(strings.ReplaceAll(content, "@DIR@", dir)), 0o600); err != nil {
@@ -47,8 +54,8 @@ func (h *Host) StartKnockd(t testing.TB, program, conf string, files map[string]
 	if err := os.WriteFile(path, []byte(conf), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	p := h.Start(program, "-i", h.If, "-c", path, "-v")
-	p.WaitOutput(t, "listening on "+h.If, 10*time.Second)
+	p := h.Start(program, append(args, "-c", path, "-v")...)
+	p.WaitOutput(t, ready, 10*time.Second)
 	return &Knockd{Proc: p, Dir: dir, Conf: path}
 }
 

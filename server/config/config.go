@@ -35,7 +35,8 @@ type Config struct {
 	UseSyslog bool
 	LogFile   string
 	PidFile   string
-	Interface string // empty: not set in the file (the -i flag or eth0 apply)
+	Interface string // empty: not set in the file (the -i flag or eth0 apply); a comma list, or "any"
+	RingSize  int    // bytes of each interface's capture ring; 0: not set
 	Doors     []*Door
 }
 
@@ -255,9 +256,18 @@ func (c *Config) option(key, value string, hasValue bool) error {
 	case "pidfile":
 		c.PidFile = value
 	case "interface":
+		if _, err := ParseInterfaces(value); err != nil {
+			return fmt.Errorf("Interface: %w", err)
+		}
 		c.Interface = value
+	case "ringsize":
+		n, err := parseRing(value)
+		if err != nil {
+			return fmt.Errorf("RingSize: %w", err)
+		}
+		c.RingSize = n
 	default:
-		return fmt.Errorf("unknown option %q in [options] (want UseSyslog, LogFile, PidFile or Interface)", key)
+		return fmt.Errorf("unknown option %q in [options] (want UseSyslog, LogFile, PidFile, Interface or RingSize)", key)
 	}
 	return nil
 }

@@ -222,3 +222,58 @@ func TestPermissionWarnings(t *testing.T) {
 		}
 	}
 }
+
+func TestParseInterfaces(t *testing.T) {
+	for in, want := range map[string]string{
+		"eth0": "eth0", "eth0,wg0": "eth0 wg0", " eth0 , wg0 ,eth0": "eth0 wg0", "any": "any", "br-lan.10": "br-lan.10",
+	} {
+		got, err := ParseInterfaces(in)
+		if err != nil || strings.Join(got, " ") != want {
+			t.Errorf("ParseInterfaces(%q) = %q, %v, want %q", in, got, err, want)
+		}
+	}
+	for in, want := range map[string]string{
+		"":                 "empty interface name",
+		"eth0,":            "empty interface name",
+		"any,eth0":         "any already means",
+		"a-very-long-name": "longer than the 15 bytes",
+		"eth0 wg0":         "not an interface name",
+		"../x":             "not an interface name",
+		"e:1":              "not an interface name",
+	} {
+		if _, err := ParseInterfaces(in); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("ParseInterfaces(%q) error %v, want %q", in, err, want)
+		}
+	}
+	for in, want := range map[string]int{"8M": 8 << 20, "512k": 512 << 10, "1G": 1 << 30, "65536": 64 << 10} {
+		if got, err := ParseRing(in); err != nil || got != want {
+			t.Errorf("ParseRing(%q) = %d, %v, want %d", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"", "0", "1K", "2G", "-1M", "8MB", "x"} {
+		if _, err := ParseRing(in); err == nil {
+			t.Errorf("ParseRing(%q) accepted", in)
+		}
+	}
+}
+
+func FuzzParseInterfaces(f *testing.F) {
+	for _, s := range []string{"eth0", "eth0,wg0", "any", "a,,b", "any,x"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		list, err := ParseInterfaces(s)
+		if err != nil {
+			return
+		}
+		for _, name := range list {
+			if name == "" || len(name) > 15 || strings.ContainsAny(name, ",/: \t\n\r\x00") {
+				t.Fatalf("%q gave the name %q", s, name)
+			}
+		}
+		back, err := ParseInterfaces(strings.Join(list, ","))
+		if err != nil || strings.Join(back, ",") != strings.Join(list, ",") {
+			t.Fatalf("%q -> %q -> %q, %v", s, list, back, err)
+		}
+	})
+}
