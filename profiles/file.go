@@ -179,6 +179,12 @@ func decodeProfile(path, what string, m *yaml.Node) (Profile, error) {
 			p.CloseSequence, err = stringList(v)
 		case "allow_repeats":
 			p.AllowRepeats, err = boolean(v)
+		case "spa":
+			var s *SPA
+			if s, err = decodeSPA(path, what, v); err != nil {
+				return p, err // already names its own line
+			}
+			p.SPA = s
 		case "secret":
 			p.Secret, err = scalar(v)
 		case "secret_file":

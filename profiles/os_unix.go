@@ -32,11 +32,19 @@ func lockFile(path string) (func(), error) {
 
 // checkMode warns, as ssh does for its keys, when others may read the file.
 func (s *Store) checkMode() {
-	st, err := os.Stat(s.Path)
-	if err != nil || s.Warn == nil {
-		return
+	if w := secretFileWarning(s.Path); w != "" && s.Warn != nil {
+		s.Warn(w)
+	}
+}
+
+// secretFileWarning says when others may read a file holding secrets.
+func secretFileWarning(path string) string {
+	st, err := os.Stat(path)
+	if err != nil {
+		return ""
 	}
 	if perm := st.Mode().Perm(); perm&0o077 != 0 {
-		s.Warn(fmt.Sprintf("%s is readable by others (mode %04o); it may hold secrets: chmod 600 %s", s.Path, perm, s.Path))
+		return fmt.Sprintf("%s is readable by others (mode %04o); it may hold secrets: chmod 600 %s", path, perm, path)
 	}
+	return ""
 }

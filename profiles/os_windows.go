@@ -25,3 +25,6 @@ func lockFile(path string) (func(), error) {
 // checkMode does nothing: file modes do not describe access on Windows,
 // where the profile directory's ACL protects the file.
 func (s *Store) checkMode() {}
+
+// secretFileWarning says nothing on Windows, for the same reason.
+func secretFileWarning(string) string { return "" }

@@ -40,6 +40,10 @@ type Profile struct {
 	// --close", and by "knock ssh" after ssh exits). It is a fixed list,
 	// for time-based profiles too.
 	CloseSequence []string `yaml:"close_sequence,omitempty,flow"`
+	// SPA makes the profile an fwknop Single Packet Authorization one: one
+	// encrypted, authenticated UDP packet instead of a sequence.
+	SPA *SPA `yaml:"spa,omitempty"`
+
 	// AllowRepeats asks "profile export --knockd" for a door with
 	// Allow_Repeats = yes (this project's knockd): a knock repeated by
 	// the network or the client does not break the sequence.
@@ -58,7 +62,7 @@ type Profile struct {
 // Keys lists the keys a profile may hold, in the order they are written.
 func Keys() []string {
 	return []string{"host", "sequence", "delay", "flags", "family", "method", "source_port", "ttl",
-		"description", "port", "user", "wait", "close_sequence", "allow_repeats", "secret", "secret_file", "period", "length", "ports", "protocol"}
+		"description", "port", "user", "wait", "close_sequence", "allow_repeats", "spa", "secret", "secret_file", "period", "length", "ports", "protocol"}
 }
 
 // Built-in defaults of the fields the ssh integration reads.
@@ -137,11 +141,24 @@ func (p Profile) Closing() (Profile, error) {
 // A profile that is only a set of defaults (no host, no sequence) passes
 // with partial set.
 func (p Profile) Validate(partial bool) error {
+	if p.SPA != nil {
+		if err := p.SPA.validate(); err != nil {
+			return err
+		}
+		switch {
+		case len(p.Sequence) > 0:
+			return fieldErr("sequence", "sequence and spa exclude each other: an SPA profile sends one packet")
+		case p.TimeBased():
+			return fieldErr("spa", "spa and secret exclude each other")
+		case len(p.CloseSequence) > 0:
+			return fieldErr("close_sequence", "close_sequence is for sequence profiles: fwknopd closes the door itself after its timeout")
+		}
+	}
 	if !partial {
 		if p.Host == "" {
 			return fieldErr("host", "host: missing")
 		}
-		if len(p.Sequence) == 0 && !p.TimeBased() {
+		if len(p.Sequence) == 0 && !p.TimeBased() && p.SPA == nil {
 			return fieldErr("sequence", "sequence: missing (want a list such as [\"7000\", \"8000:udp\"], or a secret)")
 		}
 	}
@@ -323,6 +340,10 @@ func (p Profile) WithDefaults(d *Profile) Profile {
 		p.CloseSequence = d.CloseSequence
 	}
 	p.AllowRepeats = p.AllowRepeats || d.AllowRepeats
+	if p.SPA != nil {
+		s := p.SPA.withDefaults(d.SPA)
+		p.SPA = &s
+	}
 	if p.Period == 0 {
 		p.Period = d.Period
 	}

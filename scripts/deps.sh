@@ -2,7 +2,7 @@
 # Installs what the lab tests and the demo need, when it is missing:
 # Debian's knockd (the compatibility oracle, with its knock client),
 # iproute2, iptables, tcpdump, tcpreplay (the flood tests and benchmark)
-# and netcat. Without root or apt-get it says
+# netcat, and fwknop's server and client (the SPA oracles). Without root or apt-get it says
 # what is missing and leaves the lab tests to skip (they fail under CI=true).
 set -euo pipefail
 
@@ -18,6 +18,8 @@ have sshd     || need+=(openssh-server)
 have ssh      || need+=(openssh-client)
 have nc       || need+=(netcat-openbsd)
 have setpriv  || need+=(util-linux)
+have fwknopd  || need+=(fwknop-server)
+have fwknop   || need+=(fwknop-client)
 [ -f /usr/share/bash-completion/bash_completion ] || need+=(bash-completion)
 
 [ ${#need[@]} -eq 0 ] && exit 0

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"slices"
@@ -24,6 +25,8 @@ func TestMain(m *testing.M) {
 		"knock":      func() { os.Exit(Run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr)) },
 		"lab-listen": labListen,
 		"lab-bench":  labBench,
+		"lab-http":   labHTTP,
+		"lab-udp":    labUDP,
 	})
 }
 
@@ -115,4 +118,34 @@ func labBench() {
 		medians[i] = fmt.Sprintf("%.3f", times[i][rounds/2])
 	}
 	fmt.Println(strings.Join(medians, " "))
+}
+
+// labHTTP serves the text of its second argument at every path of the
+// address in its first, until killed: a stand-in for the page that
+// tells an SPA client its public address.
+func labHTTP() {
+	ln, err := net.Listen("tcp", os.Args[1])
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	fmt.Println("listening")
+	_ = http.Serve(ln, http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) { fmt.Fprintln(w, os.Args[2]) }))
+}
+
+// labUDP sends the content of the file in its second argument, trimmed,
+// as one datagram to the address in its first: a replayed SPA packet.
+func labUDP() {
+	data, err := os.ReadFile(os.Args[2])
+	if err == nil {
+		var c net.Conn
+		if c, err = net.Dial("udp", os.Args[1]); err == nil {
+			_, err = c.Write([]byte(strings.TrimSpace(string(data))))
+			c.Close()
+		}
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
 }

@@ -3,6 +3,7 @@ package knockcmd
 import (
 	"bytes"
 	crand "crypto/rand"
+	"encoding/base64"
 	"errors"
 	"fmt"
 	"os"
@@ -91,6 +92,10 @@ type profileFlags struct {
 	secret, secretFile, period, ports, protocol                                     string
 	closeSequence                                                                   string
 	allowRepeats                                                                    bool
+	spa                                                                             bool
+	spaAccess, spaKeyFile, spaHMACKeyFile, spaAllowIP, spaProto                     string
+	spaPort                                                                         uint16
+	spaFWTimeout                                                                    int
 }
 
 func (pf *profileFlags) register(cmd *cobra.Command) {
@@ -99,6 +104,14 @@ func (pf *profileFlags) register(cmd *cobra.Command) {
 	f.StringVar(&pf.sequence, "sequence", "", "knocks, comma-separated: 7000,8000:udp,9000:tcp:fin (required)")
 	f.StringVar(&pf.closeSequence, "close-sequence", "", "knocks that close the door again (knock NAME --close; knock ssh after ssh exits)")
 	f.BoolVar(&pf.allowRepeats, "allow-repeats", false, "profile export --knockd writes Allow_Repeats = yes (a repeated knock does not break the door)")
+	f.BoolVar(&pf.spa, "spa", false, "an fwknop SPA profile: one packet (with --access and --key-gen or --spa-key-file)")
+	f.StringVar(&pf.spaAccess, "access", "", "SPA: what to open, proto/port comma-separated (fwknop's ACCESS), e.g. tcp/22")
+	f.StringVar(&pf.spaKeyFile, "spa-key-file", "", "SPA: a 0600 file of base64 key material (or fwknop --key-gen lines)")
+	f.StringVar(&pf.spaHMACKeyFile, "spa-hmac-key-file", "", "SPA: the HMAC key's file, the same way")
+	f.StringVar(&pf.spaAllowIP, "allow-ip", "", "SPA: source (the packet's, the default), resolve, or an IPv4 address")
+	f.Uint16Var(&pf.spaPort, "server-port", 0, "SPA: fwknopd's port (default 62201)")
+	f.StringVar(&pf.spaProto, "server-proto", "", "SPA: udp (default) or tcp")
+	f.IntVar(&pf.spaFWTimeout, "fw-timeout", 0, "SPA: seconds the door stays open (default: the server's)")
 	f.StringVar(&pf.delay, "delay", "", "wait between knocks (milliseconds or a duration such as 100ms)")
 	f.StringVar(&pf.flags, "flags", "", "TCP flags of knocks that name none (e.g. fin+psh)")
 	f.IntVar(&pf.family, "family", 0, "address family: 4 or 6")
@@ -130,6 +143,12 @@ func (pf *profileFlags) profile() (profiles.Profile, error) {
 		Host: pf.host, Sequence: splitList(pf.sequence), CloseSequence: splitList(pf.closeSequence), AllowRepeats: pf.allowRepeats, Flags: pf.flags, Family: pf.family,
 		Method: pf.method, TTL: pf.ttl, Description: pf.description, User: pf.user,
 		Secret: pf.secret, SecretFile: pf.secretFile, Length: pf.length, Ports: pf.ports, Protocol: pf.protocol,
+	}
+	if pf.spa {
+		p.SPA = &profiles.SPA{Access: pf.spaAccess, KeyFile: pf.spaKeyFile, HMACKeyFile: pf.spaHMACKeyFile,
+			AllowIP: pf.spaAllowIP, ServerPort: pf.spaPort, ServerProto: pf.spaProto, FWTimeout: pf.spaFWTimeout}
+	} else if pf.spaAccess != "" || pf.spaKeyFile != "" || pf.spaHMACKeyFile != "" || pf.spaAllowIP != "" || pf.spaPort != 0 || pf.spaProto != "" || pf.spaFWTimeout != 0 {
+		return p, usagef("--access, --spa-key-file, --allow-ip, --server-port, --server-proto and --fw-timeout are for --spa profiles")
 	}
 	var err error
 	if pf.period != "" {
@@ -164,15 +183,17 @@ func (pf *profileFlags) profile() (profiles.Profile, error) {
 
 func newProfileAddCmd(a *app) *cobra.Command {
 	var (
-		pf    profileFlags
-		force bool
-		totp  bool
+		pf     profileFlags
+		force  bool
+		totp   bool
+		keyGen bool
 	)
 	cmd := &cobra.Command{
-		Use:   "add NAME --host HOST (--sequence PORT[,PORT...] | --totp | --secret S) [flags]",
+		Use:   "add NAME --host HOST (--sequence PORT[,PORT...] | --totp | --secret S | --spa --access tcp/22 --key-gen) [flags]",
 		Short: "Save a profile",
 		Example: "  knock profile add ssh-prod --host prod.example.com --sequence 7000,8000:udp,9000:tcp:fin --delay 100ms --user admin\n" +
-			"  knock profile add vault --host vault.example.com --totp   # prints the matching knockd.conf door",
+			"  knock profile add vault --host vault.example.com --totp   # prints the matching knockd.conf door\n" +
+			"  knock profile add vault --host vault.example.com --spa --access tcp/22 --key-gen   # prints the access.conf stanza",
 		Args: exactArgs(1, "NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			name := args[0]
@@ -189,12 +210,30 @@ func newProfileAddCmd(a *app) *cobra.Command {
 				}
 				pf.secret = knock.EncodeSecret(secret)
 			}
-			if pf.host == "" || (pf.sequence == "" && pf.secret == "" && pf.secretFile == "") {
-				return usagef("profile add needs --host and --sequence (or --totp, --secret, --secret-file)")
+			if pf.host == "" || (pf.sequence == "" && pf.secret == "" && pf.secretFile == "" && !pf.spa) {
+				return usagef("profile add needs --host and --sequence (or --totp, --secret, --secret-file, --spa)")
+			}
+			if keyGen && !pf.spa {
+				return usagef("--key-gen makes SPA keys: give --spa too")
 			}
 			p, err := pf.profile()
 			if err != nil {
 				return err
+			}
+			if keyGen {
+				if pf.spaKeyFile != "" || pf.spaHMACKeyFile != "" {
+					return usagef("--key-gen makes new keys: it excludes --spa-key-file and --spa-hmac-key-file")
+				}
+				// As fwknop --key-gen: 32 bytes of key, 64 of HMAC key.
+				key, hkey := make([]byte, 32), make([]byte, 64)
+				if _, err := crand.Read(key); err != nil {
+					return err
+				}
+				if _, err := crand.Read(hkey); err != nil {
+					return err
+				}
+				p.SPA.KeyBase64 = base64.StdEncoding.EncodeToString(key)
+				p.SPA.HMACKeyBase64 = base64.StdEncoding.EncodeToString(hkey)
 			}
 			err = a.store().Update(func(f *profiles.File) error {
 				if _, exists := f.Profiles[name]; exists && !force {
@@ -202,7 +241,16 @@ func newProfileAddCmd(a *app) *cobra.Command {
 				}
 				return f.Put(name, p)
 			})
-			if err != nil || !totp {
+			if err != nil || !totp && !keyGen {
+				return err
+			}
+			if keyGen {
+				stanza, err := profiles.ExportFwknopd(name, p)
+				if err != nil {
+					return err
+				}
+				fmt.Fprintf(a.streams.Err, "profile %q saved with new keys; add this stanza to the server's /etc/fwknop/access.conf:\n", name)
+				_, err = fmt.Fprint(a.streams.Out, stanza)
 				return err
 			}
 			door, err := profiles.ExportKnockd(name, p)
@@ -217,6 +265,7 @@ func newProfileAddCmd(a *app) *cobra.Command {
 	pf.register(cmd)
 	cmd.Flags().BoolVar(&force, "force", false, "replace a profile of the same name")
 	cmd.Flags().BoolVar(&totp, "totp", false, "time-based: generate a secret, save it, and print the matching knockd.conf door")
+	cmd.Flags().BoolVar(&keyGen, "key-gen", false, "SPA: generate keys (as fwknop --key-gen), save them, and print the matching access.conf stanza")
 	return cmd
 }
 
@@ -239,7 +288,14 @@ func newProfileListCmd(a *app) *cobra.Command {
 			fmt.Fprintln(w, "NAME\tHOST\tSEQUENCE\tDESCRIPTION")
 			for _, n := range f.Names() {
 				p, _ := f.Resolve(n)
-				fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", n, p.Host, strings.Join(p.Sequence, ","), p.Description)
+				seq := strings.Join(p.Sequence, ",")
+				switch {
+				case p.SPA != nil:
+					seq = "spa " + p.SPA.Access
+				case p.TimeBased():
+					seq = "time-based"
+				}
+				fmt.Fprintf(w, "%s\t%s\t%s\t%s\n", n, p.Host, seq, p.Description)
 			}
 			return w.Flush()
 		},
@@ -247,9 +303,10 @@ func newProfileListCmd(a *app) *cobra.Command {
 }
 
 func newProfileShowCmd(a *app) *cobra.Command {
-	return &cobra.Command{
-		Use:               "show NAME",
-		Short:             "Print a profile as YAML",
+	var showSecrets bool
+	cmd := &cobra.Command{
+		Use:               "show [--show-secrets] NAME",
+		Short:             "Print a profile as YAML (keys hidden unless --show-secrets)",
 		Args:              exactArgs(1, "NAME"),
 		ValidArgsFunction: a.completeProfiles(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
@@ -261,6 +318,9 @@ func newProfileShowCmd(a *app) *cobra.Command {
 			if !ok {
 				return f.NotFound(args[0])
 			}
+			if !showSecrets {
+				p = p.WithoutSecrets()
+			}
 			out, err := profiles.MarshalProfile(args[0], p)
 			if err != nil {
 				return err
@@ -269,6 +329,8 @@ func newProfileShowCmd(a *app) *cobra.Command {
 			return err
 		},
 	}
+	cmd.Flags().BoolVar(&showSecrets, "show-secrets", false, "print keys and secrets too")
+	return cmd
 }
 
 func newProfileRmCmd(a *app) *cobra.Command {

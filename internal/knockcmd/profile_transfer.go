@@ -16,18 +16,31 @@ import (
 // profile export and import: knockd.conf doors and Knock on Ports files.
 
 func newProfileExportCmd(a *app) *cobra.Command {
-	var asKnockd, asKOP bool
+	var asKnockd, asKOP, asFwknopd bool
 	cmd := &cobra.Command{
-		Use:   "export (NAME --knockd | [NAME...] --knockonports)",
+		Use:   "export (NAME --knockd | NAME --fwknopd | [NAME...] --knockonports)",
 		Short: "Print a profile's knockd.conf door, or profiles as a Knock on Ports file",
 		Long: `--knockd prints the knockd.conf door (and close door) that a profile's knock
 opens. --knockonports prints the named profiles (all by default) as a file
 the Knock on Ports Android app imports (its v1 format).`,
 		ValidArgsFunction: a.completeProfiles(-1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			switch {
-			case asKnockd == asKOP:
-				return usagef("say which format: --knockd or --knockonports")
+			switch n := btoi(asKnockd) + btoi(asKOP) + btoi(asFwknopd); {
+			case n != 1:
+				return usagef("say which format: --knockd, --fwknopd or --knockonports")
+			case asFwknopd && len(args) != 1:
+				return usagef("profile export --fwknopd wants one NAME, got %d", len(args))
+			case asFwknopd:
+				p, err := a.profile(args[0])
+				if err != nil {
+					return err
+				}
+				stanza, err := profiles.ExportFwknopd(args[0], p)
+				if err != nil {
+					return err
+				}
+				_, err = fmt.Fprint(a.streams.Out, stanza)
+				return err
 			case asKnockd && len(args) != 1:
 				return usagef("profile export --knockd wants one NAME, got %d", len(args))
 			case asKnockd:
@@ -67,17 +80,25 @@ the Knock on Ports Android app imports (its v1 format).`,
 	}
 	cmd.Flags().BoolVar(&asKnockd, "knockd", false, "as a knockd.conf door")
 	cmd.Flags().BoolVar(&asKOP, "knockonports", false, "as a Knock on Ports (Android app) export file")
+	cmd.Flags().BoolVar(&asFwknopd, "fwknopd", false, "an SPA profile as a stanza of fwknopd's access.conf (it holds the keys)")
 	return cmd
+}
+
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
 }
 
 func newProfileImportCmd(a *app) *cobra.Command {
 	var (
-		file, kopFile, host string
-		force               bool
+		file, kopFile, rcFile, host string
+		force                       bool
 	)
 	cmd := &cobra.Command{
-		Use:   "import (--knockd FILE --host HOST | --knockonports FILE)",
-		Short: "Make profiles of a knockd.conf's doors or of a Knock on Ports export",
+		Use:   "import (--knockd FILE --host HOST | --knockonports FILE | --fwknoprc FILE)",
+		Short: "Make profiles of a knockd.conf's doors, a Knock on Ports export or a ~/.fwknoprc",
 		Long: `--knockd reads a knockd.conf and saves one profile per door, named after the
 door, knocking HOST with the door's sequence and the TCP flags its TCPFlags
 requires. Doors that use One_Time_Sequences are skipped with a warning. A door
@@ -91,12 +112,23 @@ file, or the legacy array) and saves one profile per sequence, UDP payloads
 included. A sequence with an ICMP step, which knock cannot send, is refused
 with its name and step while the others are imported (the exit status is
 then 1); names that are not valid profile names are made valid and
-reported.`,
+reported.
+
+--fwknoprc reads fwknop's client settings and saves one SPA profile per
+stanza (SPA_SERVER is the host; [default] applies to every stanza). A
+stanza that cannot be mapped (GnuPG, local NAT, spoofed sources, modes
+other than cbc and legacy) is refused with its file and line, the others
+are saved; the directives that change nothing here are named.`,
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			switch {
-			case file != "" && kopFile != "":
-				return usagef("profile import reads one file: --knockd or --knockonports")
+			case btoi(file != "")+btoi(kopFile != "")+btoi(rcFile != "") > 1:
+				return usagef("profile import reads one file: --knockd, --knockonports or --fwknoprc")
+			case rcFile != "":
+				if host != "" {
+					return usagef("--host is for --knockd: a fwknoprc stanza names its SPA_SERVER")
+				}
+				return a.importFwknoprc(cmd, rcFile, force)
 			case kopFile != "":
 				if host != "" {
 					return usagef("--host is for --knockd: a Knock on Ports sequence names its own host")
@@ -111,6 +143,7 @@ reported.`,
 	cmd.Flags().StringVar(&file, "knockd", "", "knockd.conf to read")
 	cmd.Flags().StringVar(&host, "host", "", "host the profiles knock (with --knockd)")
 	cmd.Flags().StringVar(&kopFile, "knockonports", "", "Knock on Ports export file to read")
+	cmd.Flags().StringVar(&rcFile, "fwknoprc", "", "fwknop client settings to read (~/.fwknoprc)")
 	cmd.Flags().BoolVar(&force, "force", false, "replace profiles of the same names")
 	return cmd
 }
@@ -242,4 +275,62 @@ func kopProfileName(s profiles.KnockOnPortsSequence, reserved []string, taken ma
 		name = base + "-" + strconv.Itoa(n)
 	}
 	return name
+}
+
+// importFwknoprc saves an SPA profile per stanza of a ~/.fwknoprc; a
+// stanza that cannot be one is reported and the others are saved.
+func (a *app) importFwknoprc(cmd *cobra.Command, file string, force bool) error {
+	data, err := os.ReadFile(file)
+	if err != nil {
+		return err
+	}
+	stanzas, err := profiles.ParseFwknoprc(file, data)
+	if err != nil {
+		return err
+	}
+	reserved := reservedNames(cmd)
+	var imported []string
+	failed := 0
+	err = a.store().Update(func(f *profiles.File) error {
+		for _, st := range stanzas {
+			if st.Err != nil {
+				fmt.Fprintf(a.streams.Err, "knock: %v; not imported\n", st.Err)
+				failed++
+				continue
+			}
+			name := profiles.ImportName(st.Name)
+			if profiles.ValidateName(name, reserved) != nil {
+				name += "-spa"
+			}
+			if name != st.Name {
+				fmt.Fprintf(a.streams.Err, "knock: %s:%d: [%s] saved as profile %q\n", file, st.Line, st.Name, name)
+			}
+			if _, exists := f.Profiles[name]; exists && !force {
+				fmt.Fprintf(a.streams.Err, "knock: %s:%d: [%s]: profile %q already exists (replace with --force); not imported\n", file, st.Line, st.Name, name)
+				failed++
+				continue
+			}
+			if err := f.Put(name, st.Profile); err != nil {
+				fmt.Fprintf(a.streams.Err, "knock: %s:%d: [%s]: %v; not imported\n", file, st.Line, st.Name, err)
+				failed++
+				continue
+			}
+			if len(st.Ignored) > 0 {
+				fmt.Fprintf(a.streams.Err, "knock: %s: [%s]: ignored: %s\n", file, st.Name, strings.Join(st.Ignored, ", "))
+			}
+			if !st.Profile.SPA.HasHMAC() {
+				fmt.Fprintf(a.streams.Err, "knock: warning: profile %q has no HMAC key: its packets are not authenticated\n", name)
+			}
+			imported = append(imported, name)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(a.streams.Err, "imported %d profile(s): %s\n", len(imported), strings.Join(imported, ", "))
+	if failed > 0 {
+		return errors.New(strconv.Itoa(failed) + " stanza(s) not imported (see above)")
+	}
+	return nil
 }

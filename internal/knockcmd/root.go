@@ -24,9 +24,10 @@ type rootOptions struct {
 	Client   client.Options
 	Verbose  bool
 	JSON     bool
-	Wait     time.Duration // --wait: negative means "the profile's, else the default"
-	Port     uint16        // --port
-	Close    bool          // --close: the profile's close sequence
+	Wait     time.Duration     // --wait: negative means "the profile's, else the default"
+	Port     uint16            // --port
+	Close    bool              // --close: the profile's close sequence
+	SPA      *profiles.Profile // an SPA profile: one packet instead of Sequence
 
 	streams *streams
 }
@@ -61,7 +62,7 @@ const rootExample = `  knock door.example.com 7000 8000 9000
 // subcommandWords are the first words that need knock's subcommands:
 // their names (newRootCmd adds them; TestSubcommandWords keeps the list
 // true) and cobra's own.
-var subcommandWords = []string{"profile", "gen", "proxy", "ssh", "ssh-config", "check",
+var subcommandWords = []string{"profile", "gen", "proxy", "ssh", "ssh-config", "check", "spa",
 	"completion", "help", cobra.ShellCompRequestCmd, cobra.ShellCompNoDescRequestCmd}
 
 // newRootCmd builds the knock command tree. runF replaces the work of the
@@ -74,7 +75,7 @@ func newRootCmd(s *streams, runF func(*rootOptions) error) *cobra.Command {
 
 // addSubcommands adds every subcommand to root.
 func (a *app) addSubcommands(root *cobra.Command) {
-	root.AddCommand(newProfileCmd(a), newGenCmd(a), newProxyCmd(a), newSSHCmd(a), newSSHConfigCmd(a), newCheckCmd(a))
+	root.AddCommand(newProfileCmd(a), newGenCmd(a), newProxyCmd(a), newSSHCmd(a), newSSHConfigCmd(a), newCheckCmd(a), newSPACmd(a))
 }
 
 // needsSubcommands reports whether a command line may run a subcommand
@@ -151,7 +152,7 @@ func newRootOnly(s *streams, runF func(*rootOptions) error) (*cobra.Command, *ap
 			if runF != nil {
 				return runF(opts)
 			}
-			knocked, err := knockRun(cmd, opts)
+			knocked, err := a.knockRun(cmd, opts)
 			if err != nil || opts.Wait == 0 || opts.Client.DryRun {
 				return err
 			}
@@ -228,6 +229,21 @@ func (a *app) target(cmd *cobra.Command, args []string, opts *rootOptions) error
 	}
 	if prof != nil {
 		host = prof.Host
+	}
+	if prof != nil && prof.SPA != nil {
+		if len(ports) > 0 {
+			return usagef("profile %q is an SPA profile: it sends one packet, give no ports", opts.Profile)
+		}
+		opts.Host, opts.SPA = host, prof
+		if opts.Wait != 0 {
+			if opts.Wait < 0 {
+				opts.Wait = prof.WaitTime()
+			}
+			if opts.Port == 0 {
+				opts.Port = prof.ServicePort()
+			}
+		}
+		return nil
 	}
 	dry := opts.Client.DryRun
 	opts.Host, opts.Sequence, opts.Client, err = resolveKnock(cmd, opts.Profile, prof, host, ports)

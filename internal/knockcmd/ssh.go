@@ -48,14 +48,21 @@ func selectProfile(f *profiles.File, name, host string) (string, profiles.Profil
 // of the name, which may give another address or family whose door is
 // still shut.
 func (a *app) knockProfile(ctx context.Context, cmd *cobra.Command, name string, p profiles.Profile, host string, verbose bool) (netip.Addr, error) {
+	var report func(client.Hit)
+	if verbose {
+		report = func(h client.Hit) { fmt.Fprintln(a.streams.Err, "knock: hitting "+target(h)) }
+	}
+	if p.SPA != nil {
+		if verbose {
+			report = spaReport(func(line string) { fmt.Fprintln(a.streams.Err, "knock: "+line) })
+		}
+		return a.spaSend(ctx, name, p, host, false, report)
+	}
 	host, seq, o, err := resolveKnock(cmd, name, &p, host, nil)
 	if err != nil {
 		return netip.Addr{}, err
 	}
-	k := &client.Knocker{}
-	if verbose {
-		k.Report = func(h client.Hit) { fmt.Fprintln(a.streams.Err, "knock: hitting "+target(h)) }
-	}
+	k := &client.Knocker{Report: report}
 	return k.KnockHost(ctx, host, seq, o)
 }
 
@@ -106,7 +113,7 @@ error.`,
 			}
 			wait := p.WaitTime()
 			if verbose {
-				fmt.Fprintf(a.streams.Err, "knock: knocked %s (%s) at %s; waiting up to %v for %s\n", p.Host, strings.Join(p.Sequence, " "), knocked, wait, addr)
+				fmt.Fprintf(a.streams.Err, "knock: knocked %s (%s) at %s; waiting up to %v for %s\n", p.Host, knockWhat(p), knocked, wait, addr)
 			}
 			conn, res, err := client.WaitOpen(cmd.Context(), nil, addr, wait, func() {
 				if verbose {
@@ -119,7 +126,7 @@ error.`,
 				}
 			})
 			if err != nil {
-				return fmt.Errorf("profile %q: knocked %s with %s, but %w", name, p.Host, strings.Join(p.Sequence, " "), err)
+				return fmt.Errorf("profile %q: knocked %s with %s, but %w", name, p.Host, knockWhat(p), err)
 			}
 			if verbose {
 				fmt.Fprintf(a.streams.Err, "knock: %s open after %v (%d attempts)\n", addr, res.Took.Round(time.Millisecond), res.Attempts)
@@ -373,6 +380,15 @@ file it Includes: HostName, Port, User and a ProxyCommand running this binary.`,
 			return err
 		},
 	}
+}
+
+// knockWhat names what a profile knocks with, for messages: its
+// sequence, or its SPA access (never its keys).
+func knockWhat(p profiles.Profile) string {
+	if p.SPA != nil {
+		return "an SPA packet for " + p.SPA.Access
+	}
+	return strings.Join(p.Sequence, " ")
 }
 
 // sameAddr reports whether host is a literal of addr.

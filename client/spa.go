@@ -1,0 +1,121 @@
+package client
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net"
+	"net/http"
+	"net/netip"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/knocktools/knock"
+)
+
+// MethodSPA is how an SPA packet goes: one UDP datagram, or one TCP
+// connection that carries it (fwknop's -P tcp).
+const MethodSPA Method = "spa"
+
+// SPA is one Single Packet Authorization packet to send (built by
+// package spa).
+type SPA struct {
+	Packet string
+	Port   uint16 // the server's SPA port, 62201 by default
+	TCP    bool   // over a TCP connection instead of a datagram
+}
+
+// spaDialTimeout bounds the TCP connection an SPA packet goes over.
+const spaDialTimeout = 5 * time.Second
+
+// SendSPA resolves host and sends the packet to it, returning the address
+// it went to (the one a connection that follows must use: the server
+// opens the door for the packet's source, towards that address). Family
+// and DryRun are read from o; an address the kernel cannot reach gives
+// way to the next one, as in KnockHost.
+func (k *Knocker) SendSPA(ctx context.Context, host string, s SPA, o Options) (netip.Addr, error) {
+	addrs, err := ResolveAll(ctx, k.resolver(), host, o.Family)
+	if err != nil {
+		return netip.Addr{}, err
+	}
+	var errs []error
+	for _, dst := range addrs {
+		err := k.sendSPA(ctx, host, dst, s, o)
+		if err == nil || !unreachable(err) {
+			return dst, err
+		}
+		errs = append(errs, err)
+	}
+	return netip.Addr{}, fmt.Errorf("SPA packet: %w", joinErrs(errs))
+}
+
+func (k *Knocker) sendSPA(ctx context.Context, host string, dst netip.Addr, s SPA, o Options) error {
+	proto := knock.UDP
+	if s.TCP {
+		proto = knock.TCP
+	}
+	h := Hit{Host: host, Knock: knock.Knock{Port: s.Port, Proto: proto}, Method: MethodSPA,
+		Dst: netip.AddrPortFrom(dst, s.Port), DryRun: o.DryRun}
+	if !o.DryRun {
+		network := "udp"
+		if s.TCP {
+			network = "tcp"
+		}
+		d := net.Dialer{Timeout: spaDialTimeout}
+		c, err := d.DialContext(ctx, network, h.Dst.String())
+		if err != nil {
+			return fmt.Errorf("SPA packet to %s %s: %w", network, h.Dst, err)
+		}
+		_, err = io.WriteString(c, s.Packet)
+		if cerr := c.Close(); err == nil {
+			err = cerr
+		}
+		if err != nil {
+			return fmt.Errorf("SPA packet to %s %s: %w", network, h.Dst, err)
+		}
+	}
+	h.Time = k.now()
+	if k.Report != nil {
+		k.Report(h)
+	}
+	return nil
+}
+
+func joinErrs(errs []error) error {
+	if len(errs) == 1 {
+		return errs[0]
+	}
+	return fmt.Errorf("%v", errs)
+}
+
+// PublicIPv4 asks url for this host's public IPv4 address, as fwknop's -R
+// does (the page's first IPv4 address).
+func PublicIPv4(ctx context.Context, url string) (netip.Addr, error) {
+	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
+	if err != nil {
+		return netip.Addr{}, err
+	}
+	req.Header.Set("User-Agent", "knock")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return netip.Addr{}, fmt.Errorf("resolving our address at %s: %w", url, err)
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return netip.Addr{}, fmt.Errorf("resolving our address at %s: %s", url, resp.Status)
+	}
+	body, err := io.ReadAll(io.LimitReader(resp.Body, 4096))
+	if err != nil {
+		return netip.Addr{}, fmt.Errorf("resolving our address at %s: %w", url, err)
+	}
+	words := strings.FieldsFunc(string(body), func(r rune) bool { return (r < '0' || r > '9') && r != '.' })
+	for _, w := range words {
+		if a, err := netip.ParseAddr(w); err == nil && a.Is4() {
+			return a, nil
+		}
+	}
+	return netip.Addr{}, fmt.Errorf("resolving our address at %s: no IPv4 address in its answer (%s)", url, strconv.Quote(string(body[:min(len(body), 80)])))
+}
