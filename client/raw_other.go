@@ -2,13 +2,11 @@
 
 package client
 
-import (
-	"errors"
-	"net/netip"
-)
-
-// errNoRawTCP explains why custom flags cannot be sent from this OS:
-// Windows refuses TCP over raw sockets since XP SP2.
-var errNoRawTCP = errors.New("this operating system does not allow sending TCP over raw sockets; plain SYN knocks work with --method connect, other flags cannot be sent from here")
+import "net/netip"
 
 func openRaw(netip.Addr) (rawSocket, error) { return nil, errNoRawTCP }
+
+// rawTCP says whether this OS can send TCP over raw sockets at all: not
+// here, so auto is simply connect (no route lookup through a UDP socket
+// first, which Windows under Wine 8 cannot even make).
+const rawTCP = false

@@ -20,6 +20,9 @@ type rawIP struct {
 	v6   *ipv6.PacketConn
 }
 
+// rawTCP says whether this OS can send TCP over raw sockets.
+const rawTCP = true
+
 func openRaw(src netip.Addr) (rawSocket, error) {
 	if src.Is4() {
 		c, err := net.ListenPacket("ip4:6", "0.0.0.0") // 6 is TCP; "tcp" would read /etc/protocols

@@ -11,6 +11,10 @@ import (
 	"github.com/knocktools/knock"
 )
 
+// errNoRawTCP explains why custom flags cannot be sent from some OSes:
+// Windows refuses TCP over raw sockets since XP SP2.
+var errNoRawTCP = errors.New("this operating system does not allow sending TCP over raw sockets; plain SYN knocks work with --method connect, other flags cannot be sent from here")
+
 // rawSocket sends built TCP segments; raw_*.go implement it per OS.
 type rawSocket interface {
 	send(seg *segment) error
@@ -35,6 +39,15 @@ func OpenSystemSender(dst netip.Addr, m Method, seq knock.Sequence, o Options) (
 	custom := firstCustomFlags(seq)
 	if !hasTCP(seq) {
 		return s, m, nil
+	}
+	if !rawTCP && m == MethodAuto && custom < 0 {
+		m = MethodConnect
+	}
+	if !rawTCP && m != MethodConnect {
+		if custom >= 0 {
+			return nil, "", fmt.Errorf("sequence item %d %q: %w: %v", custom+1, seq[custom], ErrNeedRaw, errNoRawTCP)
+		}
+		return nil, "", fmt.Errorf("--method raw: %v", errNoRawTCP)
 	}
 	if m == MethodConnect {
 		if custom >= 0 {

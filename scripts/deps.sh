@@ -20,6 +20,8 @@ have nc       || need+=(netcat-openbsd)
 have setpriv  || need+=(util-linux)
 have fwknopd  || need+=(fwknop-server)
 have fwknop   || need+=(fwknop-client)
+[ -x /usr/lib/wine/wine64 ] || need+=(wine64)           # the Windows client, run for real
+have x86_64-w64-mingw32-gcc || need+=(gcc-mingw-w64-x86-64) # its ProcessPrng shim
 [ -f /usr/share/bash-completion/bash_completion ] || need+=(bash-completion)
 
 [ ${#need[@]} -eq 0 ] && exit 0
