@@ -20,6 +20,7 @@ have nc       || need+=(netcat-openbsd)
 have setpriv  || need+=(util-linux)
 have fwknopd  || need+=(fwknop-server)
 have fwknop   || need+=(fwknop-client)
+have ruby     || need+=(ruby)   # release-test: ruby -c of the Homebrew cask
 [ -x /usr/lib/wine/wine64 ] || need+=(wine64)           # the Windows client, run for real
 have x86_64-w64-mingw32-gcc || need+=(gcc-mingw-w64-x86-64) # its ProcessPrng shim
 [ -f /usr/share/bash-completion/bash_completion ] || need+=(bash-completion)

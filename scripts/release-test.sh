@@ -50,4 +50,35 @@ grep -q '#compdef knock' "$zsh_script" || fail "zsh completion"
 grep -q 'complete -c knock' "$fish_script" || fail "fish completion"
 command -v zsh >/dev/null && { zsh -n "$zsh_script" || fail "zsh completion does not parse"; }
 command -v fish >/dev/null && { fish -n "$fish_script" || fail "fish completion does not parse"; }
+# Homebrew and Scoop: written by the snapshot, pointing at this release's
+# archives, with the hashes of checksums.txt.
+cask=$(find dist -name knock.rb | head -1)
+scoop=$(find dist -path '*scoop*' -name knock.json | head -1)
+[ -n "$cask" ] || fail "no Homebrew cask in dist/"
+[ -n "$scoop" ] || fail "no Scoop manifest in dist/"
+ruby -c "$cask" >/dev/null || fail "ruby -c rejects $cask"
+ruby - "$cask" "$scoop" dist/checksums.txt <<'RUBY' || fail "cask or manifest does not match the archives"
+require "json"
+cask, scoop, sums = ARGV
+sum = File.readlines(sums).to_h { |l| h, f = l.split; [f, h] }
+check = lambda do |url, hash, what|
+  file = File.basename(url)
+  abort "#{what}: #{url} is not an archive of this release" unless sum.key?(file) && File.exist?("dist/#{file}")
+  abort "#{what}: #{file} has sha256 #{hash}, checksums.txt says #{sum[file]}" unless sum[file] == hash
+end
+urls = File.read(cask).scan(/url "([^"]+)"/).flatten
+hashes = File.read(cask).scan(/sha256 "([0-9a-f]{64})"/).flatten
+abort "cask: #{urls.size} urls, #{hashes.size} sha256" if urls.empty? || urls.size != hashes.size
+urls.zip(hashes).each { |u, h| check.call(u, h, "cask") }
+pages = Dir.glob("dist/**/man/knock*.1.gz").map { |p| File.basename(p) }.uniq.reject { |p| p.start_with?("knockd") }
+text = File.read(cask)
+pages.each { |p| abort "cask: man page #{p} not installed" unless text.include?("man/#{p}") }
+%w[knock.bash _knock knock.fish].each { |c| abort "cask: completion #{c} not installed" unless text.include?(c) }
+m = JSON.parse(File.read(scoop))
+arch = m.fetch("architecture")
+abort "scoop: no 64bit build" unless arch.key?("64bit")
+arch.each { |a, v| check.call(v.fetch("url"), v.fetch("hash"), "scoop #{a}") }
+abort "scoop: bin is not knock.exe" unless Array(m["bin"]).flatten.any? { |b| b.to_s.end_with?("knock.exe") }
+puts "release-test: cask #{urls.size} archives, scoop #{arch.size} architectures, hashes match checksums.txt"
+RUBY
 echo "release-test: packaged knock and knockd run; config, unit, man pages and completions in place"
