@@ -98,12 +98,12 @@ func ParseFwknoprc(path string, data []byte) ([]FwknoprcStanza, error) {
 		case d.key == "HMAC_KEY_FILE":
 			s.HMACKeyFile = v
 		case d.key == "USE_HMAC":
-			if !yes {
-				s.HMACKey, s.HMACKeyBase64, s.HMACKeyFile = "", "", ""
-				s.HMACDigestType = "none"
-			}
+			// Read after the stanza's other lines, wherever it stands.
+			s.HMACDigestType = map[bool]string{true: s.HMACDigestType, false: "none"}[yes]
 		case d.key == "HMAC_DIGEST_TYPE":
-			s.HMACDigestType = strings.ToLower(v)
+			if s.HMACDigestType != "none" {
+				s.HMACDigestType = strings.ToLower(v)
+			}
 		case d.key == "DIGEST_TYPE":
 			s.DigestType = strings.ToLower(v)
 		case d.key == "ENCRYPTION_MODE":
@@ -196,8 +196,8 @@ func ParseFwknoprc(path string, data []byte) ([]FwknoprcStanza, error) {
 			}
 		}
 		if res.Err == nil {
-			if p.SPA.HMACDigestType == "none" {
-				p.SPA.HMACDigestType = ""
+			if p.SPA.HMACDigestType == "none" { // USE_HMAC N
+				p.SPA.HMACKey, p.SPA.HMACKeyBase64, p.SPA.HMACKeyFile, p.SPA.HMACDigestType = "", "", "", ""
 			}
 			if err := p.Validate(false); err != nil {
 				res.Err = fmt.Errorf("%s:%d: [%s]: %v", path, st.line, st.name, err)
