@@ -204,6 +204,63 @@ func (a *app) importKnockd(cmd *cobra.Command, file, host string, force bool) er
 	return nil
 }
 
+// importItem is one profile an import would save.
+type importItem struct {
+	what    string // where it comes from, for messages ("FILE: sequence 2 \"x\"")
+	orig    string // its name there
+	name    string // the profile name it gets
+	profile profiles.Profile
+	err     error    // set: it cannot be imported
+	notes   []string // said once it is saved
+}
+
+// saveImports saves the items that can be saved, reporting each one that
+// cannot, and fails when any could not. unit names the items in that
+// error ("sequence", "stanza").
+func (a *app) saveImports(items []importItem, force bool, unit string) error {
+	var imported []string
+	failed := 0
+	err := a.store().Update(func(f *profiles.File) error {
+		for _, it := range items {
+			if it.err != nil {
+				if it.what == "" { // the error says where
+					fmt.Fprintf(a.streams.Err, "knock: %v; not imported\n", it.err)
+				} else {
+					fmt.Fprintf(a.streams.Err, "knock: %s: not imported: %v\n", it.what, it.err)
+				}
+				failed++
+				continue
+			}
+			if it.name != it.orig {
+				fmt.Fprintf(a.streams.Err, "knock: %s: saved as profile %q (a profile name has letters, digits, '-', '_' and '.', and is no subcommand)\n", it.what, it.name)
+			}
+			if _, exists := f.Profiles[it.name]; exists && !force {
+				fmt.Fprintf(a.streams.Err, "knock: %s: not imported: profile %q already exists (replace with --force)\n", it.what, it.name)
+				failed++
+				continue
+			}
+			if err := f.Put(it.name, it.profile); err != nil {
+				fmt.Fprintf(a.streams.Err, "knock: %s: not imported: %v\n", it.what, err)
+				failed++
+				continue
+			}
+			for _, n := range it.notes {
+				fmt.Fprintf(a.streams.Err, "knock: %s\n", n)
+			}
+			imported = append(imported, it.name)
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(a.streams.Err, "imported %d profile(s): %s\n", len(imported), strings.Join(imported, ", "))
+	if failed > 0 {
+		return errors.New(strconv.Itoa(failed) + " " + unit + "(s) not imported (see above)")
+	}
+	return nil
+}
+
 // importKnockOnPorts saves a profile per sequence of a Knock on Ports
 // export. A sequence that cannot be imported is reported and the rest
 // are saved; the command then fails.
@@ -217,47 +274,20 @@ func (a *app) importKnockOnPorts(cmd *cobra.Command, file string, force bool) er
 		return err
 	}
 	reserved := reservedNames(cmd)
-	var imported []string
-	failed := 0
-	err = a.store().Update(func(f *profiles.File) error {
-		taken := map[string]bool{}
-		for _, s := range seqs {
-			what := fmt.Sprintf("%s: sequence %d %q", file, s.Index, s.Name)
-			if s.Err != nil {
-				fmt.Fprintf(a.streams.Err, "knock: %s: not imported: %v\n", what, s.Err)
-				failed++
-				continue
-			}
-			name := kopProfileName(s, reserved, taken)
-			taken[name] = true
-			if name != s.Name {
-				fmt.Fprintf(a.streams.Err, "knock: %s: saved as profile %q (a profile name has letters, digits, '-', '_' and '.', and is no subcommand)\n", what, name)
-			}
-			if _, exists := f.Profiles[name]; exists && !force {
-				fmt.Fprintf(a.streams.Err, "knock: %s: not imported: profile %q already exists (replace with --force)\n", what, name)
-				failed++
-				continue
-			}
-			if err := f.Put(name, s.Profile); err != nil {
-				fmt.Fprintf(a.streams.Err, "knock: %s: not imported: %v\n", what, err)
-				failed++
-				continue
-			}
+	taken := map[string]bool{}
+	items := make([]importItem, 0, len(seqs))
+	for _, s := range seqs {
+		it := importItem{what: fmt.Sprintf("%s: sequence %d %q", file, s.Index, s.Name), orig: s.Name, profile: s.Profile, err: s.Err}
+		if s.Err == nil {
+			it.name = kopProfileName(s, reserved, taken)
+			taken[it.name] = true
 			for _, w := range s.Warnings {
-				fmt.Fprintf(a.streams.Err, "knock: warning: %s: %s\n", what, w)
+				it.notes = append(it.notes, "warning: "+it.what+": "+w)
 			}
-			imported = append(imported, name)
 		}
-		return nil
-	})
-	if err != nil {
-		return err
+		items = append(items, it)
 	}
-	fmt.Fprintf(a.streams.Err, "imported %d profile(s): %s\n", len(imported), strings.Join(imported, ", "))
-	if failed > 0 {
-		return errors.New(strconv.Itoa(failed) + " sequence(s) not imported (see above)")
-	}
-	return nil
+	return a.saveImports(items, force, "sequence")
 }
 
 // kopProfileName makes a valid profile name, unused by this import, of a
@@ -289,48 +319,23 @@ func (a *app) importFwknoprc(cmd *cobra.Command, file string, force bool) error 
 		return err
 	}
 	reserved := reservedNames(cmd)
-	var imported []string
-	failed := 0
-	err = a.store().Update(func(f *profiles.File) error {
-		for _, st := range stanzas {
-			if st.Err != nil {
-				fmt.Fprintf(a.streams.Err, "knock: %v; not imported\n", st.Err)
-				failed++
-				continue
-			}
-			name := profiles.ImportName(st.Name)
-			if profiles.ValidateName(name, reserved) != nil {
-				name += "-spa"
-			}
-			if name != st.Name {
-				fmt.Fprintf(a.streams.Err, "knock: %s:%d: [%s] saved as profile %q\n", file, st.Line, st.Name, name)
-			}
-			if _, exists := f.Profiles[name]; exists && !force {
-				fmt.Fprintf(a.streams.Err, "knock: %s:%d: [%s]: profile %q already exists (replace with --force); not imported\n", file, st.Line, st.Name, name)
-				failed++
-				continue
-			}
-			if err := f.Put(name, st.Profile); err != nil {
-				fmt.Fprintf(a.streams.Err, "knock: %s:%d: [%s]: %v; not imported\n", file, st.Line, st.Name, err)
-				failed++
-				continue
+	items := make([]importItem, 0, len(stanzas))
+	for _, st := range stanzas {
+		it := importItem{what: fmt.Sprintf("%s:%d: [%s]", file, st.Line, st.Name), orig: st.Name, profile: st.Profile, err: st.Err}
+		if st.Err != nil {
+			it.what = "" // the error names file, line and stanza
+		} else {
+			if it.name = profiles.ImportName(st.Name); profiles.ValidateName(it.name, reserved) != nil {
+				it.name += "-spa"
 			}
 			if len(st.Ignored) > 0 {
-				fmt.Fprintf(a.streams.Err, "knock: %s: [%s]: ignored: %s\n", file, st.Name, strings.Join(st.Ignored, ", "))
+				it.notes = append(it.notes, fmt.Sprintf("%s: [%s]: ignored: %s", file, st.Name, strings.Join(st.Ignored, ", ")))
 			}
 			if !st.Profile.SPA.HasHMAC() {
-				fmt.Fprintf(a.streams.Err, "knock: warning: profile %q has no HMAC key: its packets are not authenticated\n", name)
+				it.notes = append(it.notes, fmt.Sprintf("warning: profile %q has no HMAC key: its packets are not authenticated", it.name))
 			}
-			imported = append(imported, name)
 		}
-		return nil
-	})
-	if err != nil {
-		return err
+		items = append(items, it)
 	}
-	fmt.Fprintf(a.streams.Err, "imported %d profile(s): %s\n", len(imported), strings.Join(imported, ", "))
-	if failed > 0 {
-		return errors.New(strconv.Itoa(failed) + " stanza(s) not imported (see above)")
-	}
-	return nil
+	return a.saveImports(items, force, "stanza")
 }
