@@ -66,11 +66,14 @@ check = lambda do |url, hash, what|
   abort "#{what}: #{url} is not an archive of this release" unless sum.key?(file) && File.exist?("dist/#{file}")
   abort "#{what}: #{file} has sha256 #{hash}, checksums.txt says #{sum[file]}" unless sum[file] == hash
 end
-urls = File.read(cask).scan(/url "([^"]+)"/).flatten
+version = File.read(cask)[/version "([^"]+)"/, 1] or abort("cask: no version")
+urls = File.read(cask).scan(/url "([^"]+)"/).flatten.map { |u| u.gsub('#{version}', version) }
 hashes = File.read(cask).scan(/sha256 "([0-9a-f]{64})"/).flatten
 abort "cask: #{urls.size} urls, #{hashes.size} sha256" if urls.empty? || urls.size != hashes.size
 urls.zip(hashes).each { |u, h| check.call(u, h, "cask") }
-pages = Dir.glob("dist/**/man/knock*.1.gz").map { |p| File.basename(p) }.uniq.reject { |p| p.start_with?("knockd") }
+archive = "dist/" + File.basename(urls.first)
+pages = IO.popen(["tar", "-tzf", archive], &:read).split("\n").grep(%r{(^|/)man/knock[^d].*\.1\.gz$|(^|/)man/knock\.1\.gz$}).map { |p| File.basename(p) }
+abort "cask: no man pages in #{archive}" if pages.empty?
 text = File.read(cask)
 pages.each { |p| abort "cask: man page #{p} not installed" unless text.include?("man/#{p}") }
 %w[knock.bash _knock knock.fish].each { |c| abort "cask: completion #{c} not installed" unless text.include?(c) }
@@ -78,7 +81,7 @@ m = JSON.parse(File.read(scoop))
 arch = m.fetch("architecture")
 abort "scoop: no 64bit build" unless arch.key?("64bit")
 arch.each { |a, v| check.call(v.fetch("url"), v.fetch("hash"), "scoop #{a}") }
-abort "scoop: bin is not knock.exe" unless Array(m["bin"]).flatten.any? { |b| b.to_s.end_with?("knock.exe") }
+arch.each { |a, v| abort "scoop #{a}: bin is not knock.exe" unless Array(v["bin"] || m["bin"]).flatten.any? { |b| b.to_s.end_with?("knock.exe") } }
 puts "release-test: cask #{urls.size} archives, scoop #{arch.size} architectures, hashes match checksums.txt"
 RUBY
 echo "release-test: packaged knock and knockd run; config, unit, man pages and completions in place"
