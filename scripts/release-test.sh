@@ -6,6 +6,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 GORELEASER=${GORELEASER:-goreleaser}
+$GORELEASER check
 start=$(date +%s)
 $GORELEASER release --snapshot --clean --skip=publish,sign
 echo "release-test: snapshot built in $(( $(date +%s) - start ))s"
