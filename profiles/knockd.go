@@ -47,6 +47,9 @@ func DoorFlags(seq knock.Sequence) (m knock.FlagMatch, uniform, anyTCP bool) {
 // sequence and lets the knocker reach the profile's port (default 22) for
 // ten seconds, with iptables / ip6tables commands.
 func ExportKnockd(name string, p Profile) (string, error) {
+	if p.SPA != nil {
+		return "", fmt.Errorf("profile %q is an SPA profile: its server is fwknopd (profile export --fwknopd)", name)
+	}
 	if p.TimeBased() {
 		return exportTimeBased(name, p)
 	}

@@ -317,6 +317,9 @@ func ExportKnockOnPorts(list []NamedProfile) ([]byte, error) {
 		if p.TimeBased() {
 			return nil, fmt.Errorf("profile %q: a time-based sequence changes every period, which Knock on Ports cannot follow", np.Name)
 		}
+		if p.SPA != nil {
+			return nil, fmt.Errorf("profile %q: an SPA profile, which Knock on Ports cannot send", np.Name)
+		}
 		seq, err := p.KnockSequence(false)
 		if err != nil {
 			return nil, fmt.Errorf("profile %q: %w", np.Name, err)

@@ -242,8 +242,8 @@ func Parse(packet string, k Keys) (Message, Digest, error) {
 		return Message{}, 0, err
 	}
 	packet = strings.TrimSpace(packet)
-	if strings.HasPrefix(packet, saltedPrefix) || strings.HasPrefix(packet, "hQ") && k.HMACKey == nil {
-		return Message{}, 0, errors.New("not a valid SPA packet (its prefix belongs in no packet: a replay of a doctored copy?)")
+	if strings.HasPrefix(packet, saltedPrefix) {
+		return Message{}, 0, errors.New("not a valid SPA packet (the Salted__ prefix belongs in no packet: a doctored copy?)")
 	}
 	if k.HMACKey != nil {
 		d := k.hmacDigest()
