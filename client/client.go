@@ -124,6 +124,16 @@ func (k *Knocker) KnockHost(ctx context.Context, host string, seq knock.Sequence
 	if o.TTL < 0 || o.TTL > 255 {
 		return netip.Addr{}, fmt.Errorf("TTL %d out of range 1-255", o.TTL)
 	}
+	return k.firstReachable(ctx, host, o, func(dst netip.Addr) (int, error) {
+		return k.knockAddr(ctx, host, dst, seq, o)
+	})
+}
+
+// firstReachable resolves host once and tries its addresses in order
+// with try, which says how many packets the kernel took. It moves to the
+// next address only when not one could be sent because this host cannot
+// reach that address at all, and returns the address it stopped at.
+func (k *Knocker) firstReachable(ctx context.Context, host string, o Options, try func(netip.Addr) (int, error)) (netip.Addr, error) {
 	addrs, err := ResolveAll(ctx, k.resolver(), host, o.Family)
 	if err != nil {
 		return netip.Addr{}, err
@@ -133,7 +143,7 @@ func (k *Knocker) KnockHost(ctx context.Context, host string, seq knock.Sequence
 	}
 	var errs []error
 	for _, dst := range addrs {
-		sent, err := k.knockAddr(ctx, host, dst, seq, o)
+		sent, err := try(dst)
 		if err == nil || sent > 0 || !unreachable(err) {
 			return dst, err
 		}

@@ -35,19 +35,9 @@ const spaDialTimeout = 5 * time.Second
 // and DryRun are read from o; an address the kernel cannot reach gives
 // way to the next one, as in KnockHost.
 func (k *Knocker) SendSPA(ctx context.Context, host string, s SPA, o Options) (netip.Addr, error) {
-	addrs, err := ResolveAll(ctx, k.resolver(), host, o.Family)
-	if err != nil {
-		return netip.Addr{}, err
-	}
-	var errs []error
-	for _, dst := range addrs {
-		err := k.sendSPA(ctx, host, dst, s, o)
-		if err == nil || !unreachable(err) {
-			return dst, err
-		}
-		errs = append(errs, err)
-	}
-	return netip.Addr{}, fmt.Errorf("SPA packet: %w", joinErrs(errs))
+	return k.firstReachable(ctx, host, o, func(dst netip.Addr) (int, error) {
+		return 0, k.sendSPA(ctx, host, dst, s, o)
+	})
 }
 
 func (k *Knocker) sendSPA(ctx context.Context, host string, dst netip.Addr, s SPA, o Options) error {
@@ -80,13 +70,6 @@ func (k *Knocker) sendSPA(ctx context.Context, host string, dst netip.Addr, s SP
 		k.Report(h)
 	}
 	return nil
-}
-
-func joinErrs(errs []error) error {
-	if len(errs) == 1 {
-		return errs[0]
-	}
-	return fmt.Errorf("%v", errs)
 }
 
 // PublicIPv4 asks url for this host's public IPv4 address, as fwknop's -R
