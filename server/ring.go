@@ -1,12 +1,14 @@
 package server
 
-import "strconv"
+import (
+	"strconv"
+
+	"github.com/knocktools/knock/server/config"
+)
 
 // Capture ring sizes, per interface (see OpenLive).
 const (
 	DefaultRing  = 8 << 20
-	MinRing      = 64 << 10 // config's bounds for RingSize
-	MaxRing      = 1 << 30
 	maxRingBlock = 512 << 10
 	ringFrame    = 4096 // the ring's frame size, which blocks are multiples of
 )
@@ -14,7 +16,7 @@ const (
 // RingGeometry splits a ring of about ringBytes into blocks the kernel
 // accepts: at most 512 KiB each, whole frames, at least one.
 func RingGeometry(ringBytes int) (block, blocks int) {
-	ringBytes = min(max(ringBytes, MinRing), MaxRing)
+	ringBytes = min(max(ringBytes, config.MinRing), config.MaxRing)
 	block = min(maxRingBlock, ringBytes) / ringFrame * ringFrame
 	return block, max(1, ringBytes/block)
 }

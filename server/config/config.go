@@ -261,7 +261,7 @@ func (c *Config) option(key, value string, hasValue bool) error {
 		}
 		c.Interface = value
 	case "ringsize":
-		n, err := parseRing(value)
+		n, err := ParseRing(value)
 		if err != nil {
 			return fmt.Errorf("RingSize: %w", err)
 		}

@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -25,34 +26,25 @@ func ParseInterfaces(list ...string) ([]string, error) {
 			case name == "." || name == ".." || strings.ContainsAny(name, "/: \t\n\r\x00"):
 				return nil, fmt.Errorf("interface %q: not an interface name", name)
 			}
-			if !containsString(out, name) {
+			if !slices.Contains(out, name) {
 				out = append(out, name)
 			}
 		}
 	}
-	if containsString(out, AnyInterface) && len(out) > 1 {
+	if slices.Contains(out, AnyInterface) && len(out) > 1 {
 		return nil, fmt.Errorf("%q: any already means every interface that is up", strings.Join(out, ","))
 	}
 	return out, nil
 }
 
-func containsString(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
-	}
-	return false
-}
-
-// Ring sizes RingSize accepts (the capture's own bounds).
+// Ring sizes RingSize and --ring-size accept, per interface.
 const (
-	minRing = 64 << 10
-	maxRing = 1 << 30
+	MinRing = 64 << 10
+	MaxRing = 1 << 30
 )
 
-// parseRing reads a ring size such as 8M, 512K or 1048576.
-func parseRing(s string) (int, error) {
+// ParseRing reads a ring size such as 8M, 512K or 1048576.
+func ParseRing(s string) (int, error) {
 	t := strings.ToUpper(strings.TrimSpace(s))
 	mult := 1
 	switch {
@@ -67,11 +59,8 @@ func parseRing(s string) (int, error) {
 	if err != nil || n == 0 {
 		return 0, fmt.Errorf("%q is not a size such as 8M or 512K", s)
 	}
-	if n*uint64(mult) < minRing || n*uint64(mult) > maxRing {
+	if n*uint64(mult) < MinRing || n*uint64(mult) > MaxRing {
 		return 0, fmt.Errorf("%s: want 64K to 1G", s)
 	}
 	return int(n) * mult, nil
 }
-
-// ParseRing reads a ring size, for the --ring-size flag.
-func ParseRing(s string) (int, error) { return parseRing(s) }
