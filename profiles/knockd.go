@@ -108,7 +108,7 @@ func writeDoor(b *strings.Builder, name string, p Profile, seq knock.Sequence) {
 // halfway through its wait) adds no second copy that the close would
 // leave behind.
 func writeOpenClose(b *strings.Builder, port uint16, op string) {
-	rule := fmt.Sprintf("INPUT -s %%IP%% -p tcp --dport %d -j ACCEPT", port)
+	rule := acceptRule(port)
 	for _, fw := range []struct{ key, prog string }{{"start_command  ", "iptables"}, {"start_command_6", "ip6tables"}} {
 		cmd := fmt.Sprintf("/usr/sbin/%s %s %s", fw.prog, op, rule)
 		if op == "-I" {
@@ -125,9 +125,15 @@ func seqTimeout(p Profile, knocks int) int {
 	return 5 + int(math.Ceil(time.Duration(p.Delay).Seconds()*float64(knocks-1)))
 }
 
+// acceptRule is the iptables rule a door's commands add and delete: the
+// knocker may reach port.
+func acceptRule(port uint16) string {
+	return fmt.Sprintf("INPUT -s %%IP%% -p tcp --dport %d -j ACCEPT", port)
+}
+
 // writeCommands writes a door's commands opening port for ten seconds.
 func writeCommands(b *strings.Builder, port uint16) {
-	rule := fmt.Sprintf("INPUT -s %%IP%% -p tcp --dport %d -j ACCEPT", port)
+	rule := acceptRule(port)
 	fmt.Fprintf(b, "\tstart_command   = /usr/sbin/iptables -I %s\n", rule)
 	fmt.Fprintf(b, "\tstart_command_6 = /usr/sbin/ip6tables -I %s\n", rule)
 	fmt.Fprintf(b, "\tcmd_timeout     = 10\n")

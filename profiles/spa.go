@@ -141,8 +141,8 @@ func (s *SPA) validateKey(key string) error {
 		}
 		return validateText(s.Key)
 	case "hmac_key":
-		if len(s.HMACKey) > 128 {
-			return fmt.Errorf("an HMAC passphrase of %d bytes: at most 128", len(s.HMACKey))
+		if len(s.HMACKey) > spa.MaxHMACKey {
+			return fmt.Errorf("an HMAC passphrase of %d bytes: at most %d", len(s.HMACKey), spa.MaxHMACKey)
 		}
 		return validateText(s.HMACKey)
 	case "key_base64":
@@ -158,8 +158,8 @@ func (s *SPA) validateKey(key string) error {
 		if err != nil {
 			return err
 		}
-		if len(b) > 128 {
-			return fmt.Errorf("%d bytes of HMAC key: at most 128", len(b))
+		if len(b) > spa.MaxHMACKey {
+			return fmt.Errorf("%d bytes of HMAC key: at most %d", len(b), spa.MaxHMACKey)
 		}
 	case "key_file", "hmac_key_file":
 		f := s.KeyFile

@@ -51,8 +51,11 @@ type Keys struct {
 	HMAC    Digest // 0: SHA256
 }
 
-// MaxKey is the longest encryption key fwknop takes.
-const MaxKey = 32
+// MaxKey and MaxHMACKey are the longest keys fwknop takes.
+const (
+	MaxKey     = 32
+	MaxHMACKey = 128
+)
 
 func (k Keys) hmacDigest() Digest {
 	if k.HMAC == 0 {
@@ -72,8 +75,8 @@ func (k Keys) Validate() error {
 	if k.HMACKey != nil && len(k.HMACKey) == 0 {
 		return errors.New("empty HMAC key")
 	}
-	if len(k.HMACKey) > 128 {
-		return fmt.Errorf("HMAC key of %d bytes: at most 128", len(k.HMACKey))
+	if len(k.HMACKey) > MaxHMACKey {
+		return fmt.Errorf("HMAC key of %d bytes: at most %d", len(k.HMACKey), MaxHMACKey)
 	}
 	if k.HMACKey != nil && bytes.Equal(k.Key, k.HMACKey) {
 		return errors.New("the encryption and HMAC keys are the same (fwknop refuses that too)")
