@@ -18,11 +18,7 @@ import (
 // returns the address knocked, which --wait then watches.
 func (a *app) knockRun(cmd *cobra.Command, opts *rootOptions) (netip.Addr, error) {
 	if opts.SPA != nil {
-		var report func(client.Hit)
-		if opts.Verbose || opts.Client.DryRun || opts.JSON {
-			report = reporter(opts)
-		}
-		return a.spaSend(cmd.Context(), opts.Profile, *opts.SPA, opts.Host, opts.Client.DryRun, report)
+		return a.spaSend(cmd.Context(), opts.Profile, *opts.SPA, opts.Host, opts.Client.DryRun, reporter(opts))
 	}
 	k := &client.Knocker{Report: reporter(opts)}
 	return k.KnockHost(cmd.Context(), opts.Host, opts.Sequence, opts.Client)
