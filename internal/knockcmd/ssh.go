@@ -183,6 +183,18 @@ func buildProxyCommand(exe, cfg, name string) (string, error) {
 	return strings.Join(words, " "), nil
 }
 
+// checkSSHValues checks again the profile values that reach ssh, where
+// they are written.
+func checkSSHValues(name string, p profiles.Profile) error {
+	if err := profiles.ValidateHost(p.Host); err != nil {
+		return fmt.Errorf("profile %q: host %q: %w", name, p.Host, err)
+	}
+	if err := profiles.ValidateUser(p.User); err != nil {
+		return fmt.Errorf("profile %q: user %q: %w", name, p.User, err)
+	}
+	return nil
+}
+
 // sshConfigHost renders profile name's Host block for ssh_config. The
 // values were validated when the profile was loaded; they are checked
 // again here because a block that ssh reads differently (a second
@@ -191,11 +203,8 @@ func sshConfigHost(name string, p profiles.Profile, proxy string) (string, error
 	if err := profiles.ValidateName(name, nil); err != nil {
 		return "", err
 	}
-	if err := profiles.ValidateHost(p.Host); err != nil {
-		return "", fmt.Errorf("profile %q: host %q: %w", name, p.Host, err)
-	}
-	if err := profiles.ValidateUser(p.User); err != nil {
-		return "", fmt.Errorf("profile %q: user %q: %w", name, p.User, err)
+	if err := checkSSHValues(name, p); err != nil {
+		return "", err
 	}
 	if strings.ContainsFunc(proxy, unicode.IsControl) {
 		return "", fmt.Errorf("profile %q: the ProxyCommand holds a control character", name)
@@ -329,11 +338,8 @@ func (a *app) closeAfterSSH(cmd *cobra.Command, name string, p profiles.Profile,
 // The host and user are checked again: a host that ssh could read as an
 // option must never reach its command line.
 func sshCommandLine(name string, p profiles.Profile, proxy string, extra []string) ([]string, error) {
-	if err := profiles.ValidateHost(p.Host); err != nil {
-		return nil, fmt.Errorf("profile %q: host %q: %w", name, p.Host, err)
-	}
-	if err := profiles.ValidateUser(p.User); err != nil {
-		return nil, fmt.Errorf("profile %q: user %q: %w", name, p.User, err)
+	if err := checkSSHValues(name, p); err != nil {
+		return nil, err
 	}
 	args := []string{"-o", "ProxyCommand=" + proxy, "-p", strconv.Itoa(int(p.ServicePort()))}
 	if p.User != "" {
