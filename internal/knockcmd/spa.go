@@ -5,6 +5,7 @@ import (
 	crand "crypto/rand"
 	"errors"
 	"fmt"
+	"io"
 	"math/big"
 	"net"
 	"net/netip"
@@ -247,7 +248,7 @@ func (k *spaKeyFlags) register(cmd *cobra.Command) {
 	cmd.Flags().StringVar(&k.hmacKeyFile, "hmac-key-file", "", "the HMAC key, the same way (without one, packets are not authenticated)")
 }
 
-func (k *spaKeyFlags) apply(s *profiles.SPA, stdin interface{ Read([]byte) (int, error) }) error {
+func (k *spaKeyFlags) apply(s *profiles.SPA, stdin io.Reader) error {
 	switch k.keyFile {
 	case "":
 		return errors.New("no key: give --key-file FILE (or --key-file - to type a passphrase)")
