@@ -97,6 +97,8 @@ func FuzzSSHConfig(f *testing.F) {
 	f.Add("evil", "-oProxyCommand=x", "root", uint16(22), "/k", "")
 	f.Add("evil", "h\r", "r\r", uint16(22), "/k%h", "/c\nProxyCommand x")
 	f.Add("p", "10.77.0.2", "u", uint16(22), "/a'b/%p/$(x)", "/c#d")
+	f.Add("0", "::", "", uint16(33), "=", "0")         // ssh drops a leading '='
+	f.Add("p", "h", "", uint16(22), "PATH=/tmp/x", "") // sh reads it as an assignment
 	f.Fuzz(func(t *testing.T, name, host, user string, port uint16, exe, cfg string) {
 		p := profiles.Profile{Host: host, User: user, Port: port, Sequence: []string{"7000"}}
 		if profiles.ValidateName(name, nil) != nil || p.Validate(false) != nil {
@@ -172,7 +174,7 @@ func splitQuoted(s string, windows bool) ([]string, bool) {
 				}
 				s = s[1:]
 			default:
-				if !windows && strings.ContainsRune("\"`$;&|<>(){}*?[]#~!\\\t\n", rune(s[0])) {
+				if !windows && strings.ContainsRune("\"`$;&|<>(){}*?[]#~!=\\\t\n", rune(s[0])) {
 					return nil, false // would mean something to sh
 				}
 				w.WriteByte(s[0])
