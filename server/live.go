@@ -187,7 +187,7 @@ func (s *Server) captureLoop(ctx context.Context, iface string, persistent bool,
 			case opened:
 				s.Log.Printf("capturing on %s again", iface)
 			}
-			s.Log.Debugf("capturing on %s (%s frames, a %s ring)", iface, src.LinkType(), FormatSize(s.ringBytes()))
+			s.Log.Debugf("capturing on %s (%s frames, a %s ring)", iface, src.LinkType(), config.FormatSize(int64(s.ringBytes())))
 			opened = true
 			firstDone()
 			err = s.Serve(ctx, src)

@@ -1,6 +1,7 @@
 package server
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -52,6 +53,7 @@ type Server struct {
 	timeDoors []*timeDoor
 	lives     map[string]Source // the captures running, by interface; their kernel filters follow the doors
 	ring      int               // bytes of each capture's ring; 0: DefaultRing
+	knockers  int               // the tracker's cap; 0: DefaultMaxSources
 	local     atomic.Pointer[map[netip.Addr]bool]
 	stats     struct{ packets, visible, opened atomic.Uint64 }
 	budget    lineBudget             // for Stage and timeout lines
@@ -104,6 +106,7 @@ func (s *Server) Reload(cfg *config.Config) error {
 	}
 	t := NewTracker(doors, s.isLocal)
 	s.mu.Lock()
+	t.MaxSources = cmp.Or(s.knockers, DefaultMaxSources)
 	s.cfg, s.tracker, s.timeDoors = cfg, t, timeDoors
 	if !s.rollTime(s.Log.now()) {
 		s.applyFilter()
@@ -179,6 +182,15 @@ func (s *Server) SetRing(bytes int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.ring = bytes
+}
+
+// SetMaxKnockers caps how many knockers are tracked at once (0:
+// DefaultMaxSources), also after a Reload.
+func (s *Server) SetMaxKnockers(n int) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.knockers = n
+	s.tracker.MaxSources = cmp.Or(n, DefaultMaxSources)
 }
 
 func (s *Server) ringBytes() int {

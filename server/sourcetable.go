@@ -42,6 +42,18 @@ func keyOf(a netip.Addr) addrKey {
 	return addrKey{binary.BigEndian.Uint64(b[:8]), binary.BigEndian.Uint64(b[8:]), a.Is4()}
 }
 
+// addr is the address of k (keyOf's inverse).
+func (k addrKey) addr() netip.Addr {
+	var b [16]byte
+	binary.BigEndian.PutUint64(b[:8], k.hi)
+	binary.BigEndian.PutUint64(b[8:], k.lo)
+	a := netip.AddrFrom16(b)
+	if k.v4 {
+		return a.Unmap()
+	}
+	return a
+}
+
 // newSourceTable makes a table for up to records entries.
 func newSourceTable(records int) sourceTable {
 	size := 16

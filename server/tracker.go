@@ -3,6 +3,7 @@ package server
 import (
 	"net/netip"
 	"time"
+	"unsafe"
 
 	"github.com/knocktools/knock"
 	"github.com/knocktools/knock/server/config"
@@ -53,9 +54,12 @@ type attempt struct {
 	ended bool  // completed, failed or timed out
 }
 
-// source is one knocker's record; released records have gen 0.
+// source is one knocker's record; released records have gen 0. Its
+// address is kept in slot form, which holds no pointer (a netip.Addr
+// does), so that the records are not scanned by the garbage collector
+// but for their attempts.
 type source struct {
-	addr     netip.Addr
+	key      addrKey
 	attempts []attempt
 	gen      uint32 // matches the queue entry that owns this record
 }
@@ -66,8 +70,18 @@ type queued struct {
 }
 
 // DefaultMaxSources bounds how many knockers are tracked at once; past it
-// the oldest attempts are dropped first.
-const DefaultMaxSources = 1 << 16
+// the oldest attempts are dropped first (see evict). 16384 knockers cost
+// about 2.4 MiB (KnockerBytes each) and keep a real knocker's first knock
+// alive while 16384 spoofed first knocks come in before its second: about
+// 20,000 packets of a flood aimed at two doors' first ports, a quarter of
+// them at random ports. A busy server sets more (MaxKnockers).
+const DefaultMaxSources = 1 << 14
+
+// KnockerBytes is what one tracked knocker costs at most: its record
+// with one attempt, two slots of the address table (kept at most half
+// full) and its entries in the expiry queue (at most two live ones and
+// the stale ones a sweep allows).
+const KnockerBytes = int(unsafe.Sizeof(source{}) + unsafe.Sizeof(attempt{}) + 2*unsafe.Sizeof(slot{}) + 3*unsafe.Sizeof(queued{}))
 
 // Tracker is knockd 0.8's state machine, per packet and in this order:
 // drop the source's attempts that ended or outlived Seq_Timeout (counted
@@ -243,7 +257,7 @@ func (t *Tracker) start(h *Hit, k addrKey, idx uint32, has bool, emit func(Event
 		}
 		if s == nil {
 			if !has {
-				idx = t.newSource(h.Src, k)
+				idx = t.newSource(k)
 			}
 			s = &t.records[idx]
 		}
@@ -256,9 +270,9 @@ func (t *Tracker) start(h *Hit, k addrKey, idx uint32, has bool, emit func(Event
 	}
 }
 
-// newSource makes a record for addr (key k), which has none, and queues it
-// for expiry; past MaxSources the oldest goes first.
-func (t *Tracker) newSource(addr netip.Addr, k addrKey) uint32 {
+// newSource makes a record for the address of key k, which has none, and
+// queues it for expiry; past MaxSources the oldest goes first.
+func (t *Tracker) newSource(k addrKey) uint32 {
 	if len(t.table.slots) < 2*t.MaxSources {
 		t.resize()
 	}
@@ -277,7 +291,7 @@ func (t *Tracker) newSource(addr netip.Addr, k addrKey) uint32 {
 		t.gen = 1
 	}
 	s := &t.records[i]
-	s.addr, s.gen = addr, t.gen
+	s.key, s.gen = k, t.gen
 	t.table.put(k, i)
 	t.queue = append(t.queue, queued{i, s.gen})
 	// Sources that fail or get in early leave their queue entries behind
@@ -295,7 +309,7 @@ func (t *Tracker) resize() {
 	t.table = newSourceTable(t.MaxSources)
 	for i := range t.records {
 		if t.records[i].gen != 0 {
-			t.table.put(keyOf(t.records[i].addr), uint32(i))
+			t.table.put(t.records[i].key, uint32(i))
 		}
 	}
 }
@@ -319,8 +333,10 @@ func (t *Tracker) compact() {
 const evictScan = 64
 
 // evict makes room for one source: it drops the oldest knocker that is
-// still at its first knock and knocks at a door holding at least its fair
-// share of the table (MaxSources over the number of doors). A flood of
+// still at its first knock and knocks at a crowded door, one holding at
+// least half its fair share of the table (MaxSources over the number of
+// doors; half, so that two doors flooded alike both count as crowded
+// however the flood's next packets tip the balance). A flood of
 // spoofed first knocks then only displaces itself: a knocker who has got
 // further, or who knocks at a door the flood does not crowd, is passed
 // over (moved to the back of the queue), unless evictScan such knockers in
@@ -330,7 +346,7 @@ const evictScan = 64
 // spoofed one at the same door: such a knocker keeps its place while fewer
 // than MaxSources new sources crowd that door before its second knock.
 func (t *Tracker) evict() {
-	share := max(t.MaxSources/max(len(t.Doors), 1), 1)
+	share := max(t.MaxSources/(2*max(len(t.Doors), 1)), 1)
 	for skipped := 0; t.table.n >= t.MaxSources && t.head < len(t.queue); {
 		q := t.queue[t.head]
 		t.head++
@@ -348,7 +364,7 @@ func (t *Tracker) evict() {
 }
 
 // crowded reports whether a source knocks at a door that holds at least
-// share attempts.
+// share attempts (half the door's fair share, see evict).
 func (t *Tracker) crowded(s *source, share int) bool {
 	for _, a := range s.attempts {
 		if !a.ended && t.perDoor[a.door] >= share {
@@ -371,7 +387,7 @@ func progressed(s *source) bool {
 // release forgets record i and frees it for reuse.
 func (t *Tracker) release(i uint32) {
 	s := &t.records[i]
-	t.table.del(keyOf(s.addr))
+	t.table.del(s.key)
 	for _, a := range s.attempts {
 		t.perDoor[a.door]--
 	}
@@ -408,7 +424,7 @@ func (t *Tracker) expire(now time.Time, emit func(Event)) {
 			}
 			for _, a := range s.attempts {
 				if !a.ended {
-					emit(Event{Kind: EventTimeout, Door: int(a.door), Src: s.addr, Stage: int(a.stage), Time: now})
+					emit(Event{Kind: EventTimeout, Door: int(a.door), Src: s.key.addr(), Stage: int(a.stage), Time: now})
 				}
 			}
 			t.release(q.idx)

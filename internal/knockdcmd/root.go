@@ -1,13 +1,16 @@
 package knockdcmd
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/netip"
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"syscall"
@@ -40,7 +43,11 @@ case-insensitive and written Key = value.
     Interface = names    interfaces to listen on, comma-separated, or any:
                          every interface that is up but loopback, also
                          ones that appear later (-i wins; default eth0)
-    RingSize = size      capture ring per interface (default 8M; e.g. 512K)
+    RingSize = size      capture ring per interface (default @RING@; e.g. 512K)
+    MaxKnockers = n      knockers tracked at once, the oldest dropped first
+                         past it (default @KNOCKERS@, about @KNOCKERBYTES@ bytes each)
+    MemoryLimit = size   the Go runtime's soft memory limit, as GOMEMLIMIT
+                         (e.g. 12M; off: none, the default)
 
 A door:
 
@@ -66,10 +73,18 @@ SIGHUP re-reads the configuration (a bad one is reported and the running one
 kept); SIGTERM and SIGINT run every pending Stop_Command, then exit; SIGUSR1
 logs counters.`
 
+// longHelp is knockdLong with the defaults filled in.
+func longHelp() string {
+	return strings.NewReplacer("@RING@", config.FormatSize(server.DefaultRing), "@KNOCKERS@", strconv.Itoa(server.DefaultMaxSources),
+		"@KNOCKERBYTES@", strconv.Itoa(server.KnockerBytes)).Replace(knockdLong)
+}
+
 // options is what knockd's command line says.
 type options struct {
 	Interfaces []string
 	RingSize   string
+	Knockers   string
+	MemLimit   string
 	Config     string
 	Daemon     bool
 	Foreground bool
@@ -120,7 +135,7 @@ func NewRootCmd(stdout, stderr io.Writer) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:           "knockd [options]",
 		Short:         "Port-knock server, compatible with knockd 0.8",
-		Long:          knockdLong,
+		Long:          longHelp(),
 		Args:          cobra.NoArgs,
 		SilenceErrors: true,
 		SilenceUsage:  true,
@@ -138,7 +153,9 @@ func NewRootCmd(stdout, stderr io.Writer) *cobra.Command {
 	f := cmd.Flags()
 	f.SortFlags = false
 	f.StringSliceVarP(&o.Interfaces, "interface", "i", nil, "network interface to listen on; several with -i a -i b or -i a,b; any: every interface that is up (default: the config's Interface, else eth0)")
-	f.StringVar(&o.RingSize, "ring-size", "", "capture ring per interface, e.g. 8M or 512K (default: the config's RingSize, else "+server.FormatSize(server.DefaultRing)+")")
+	f.StringVar(&o.RingSize, "ring-size", "", "capture ring per interface, e.g. 8M or 512K (default: the config's RingSize, else "+config.FormatSize(server.DefaultRing)+")")
+	f.StringVar(&o.Knockers, "max-knockers", "", "knockers tracked at once (default: the config's MaxKnockers, else "+strconv.Itoa(server.DefaultMaxSources)+")")
+	f.StringVar(&o.MemLimit, "memory-limit", "", "the Go runtime's soft memory limit, e.g. 12M, or off (default: the config's MemoryLimit, else GOMEMLIMIT)")
 	f.BoolVarP(&o.Daemon, "daemon", "d", false, "run in the background")
 	f.StringVarP(&o.Config, "config", "c", "/etc/knockd.conf", "configuration file")
 	f.BoolVarP(&o.Debug, "debug", "D", false, "print debugging lines, one per packet seen")
@@ -170,15 +187,13 @@ func serve(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("-i: %w", err)
 	}
-	ring := cfg.RingSize
-	if o.RingSize != "" {
-		if ring, err = config.ParseRing(o.RingSize); err != nil {
-			return fmt.Errorf("--ring-size: %w", err)
-		}
+	sz, err := sizesOf(o, cfg)
+	if err != nil {
+		return err
 	}
 	if o.Check {
 		printDoors(stdout, cfg)
-		printCapture(stdout, ifaces, ring)
+		printMemory(stdout, ifaces, sz)
 		for _, w := range cfg.PermissionWarnings() {
 			fmt.Fprintf(stdout, "warning: %s\n", w)
 		}
@@ -205,7 +220,11 @@ func serve(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 		return err
 	}
 	srv.OnlyIPv4 = o.OnlyIPv4
-	srv.SetRing(ring)
+	srv.SetRing(sz.ring)
+	srv.SetMaxKnockers(sz.knockers)
+	if sz.memLimit != 0 {
+		debug.SetMemoryLimit(cmp.Or(max(sz.memLimit, 0), math.MaxInt64))
+	}
 	srv.SetLogLimit(o.LogLimit)
 
 	ctx, cancel := context.WithCancel(ctx)
@@ -309,16 +328,53 @@ func logStats(srv *server.Server, actions *server.Actions) {
 }
 
 // printCapture says what the captures will cost: one ring per interface.
-func printCapture(w io.Writer, ifaces []string, ring int) {
-	if ring == 0 {
-		ring = server.DefaultRing
+// sizes is what the memory knobs say, flags over the config over the
+// defaults; memLimit 0 leaves GOMEMLIMIT to the runtime.
+type sizes struct {
+	ring, knockers int
+	memLimit       int64
+}
+
+func sizesOf(o *options, cfg *config.Config) (sizes, error) {
+	sz := sizes{ring: cmp.Or(cfg.RingSize, server.DefaultRing), knockers: cmp.Or(cfg.MaxKnockers, server.DefaultMaxSources), memLimit: cfg.MemoryLimit}
+	var err error
+	if o.RingSize != "" {
+		if sz.ring, err = config.ParseRing(o.RingSize); err != nil {
+			return sz, fmt.Errorf("--ring-size: %w", err)
+		}
 	}
-	size := server.FormatSize(ring)
+	if o.Knockers != "" {
+		if sz.knockers, err = config.ParseKnockers(o.Knockers); err != nil {
+			return sz, fmt.Errorf("--max-knockers: %w", err)
+		}
+	}
+	if o.MemLimit != "" {
+		if sz.memLimit, err = config.ParseMemoryLimit(o.MemLimit); err != nil {
+			return sz, fmt.Errorf("--memory-limit: %w", err)
+		}
+	}
+	return sz, nil
+}
+
+// printMemory says what the chosen sizes cost (knockd --check).
+func printMemory(w io.Writer, ifaces []string, sz sizes) {
+	ring := config.FormatSize(int64(sz.ring))
 	if len(ifaces) == 1 && ifaces[0] == config.AnyInterface {
-		fmt.Fprintf(w, "capture: every interface that is up but loopback, a %s ring each (kernel memory: %s times their number)\n", size, size)
-		return
+		fmt.Fprintf(w, "capture: every interface that is up but loopback, a %s ring each (kernel memory: %s times their number)\n", ring, ring)
+	} else {
+		fmt.Fprintf(w, "capture: %s, a %s ring each (%s of kernel memory in all)\n", strings.Join(ifaces, ","), ring, config.FormatSize(int64(sz.ring*len(ifaces))))
 	}
-	fmt.Fprintf(w, "capture: %s, a %s ring each (%s of kernel memory in all)\n", strings.Join(ifaces, ","), size, server.FormatSize(ring*len(ifaces)))
+	fmt.Fprintf(w, "knockers: at most %d tracked at once (up to %s of memory)\n", sz.knockers, config.FormatApprox(int64(sz.knockers*server.KnockerBytes)))
+	switch {
+	case sz.memLimit == config.NoMemoryLimit:
+		fmt.Fprintln(w, "memory limit: off")
+	case sz.memLimit > 0:
+		fmt.Fprintf(w, "memory limit: %s (the Go runtime collects harder as the heap nears it)\n", config.FormatSize(sz.memLimit))
+	case os.Getenv("GOMEMLIMIT") != "":
+		fmt.Fprintf(w, "memory limit: %s, from GOMEMLIMIT\n", os.Getenv("GOMEMLIMIT"))
+	default:
+		fmt.Fprintln(w, "memory limit: none (MemoryLimit, --memory-limit or GOMEMLIMIT sets one)")
+	}
 }
 
 func printDoors(w io.Writer, cfg *config.Config) {

@@ -37,7 +37,12 @@ type Config struct {
 	PidFile   string
 	Interface string // empty: not set in the file (the -i flag or eth0 apply); a comma list, or "any"
 	RingSize  int    // bytes of each interface's capture ring; 0: not set
-	Doors     []*Door
+	// MaxKnockers caps the knockers tracked at once; 0: not set.
+	MaxKnockers int
+	// MemoryLimit is the Go runtime's soft memory limit in bytes, as
+	// GOMEMLIMIT sets it; 0: not set, NoMemoryLimit: off.
+	MemoryLimit int64
+	Doors       []*Door
 }
 
 // Door is one section other than [options].
@@ -266,8 +271,20 @@ func (c *Config) option(key, value string, hasValue bool) error {
 			return fmt.Errorf("RingSize: %w", err)
 		}
 		c.RingSize = n
+	case "maxknockers":
+		n, err := ParseKnockers(value)
+		if err != nil {
+			return fmt.Errorf("MaxKnockers: %w", err)
+		}
+		c.MaxKnockers = n
+	case "memorylimit":
+		n, err := ParseMemoryLimit(value)
+		if err != nil {
+			return fmt.Errorf("MemoryLimit: %w", err)
+		}
+		c.MemoryLimit = n
 	default:
-		return fmt.Errorf("unknown option %q in [options] (want UseSyslog, LogFile, PidFile, Interface or RingSize)", key)
+		return fmt.Errorf("unknown option %q in [options] (want UseSyslog, LogFile, PidFile, Interface, RingSize, MaxKnockers or MemoryLimit)", key)
 	}
 	return nil
 }

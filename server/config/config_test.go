@@ -245,16 +245,6 @@ func TestParseInterfaces(t *testing.T) {
 			t.Errorf("ParseInterfaces(%q) error %v, want %q", in, err, want)
 		}
 	}
-	for in, want := range map[string]int{"8M": 8 << 20, "512k": 512 << 10, "1G": 1 << 30, "65536": 64 << 10} {
-		if got, err := ParseRing(in); err != nil || got != want {
-			t.Errorf("ParseRing(%q) = %d, %v, want %d", in, got, err, want)
-		}
-	}
-	for _, in := range []string{"", "0", "1K", "2G", "-1M", "8MB", "x"} {
-		if _, err := ParseRing(in); err == nil {
-			t.Errorf("ParseRing(%q) accepted", in)
-		}
-	}
 }
 
 func FuzzParseInterfaces(f *testing.F) {

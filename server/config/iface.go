@@ -3,7 +3,6 @@ package config
 import (
 	"fmt"
 	"slices"
-	"strconv"
 	"strings"
 )
 
@@ -35,32 +34,4 @@ func ParseInterfaces(list ...string) ([]string, error) {
 		return nil, fmt.Errorf("%q: any already means every interface that is up", strings.Join(out, ","))
 	}
 	return out, nil
-}
-
-// Ring sizes RingSize and --ring-size accept, per interface.
-const (
-	MinRing = 64 << 10
-	MaxRing = 1 << 30
-)
-
-// ParseRing reads a ring size such as 8M, 512K or 1048576.
-func ParseRing(s string) (int, error) {
-	t := strings.ToUpper(strings.TrimSpace(s))
-	mult := 1
-	switch {
-	case strings.HasSuffix(t, "K"):
-		mult, t = 1<<10, t[:len(t)-1]
-	case strings.HasSuffix(t, "M"):
-		mult, t = 1<<20, t[:len(t)-1]
-	case strings.HasSuffix(t, "G"):
-		mult, t = 1<<30, t[:len(t)-1]
-	}
-	n, err := strconv.ParseUint(t, 10, 31)
-	if err != nil || n == 0 {
-		return 0, fmt.Errorf("%q is not a size such as 8M or 512K", s)
-	}
-	if n*uint64(mult) < MinRing || n*uint64(mult) > MaxRing {
-		return 0, fmt.Errorf("%s: want 64K to 1G", s)
-	}
-	return int(n) * mult, nil
 }
