@@ -11,7 +11,6 @@ import (
 
 	"github.com/gopacket/gopacket"
 	"github.com/gopacket/gopacket/afpacket"
-	"github.com/gopacket/gopacket/layers"
 )
 
 // The capture ring: frames are packed into blocks that the kernel hands
@@ -34,7 +33,7 @@ var errClosed = errors.New("capture closed")
 // no libpcap).
 type liveSource struct {
 	name string
-	link layers.LinkType
+	link LinkType
 
 	// mu guards tp and buf. A read holds it while it waits (at most
 	// pollTimeout) and copies a frame out of the ring; Close takes it to
@@ -72,16 +71,16 @@ func OpenLive(iface string, ringBytes int) (Source, error) {
 // linkTypeOf reads the interface's hardware type: Ethernet and loopback
 // devices are captured with their Ethernet header, all others cooked
 // (bare IP packets).
-func linkTypeOf(iface string) (layers.LinkType, afpacket.OptSocketType) {
+func linkTypeOf(iface string) (LinkType, afpacket.OptSocketType) {
 	b, err := os.ReadFile("/sys/class/net/" + iface + "/type")
 	if err != nil {
-		return layers.LinkTypeEthernet, afpacket.SocketRaw
+		return LinkTypeEthernet, afpacket.SocketRaw
 	}
 	switch t, _ := strconv.Atoi(strings.TrimSpace(string(b))); t {
 	case 1, 772: // ARPHRD_ETHER, ARPHRD_LOOPBACK
-		return layers.LinkTypeEthernet, afpacket.SocketRaw
+		return LinkTypeEthernet, afpacket.SocketRaw
 	}
-	return layers.LinkTypeRaw, afpacket.SocketDgram
+	return LinkTypeRaw, afpacket.SocketDgram
 }
 
 // Name is the interface captured.
@@ -110,7 +109,7 @@ func (s *liveSource) ReadPacketData() ([]byte, gopacket.CaptureInfo, error) {
 	}
 }
 
-func (s *liveSource) LinkType() layers.LinkType { return s.link }
+func (s *liveSource) LinkType() LinkType { return s.link }
 
 // KernelDrops returns how many frames the kernel dropped because knockd
 // did not read them fast enough (its ring was full), since the capture

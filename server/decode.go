@@ -1,11 +1,11 @@
 package server
 
 import (
+	"encoding/binary"
 	"net/netip"
 	"time"
 
 	"github.com/gopacket/gopacket"
-	"github.com/gopacket/gopacket/layers"
 
 	"github.com/knocktools/knock"
 )
@@ -23,56 +23,110 @@ type Hit struct {
 	If    string // the interface it came in on ("" when replayed)
 }
 
-// Decoder turns link-layer frames into Hits with gopacket's
-// DecodingLayerParser, reusing its layers: decoding allocates nothing.
-// One Decoder serves one goroutine.
+// Decoder turns link-layer frames into Hits. It reads only what knockd
+// needs, the addresses, the ports and the TCP flags, straight from the
+// bytes, so decoding allocates nothing; and it links no table of
+// protocols (gopacket's layers package fills megabytes of them at start,
+// which a router's knockd would carry for nothing). One Decoder serves
+// one goroutine.
 type Decoder struct {
-	link    layers.LinkType
-	parser  *gopacket.DecodingLayerParser // frames of the capture's link type
-	parser6 *gopacket.DecodingLayerParser // raw IPv6, for raw-IP and PPP links
-	decoded []gopacket.LayerType
-
-	eth   layers.Ethernet
-	dot1q layers.Dot1Q
-	sll   layers.LinuxSLL
-	sll2  layers.LinuxSLL2
-	loop  layers.Loopback
-	ip4   layers.IPv4
-	ip6   layers.IPv6
-	tcp   layers.TCP
-	udp   layers.UDP
+	link LinkType
 }
 
 // NewDecoder returns a decoder for frames of the given link type:
 // Ethernet (VLAN tags included), Linux cooked captures (SLL and SLL2),
 // raw IP (tun, WireGuard), BSD loopback and PPP.
-func NewDecoder(link layers.LinkType) *Decoder {
-	d := &Decoder{link: link, decoded: make([]gopacket.LayerType, 0, 8)}
-	all := []gopacket.DecodingLayer{&d.eth, &d.dot1q, &d.sll, &d.sll2, &d.loop, &d.ip4, &d.ip6, &d.tcp, &d.udp}
-	d.parser = gopacket.NewDecodingLayerParser(firstLayer(link), all...)
-	d.parser6 = gopacket.NewDecodingLayerParser(layers.LayerTypeIPv6, all...)
-	// Payloads and layers we do not decode (ARP, ICMP, IPv6 extension
-	// headers...) end the parse without an error.
-	d.parser.IgnoreUnsupported = true
-	d.parser6.IgnoreUnsupported = true
-	return d
+func NewDecoder(link LinkType) *Decoder {
+	return &Decoder{link: link}
 }
 
-// firstLayer maps a capture's link type to the layer its frames start with.
-func firstLayer(link layers.LinkType) gopacket.LayerType {
-	switch link {
-	case layers.LinkTypeLinuxSLL:
-		return layers.LayerTypeLinuxSLL
-	case layers.LinkTypeLinuxSLL2:
-		return layers.LayerTypeLinuxSLL2
-	case layers.LinkTypeNull, layers.LinkTypeLoop:
-		return layers.LayerTypeLoopback
-	case layers.LinkTypeRaw, layers.LinkTypePPP, layers.LinkTypeIPv4:
-		return layers.LayerTypeIPv4
-	case layers.LinkTypeIPv6:
-		return layers.LayerTypeIPv6
+// Ethernet types of the headers the decoder reads.
+const (
+	etherIPv4 = 0x0800
+	etherIPv6 = 0x86dd
+	etherVLAN = 0x8100 // 802.1Q
+	etherQinQ = 0x88a8 // 802.1ad
+	maxTags   = 8      // stacked VLAN tags read before giving up
+)
+
+// network finds the IP packet in a frame; it reports its Ethernet type
+// (etherIPv4 or etherIPv6), or 0 when the frame holds neither.
+func (d *Decoder) network(data []byte) ([]byte, uint16) {
+	switch d.link {
+	case LinkTypeEthernet:
+		if len(data) < 14 {
+			return nil, 0
+		}
+		return vlanPayload(binary.BigEndian.Uint16(data[12:]), data[14:])
+	case LinkTypeLinuxSLL:
+		if len(data) < 16 || binary.BigEndian.Uint16(data[4:]) > 8 { // an address of at most 8 bytes
+			return nil, 0
+		}
+		return vlanPayload(binary.BigEndian.Uint16(data[14:]), data[16:])
+	case LinkTypeLinuxSLL2:
+		if len(data) < 20 || data[11] > 8 {
+			return nil, 0
+		}
+		return vlanPayload(binary.BigEndian.Uint16(data[0:]), data[20:])
+	case LinkTypeNull, LinkTypeLoop:
+		if len(data) < 4 {
+			return nil, 0
+		}
+		// The address family, in the byte order of the host that wrote
+		// it: a small number, so two leading zero bytes mean big-endian.
+		family := binary.LittleEndian.Uint32(data)
+		if data[0] == 0 && data[1] == 0 {
+			family = binary.BigEndian.Uint32(data)
+		}
+		switch family {
+		case 2: // AF_INET
+			return data[4:], etherIPv4
+		case 10, 24, 28, 30: // AF_INET6 of Linux, the BSDs and Darwin
+			return data[4:], etherIPv6
+		}
+		return nil, 0
+	case LinkTypePPP:
+		var ok bool
+		if data, ok = pppPayload(data); !ok {
+			return nil, 0
+		}
+		return rawIP(data)
+	case LinkTypeRaw, linkTypeRawBSD, linkTypeRawOpenBSD, LinkTypeIPv4, LinkTypeIPv6:
+		return rawIP(data)
 	}
-	return layers.LayerTypeEthernet
+	return nil, 0
+}
+
+// vlanPayload steps over 802.1Q and 802.1ad tags to the IP packet.
+func vlanPayload(etherType uint16, data []byte) ([]byte, uint16) {
+	for range maxTags {
+		switch etherType {
+		case etherIPv4, etherIPv6:
+			return data, etherType
+		case etherVLAN, etherQinQ:
+			if len(data) < 4 {
+				return nil, 0
+			}
+			etherType, data = binary.BigEndian.Uint16(data[2:]), data[4:]
+		default:
+			return nil, 0
+		}
+	}
+	return nil, 0
+}
+
+// rawIP tells a raw IP packet's version by its first nibble.
+func rawIP(data []byte) ([]byte, uint16) {
+	if len(data) == 0 {
+		return nil, 0
+	}
+	switch data[0] >> 4 {
+	case 4:
+		return data, etherIPv4
+	case 6:
+		return data, etherIPv6
+	}
+	return nil, 0
 }
 
 // pppPayload strips a PPP header (with or without the HDLC address and
@@ -92,68 +146,75 @@ func pppPayload(data []byte) ([]byte, bool) {
 }
 
 // Decode fills h from a frame and reports whether it is a TCP or UDP
-// packet over IPv4 or IPv6 (the first header after IPv6, as knockd reads
-// it; IPv4 fragments other than the first are not TCP or UDP headers).
+// packet over IPv4 or IPv6. As knockd 0.8 reads them: the header right
+// after IPv6's (no extension headers), and of IPv4 only first fragments
+// (later ones hold no TCP or UDP header). Headers must be whole and their
+// lengths consistent; IP and TCP options are stepped over unread.
 // Malformed frames return false; they never panic.
 func (d *Decoder) Decode(data []byte, ci gopacket.CaptureInfo, h *Hit) bool {
-	p := d.parser
-	switch d.link {
-	case layers.LinkTypePPP:
-		var ok bool
-		if data, ok = pppPayload(data); !ok {
+	pkt, etherType := d.network(data)
+	var (
+		proto   byte
+		payload []byte
+	)
+	switch etherType {
+	case etherIPv4:
+		if len(pkt) < 20 {
 			return false
 		}
-		fallthrough
-	case layers.LinkTypeRaw, layers.LinkTypeIPv4, layers.LinkTypeIPv6:
-		// Raw-IP frames hold IPv4 or IPv6: the version nibble decides.
-		if len(data) > 0 && data[0]>>4 == 6 {
-			p = d.parser6
+		ihl := int(pkt[0]&0x0f) * 4
+		length := int(binary.BigEndian.Uint16(pkt[2:]))
+		if length == 0 { // segmentation offload: the frame is the packet
+			length = len(pkt)
 		}
-	}
-	_ = p.DecodeLayers(data, &d.decoded)
-	var haveIP, haveL4 bool
-	for _, t := range d.decoded {
-		switch t {
-		case layers.LayerTypeIPv4:
-			if d.ip4.FragOffset != 0 {
-				return false
-			}
-			h.Src, _ = netip.AddrFromSlice(d.ip4.SrcIP)
-			h.Dst, _ = netip.AddrFromSlice(d.ip4.DstIP)
-			haveIP = true
-		case layers.LayerTypeIPv6:
-			h.Src, _ = netip.AddrFromSlice(d.ip6.SrcIP)
-			h.Dst, _ = netip.AddrFromSlice(d.ip6.DstIP)
-			haveIP = true
-		case layers.LayerTypeTCP:
-			h.Proto, h.Port, h.SPort = knock.TCP, uint16(d.tcp.DstPort), uint16(d.tcp.SrcPort)
-			h.Flags = tcpFlags(&d.tcp)
-			haveL4 = true
-		case layers.LayerTypeUDP:
-			h.Proto, h.Port, h.SPort, h.Flags = knock.UDP, uint16(d.udp.DstPort), uint16(d.udp.SrcPort), 0
-			haveL4 = true
+		if ihl < 20 || length < ihl || len(pkt) < ihl {
+			return false
 		}
-	}
-	if !haveIP || !haveL4 {
+		if binary.BigEndian.Uint16(pkt[6:])&0x1fff != 0 {
+			return false // not the first fragment
+		}
+		proto, payload = pkt[9], pkt[ihl:min(len(pkt), length)]
+		h.Src = netip.AddrFrom4([4]byte(pkt[12:16]))
+		h.Dst = netip.AddrFrom4([4]byte(pkt[16:20]))
+	case etherIPv6:
+		if len(pkt) < 40 {
+			return false
+		}
+		length := int(binary.BigEndian.Uint16(pkt[4:]))
+		if length == 0 {
+			return false // a jumbogram, which needs a hop-by-hop header
+		}
+		proto, payload = pkt[6], pkt[40:min(len(pkt), 40+length)]
+		h.Src = netip.AddrFrom16([16]byte(pkt[8:24]))
+		h.Dst = netip.AddrFrom16([16]byte(pkt[24:40]))
+	default:
 		return false
 	}
+	switch proto {
+	case 6:
+		if len(payload) < 20 {
+			return false
+		}
+		if off := int(payload[12]>>4) * 4; off < 20 || off > len(payload) {
+			return false
+		}
+		h.Proto, h.Flags = knock.TCP, knock.TCPFlags(payload[13]) // the same bit layout
+	case 17:
+		if len(payload) < 8 {
+			return false
+		}
+		if n := binary.BigEndian.Uint16(payload[4:]); n > 0 && n < 8 {
+			return false // a length shorter than the header (0: a jumbogram's)
+		}
+		h.Proto, h.Flags = knock.UDP, 0
+	default:
+		return false
+	}
+	h.SPort = binary.BigEndian.Uint16(payload[0:])
+	h.Port = binary.BigEndian.Uint16(payload[2:])
 	h.Time, h.Len = ci.Timestamp, ci.Length
 	if h.Len == 0 {
 		h.Len = len(data)
 	}
 	return true
-}
-
-func tcpFlags(t *layers.TCP) knock.TCPFlags {
-	var f knock.TCPFlags
-	for _, b := range [...]struct {
-		set  bool
-		flag knock.TCPFlags
-	}{{t.FIN, knock.FIN}, {t.SYN, knock.SYN}, {t.RST, knock.RST}, {t.PSH, knock.PSH},
-		{t.ACK, knock.ACK}, {t.URG, knock.URG}, {t.ECE, knock.ECE}, {t.CWR, knock.CWR}} {
-		if b.set {
-			f |= b.flag
-		}
-	}
-	return f
 }

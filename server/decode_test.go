@@ -2,6 +2,7 @@ package server
 
 import (
 	"net"
+	"net/netip"
 	"testing"
 
 	"github.com/gopacket/gopacket"
@@ -48,6 +49,19 @@ func ip6(next layers.IPProtocol) *layers.IPv6 {
 	return &layers.IPv6{Version: 6, HopLimit: 64, NextHeader: next, SrcIP: net.ParseIP("fd77::1"), DstIP: net.ParseIP("fd77::2")}
 }
 
+// withOptions gives an IPv4 header a router alert option.
+func withOptions(ip *layers.IPv4) *layers.IPv4 {
+	ip.Options = []layers.IPv4Option{{OptionType: 148, OptionLength: 4, OptionData: []byte{0, 0}}}
+	return ip
+}
+
+// zeroLength clears an IPv4 packet's total length, as captures of
+// segmentation offload show it.
+func zeroLength(b []byte) []byte {
+	b[2], b[3] = 0, 0
+	return b
+}
+
 func TestDecode(t *testing.T) {
 	eth := func(tp layers.EthernetType) *layers.Ethernet {
 		return &layers.Ethernet{SrcMAC: macA, DstMAC: macB, EthernetType: tp}
@@ -88,12 +102,30 @@ func TestDecode(t *testing.T) {
 		{"ipv6 extension header", layers.LinkTypeRaw, append(serialize(t, ip6(layers.IPProtocolIPv6HopByHop)), 6, 0, 1, 4, 0, 0, 0, 0), false, Hit{}},
 		{"arp", layers.LinkTypeEthernet, serialize(t, eth(layers.EthernetTypeARP), &layers.ARP{AddrType: 1, Protocol: layers.EthernetTypeIPv4, HwAddressSize: 6, ProtAddressSize: 4, SourceHwAddress: macA, SourceProtAddress: []byte{1, 2, 3, 4}, DstHwAddress: macB, DstProtAddress: []byte{1, 2, 3, 5}}), false, Hit{}},
 		{"truncated tcp", layers.LinkTypeRaw, serialize(t, ip4(layers.IPProtocolTCP), syn)[:30], false, Hit{}},
+		// knockd 0.8 reads the header right after IPv6's: a TCP header
+		// behind a hop-by-hop one is not a knock.
+		{"tcp behind hop-by-hop", layers.LinkTypeRaw, append(serialize(t, ip6(layers.IPProtocolIPv6HopByHop)), append([]byte{6, 0, 1, 4, 0, 0, 0, 0}, serialize(t, syn)...)...), false, Hit{}},
+		{"qinq", layers.LinkTypeEthernet, serialize(t, eth(layers.EthernetTypeQinQ), &layers.Dot1Q{VLANIdentifier: 7, Type: layers.EthernetTypeDot1Q},
+			&layers.Dot1Q{VLANIdentifier: 8, Type: layers.EthernetTypeIPv6}, ip6(layers.IPProtocolTCP), syn), true, Hit{Proto: knock.TCP, Port: 7000, Flags: knock.SYN}},
+		{"linux sll2", layers.LinkTypeLinuxSLL2, append([]byte{0x86, 0xdd, 0, 0, 0, 0, 0, 2, 0, 1, 0, 6, 2, 0, 0, 0, 0, 1, 0, 0}, serialize(t, ip6(layers.IPProtocolUDP), udp)...), true,
+			Hit{Proto: knock.UDP, Port: 8000}},
+		{"linux loopback, little-endian family", layers.LinkTypeNull, append([]byte{10, 0, 0, 0}, serialize(t, ip6(layers.IPProtocolTCP), syn)...), true,
+			Hit{Proto: knock.TCP, Port: 7000, Flags: knock.SYN}},
+		{"openbsd loop", layers.LinkTypeLoop, append([]byte{0, 0, 0, 2}, serialize(t, ip4(layers.IPProtocolUDP), udp)...), true, Hit{Proto: knock.UDP, Port: 8000}},
+		{"ip and tcp options", layers.LinkTypeRaw, serialize(t, withOptions(ip4(layers.IPProtocolTCP)), &layers.TCP{SrcPort: 40000, DstPort: 7000, SYN: true, ECE: true, CWR: true,
+			Options: []layers.TCPOption{{OptionType: layers.TCPOptionKindMSS, OptionLength: 4, OptionData: []byte{5, 0xb4}}}}), true,
+			Hit{Proto: knock.TCP, Port: 7000, Flags: knock.SYN | knock.ECE | knock.CWR}},
+		{"ipv4 total length 0 (segmentation offload)", layers.LinkTypeRaw, zeroLength(serialize(t, ip4(layers.IPProtocolTCP), syn)), true,
+			Hit{Proto: knock.TCP, Port: 7000, Flags: knock.SYN}},
+		{"ipv4 header longer than the packet", layers.LinkTypeRaw, func() []byte { b := serialize(t, ip4(layers.IPProtocolTCP), syn); b[0] = 0x4f; b[3] = 40; return b }(), false, Hit{}},
+		{"tcp data offset past the segment", layers.LinkTypeRaw, func() []byte { b := serialize(t, ip4(layers.IPProtocolTCP), syn); b[32] = 0xf0; return b }(), false, Hit{}},
+		{"802.3 length, not a type", layers.LinkTypeEthernet, append([]byte{2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 0, 40}, serialize(t, ip4(layers.IPProtocolTCP), syn)...), false, Hit{}},
 		{"empty", layers.LinkTypeEthernet, nil, false, Hit{}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			var h Hit
-			ok := NewDecoder(tt.link).Decode(tt.data, gopacket.CaptureInfo{Length: len(tt.data)}, &h)
+			ok := NewDecoder(LinkType(tt.link)).Decode(tt.data, gopacket.CaptureInfo{Length: len(tt.data)}, &h)
 			if ok != tt.ok {
 				t.Fatalf("Decode ok = %v, want %v (%+v)", ok, tt.ok, h)
 			}
@@ -113,7 +145,7 @@ func TestDecode(t *testing.T) {
 func BenchmarkDecode(b *testing.B) {
 	data := serialize(b, &layers.Ethernet{SrcMAC: macA, DstMAC: macB, EthernetType: layers.EthernetTypeIPv4},
 		ip4(layers.IPProtocolTCP), &layers.TCP{SrcPort: 40000, DstPort: 7000, SYN: true})
-	d := NewDecoder(layers.LinkTypeEthernet)
+	d := NewDecoder(LinkTypeEthernet)
 	ci := gopacket.CaptureInfo{Length: len(data)}
 	var h Hit
 	b.ReportAllocs()
@@ -124,22 +156,194 @@ func BenchmarkDecode(b *testing.B) {
 	}
 }
 
+// gopacketDecode is the oracle FuzzDecode holds ours to: gopacket's own
+// decoders, with the addresses, ports and flags of the first IP packet
+// and the TCP or UDP header that follows it.
+func gopacketDecode(link layers.LinkType, data []byte) (Hit, bool) {
+	var h Hit
+	first := layers.LayerTypeEthernet
+	switch link {
+	case layers.LinkTypeLinuxSLL:
+		first = layers.LayerTypeLinuxSLL
+	case layers.LinkTypeLinuxSLL2:
+		first = layers.LayerTypeLinuxSLL2
+	case layers.LinkTypeNull, layers.LinkTypeLoop:
+		first = layers.LayerTypeLoopback
+	case layers.LinkTypePPP, layers.LinkTypeRaw:
+		if link == layers.LinkTypePPP {
+			var ok bool
+			if data, ok = pppPayload(data); !ok {
+				return h, false
+			}
+		}
+		if len(data) == 0 {
+			return h, false
+		}
+		first = layers.LayerTypeIPv4
+		if data[0]>>4 == 6 {
+			first = layers.LayerTypeIPv6
+		}
+	}
+	var (
+		eth   layers.Ethernet
+		dot1q layers.Dot1Q
+		sll   layers.LinuxSLL
+		sll2  layers.LinuxSLL2
+		loop  layers.Loopback
+		ip4   layers.IPv4
+		ip6   layers.IPv6
+		tcp   layers.TCP
+		udp   layers.UDP
+	)
+	p := gopacket.NewDecodingLayerParser(first, &eth, &dot1q, &sll, &sll2, &loop, &ip4, &ip6, &tcp, &udp)
+	p.IgnoreUnsupported = true
+	var decoded []gopacket.LayerType
+	_ = p.DecodeLayers(data, &decoded)
+	var haveIP, haveL4 bool
+	for _, t := range decoded {
+		switch t {
+		case layers.LayerTypeIPv4:
+			if ip4.FragOffset != 0 {
+				return h, false
+			}
+			h.Src, _ = netip.AddrFromSlice(ip4.SrcIP)
+			h.Dst, _ = netip.AddrFromSlice(ip4.DstIP)
+			haveIP = true
+		case layers.LayerTypeIPv6:
+			h.Src, _ = netip.AddrFromSlice(ip6.SrcIP)
+			h.Dst, _ = netip.AddrFromSlice(ip6.DstIP)
+			haveIP = true
+		case layers.LayerTypeTCP:
+			h.Proto, h.Port, h.SPort = knock.TCP, uint16(tcp.DstPort), uint16(tcp.SrcPort)
+			h.Flags = knock.TCPFlags(tcp.Contents[13])
+			haveL4 = true
+		case layers.LayerTypeUDP:
+			h.Proto, h.Port, h.SPort = knock.UDP, uint16(udp.DstPort), uint16(udp.SrcPort)
+			haveL4 = true
+		}
+	}
+	return h, haveIP && haveL4
+}
+
+// FuzzDecode holds our decoder to gopacket's on any frame of any link
+// type: the same verdict and the same addresses, ports and flags, but
+// where we differ by design. We read IPv6 as knockd 0.8 does (no
+// extension header; gopacket steps over a hop-by-hop one) and IPv4 first
+// fragments as it does (gopacket stops at any fragment; it also reads
+// the Ethernet type 0xffff as raw IPv4), raw IP only
+// of version 4 or 6 (gopacket reads any other version as IPv4), at most
+// 8 VLAN tags, and we step over IP and TCP options without reading them
+// (gopacket refuses a packet whose options it cannot parse).
 func FuzzDecode(f *testing.F) {
 	f.Add(uint8(0), serialize(f, &layers.Ethernet{SrcMAC: macA, DstMAC: macB, EthernetType: layers.EthernetTypeIPv4},
 		ip4(layers.IPProtocolTCP), &layers.TCP{DstPort: 7000, SYN: true}))
 	f.Add(uint8(1), serialize(f, ip6(layers.IPProtocolUDP), &layers.UDP{DstPort: 8000}))
 	f.Add(uint8(2), []byte{0xff, 0x03, 0x00, 0x57, 0x60})
+	f.Add(uint8(0), serialize(f, &layers.Ethernet{SrcMAC: macA, DstMAC: macB, EthernetType: layers.EthernetTypeDot1Q},
+		&layers.Dot1Q{Type: layers.EthernetTypeIPv6}, ip6(layers.IPProtocolTCP), &layers.TCP{DstPort: 7000, SYN: true}))
+	f.Add(uint8(3), append([]byte{0, 0, 0, 1, 0, 6, 2, 0, 0, 0, 0, 1, 0, 0, 0x08, 0x00}, serialize(f, withOptions(ip4(layers.IPProtocolUDP)), &layers.UDP{DstPort: 8000})...))
+	f.Add(uint8(5), append([]byte{2, 0, 0, 0}, serialize(f, ip4(layers.IPProtocolTCP), &layers.TCP{DstPort: 7000, ACK: true})...))
 	links := []layers.LinkType{layers.LinkTypeEthernet, layers.LinkTypeRaw, layers.LinkTypePPP, layers.LinkTypeLinuxSLL,
-		layers.LinkTypeLinuxSLL2, layers.LinkTypeNull}
+		layers.LinkTypeLinuxSLL2, layers.LinkTypeNull, layers.LinkTypeLoop}
 	decoders := make([]*Decoder, len(links))
 	for i, l := range links {
-		decoders[i] = NewDecoder(l)
+		decoders[i] = NewDecoder(LinkType(l))
 	}
 	f.Fuzz(func(t *testing.T, link uint8, data []byte) {
 		var h Hit
-		d := decoders[int(link)%len(decoders)]
-		if d.Decode(data, gopacket.CaptureInfo{}, &h) && (!h.Src.IsValid() || !h.Dst.IsValid()) {
+		n := int(link) % len(decoders)
+		ok := decoders[n].Decode(data, gopacket.CaptureInfo{}, &h)
+		want, wantOK := gopacketDecode(links[n], data)
+		if ok && (!h.Src.IsValid() || !h.Dst.IsValid()) {
 			t.Fatalf("decoded a hit without addresses: %+v", h)
 		}
+		switch {
+		case ok && wantOK:
+			if h.Src != want.Src || h.Dst != want.Dst || h.Proto != want.Proto || h.Port != want.Port || h.SPort != want.SPort || h.Flags != want.Flags {
+				t.Fatalf("%v frame % x: ours %+v, gopacket's %+v", links[n], data, h, want)
+			}
+		case ok != wantOK && !byDesign(links[n], data):
+			t.Fatalf("%v frame % x: ours decodes it %v, gopacket's %v", links[n], data, ok, wantOK)
+		}
 	})
+}
+
+// byDesign reports whether a frame holds what FuzzDecode's comment lists
+// as read differently by design: an IPv4 or TCP header with options, an
+// IPv4 first fragment, gopacket's own marker for raw IPv4 in a link
+// header (the Ethernet type 0xffff, which no standard gives), an IPv6
+// extension header, a raw IP version other than 4 and 6, or more
+// than 8 VLAN tags.
+func byDesign(link layers.LinkType, data []byte) bool {
+	p := gopacket.NewPacket(data, link, gopacket.NoCopy)
+	tags := 0
+	for _, l := range p.Layers() {
+		switch l := l.(type) {
+		case *layers.Ethernet:
+			if l.EthernetType == layers.EthernetTypeRaw {
+				return true
+			}
+		case *layers.LinuxSLL:
+			if l.EthernetType == layers.EthernetTypeRaw {
+				return true
+			}
+		case *layers.LinuxSLL2:
+			if l.ProtocolType == layers.EthernetTypeRaw {
+				return true
+			}
+		case *layers.Dot1Q:
+			if l.Type == layers.EthernetTypeRaw {
+				return true
+			}
+			tags++
+		case *layers.IPv4:
+			if l.IHL > 5 || l.Flags&layers.IPv4MoreFragments != 0 || (link == layers.LinkTypeRaw || link == layers.LinkTypePPP) && l.Version != 4 {
+				return true
+			}
+		case *layers.IPv6:
+			if l.NextHeader != layers.IPProtocolTCP && l.NextHeader != layers.IPProtocolUDP {
+				return true
+			}
+		case *layers.TCP:
+			if l.DataOffset > 5 {
+				return true
+			}
+		}
+	}
+	if tags > maxTags {
+		return true
+	}
+	// A layer gopacket could not decode: look at the raw bytes.
+	if d := p.ErrorLayer(); d != nil {
+		return rawOptions(link, data)
+	}
+	return false
+}
+
+// rawOptions reports whether a frame that gopacket could not decode holds
+// IPv4 or TCP options, or an IPv6 extension header, by our decoder's own
+// reading of the headers.
+func rawOptions(link layers.LinkType, data []byte) bool {
+	pkt, etherType := NewDecoder(LinkType(link)).network(data)
+	switch etherType {
+	case etherIPv4:
+		if len(pkt) < 20 {
+			return false
+		}
+		ihl := int(pkt[0]&0x0f) * 4
+		if ihl > 20 {
+			return true
+		}
+		if len(pkt) >= ihl+13 && pkt[ihl+12]>>4 > 5 {
+			return true
+		}
+	case etherIPv6:
+		if len(pkt) >= 40 && pkt[6] != 6 && pkt[6] != 17 {
+			return true
+		}
+		if len(pkt) >= 53 && pkt[52]>>4 > 5 {
+			return true
+		}
+	}
+	return false
 }

@@ -3,7 +3,6 @@ package server
 import (
 	"slices"
 
-	"github.com/gopacket/gopacket/layers"
 	"golang.org/x/net/bpf"
 
 	"github.com/knocktools/knock"
@@ -112,18 +111,18 @@ func (a *asm) assemble() ([]bpf.RawInstruction, bool) {
 // to the doors' ports and drops everything else before it is copied to us.
 // It is a superset of the doors' exact test (addresses and TCP flags are
 // checked in userspace). ok is false for link types it does not know.
-func Filter(link layers.LinkType, tcp, udp []uint16) ([]bpf.RawInstruction, bool) {
+func Filter(link LinkType, tcp, udp []uint16) ([]bpf.RawInstruction, bool) {
 	a := newAsm()
 	drop, v4, v6 := a.label(), a.label(), a.label()
 	tcpPorts, udpPorts := a.label(), a.label()
 	var base uint32
 	switch link {
-	case layers.LinkTypeEthernet:
+	case LinkTypeEthernet:
 		base = 14
 		a.emit(bpf.LoadAbsolute{Off: 12, Size: 2})
 		a.jump(bpf.JumpEqual, 0x0800, v4, 0)
 		a.jump(bpf.JumpEqual, 0x86dd, v6, drop)
-	case layers.LinkTypeRaw:
+	case LinkTypeRaw:
 		a.emit(bpf.LoadAbsolute{Off: 0, Size: 1})
 		a.emit(bpf.ALUOpConstant{Op: bpf.ALUOpShiftRight, Val: 4})
 		a.jump(bpf.JumpEqual, 4, v4, 0)

@@ -8,7 +8,7 @@ import (
 	"golang.org/x/net/bpf"
 )
 
-func vmFor(t *testing.T, link layers.LinkType, tcp, udp []uint16) *bpf.VM {
+func vmFor(t *testing.T, link LinkType, tcp, udp []uint16) *bpf.VM {
 	t.Helper()
 	raw, ok := Filter(link, tcp, udp)
 	if !ok {
@@ -63,7 +63,7 @@ func TestFilter(t *testing.T) {
 		{"short frame", layers.LinkTypeEthernet, []byte{1, 2, 3}, false},
 	}
 	for _, tt := range tests {
-		vm := vmFor(t, tt.link, []uint16{7000, 9000}, []uint16{8000})
+		vm := vmFor(t, LinkType(tt.link), []uint16{7000, 9000}, []uint16{8000})
 		n, err := vm.Run(tt.data)
 		if err != nil {
 			t.Fatalf("%s: %v", tt.name, err)
@@ -80,17 +80,17 @@ func TestFilterManyPorts(t *testing.T) {
 		many = append(many, 10000+p)
 	}
 	// Too many to compare one by one: every TCP packet passes.
-	vm := vmFor(t, layers.LinkTypeEthernet, many, nil)
+	vm := vmFor(t, LinkTypeEthernet, many, nil)
 	data := serialize(t, &layers.Ethernet{SrcMAC: macA, DstMAC: macB, EthernetType: layers.EthernetTypeIPv4}, ip4(layers.IPProtocolTCP), &layers.TCP{DstPort: 1})
 	if n, _ := vm.Run(data); n == 0 {
 		t.Fatal("dropped a TCP packet with an oversized port list")
 	}
 	// 200 ports still compare exactly.
-	vm = vmFor(t, layers.LinkTypeEthernet, many[:200], many[:200])
+	vm = vmFor(t, LinkTypeEthernet, many[:200], many[:200])
 	if n, _ := vm.Run(data); n != 0 {
 		t.Fatal("passed a packet to a port outside the list")
 	}
-	if _, ok := Filter(layers.LinkTypeLinuxSLL, nil, nil); ok {
+	if _, ok := Filter(LinkTypeLinuxSLL, nil, nil); ok {
 		t.Fatal("unknown link type accepted")
 	}
 }

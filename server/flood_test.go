@@ -11,7 +11,6 @@ import (
 	"time"
 
 	"github.com/gopacket/gopacket"
-	"github.com/gopacket/gopacket/layers"
 
 	"github.com/knocktools/knock"
 	"github.com/knocktools/knock/internal/flood"
@@ -136,7 +135,7 @@ func TestFloodLetsRealKnockersIn(t *testing.T) {
 				FirstSource: netip.MustParseAddr(tc.first), Ports: floodPorts, Scan: floodScan, Dst: tc.dst,
 				SrcMAC: macA, DstMAC: macB, Knockers: knockers, Gap: tc.gap, Seed: 1})
 			srv, opened := floodServer(t, tc.maxSources, true)
-			dec := NewDecoder(layers.LinkTypeEthernet)
+			dec := NewDecoder(LinkTypeEthernet)
 			var h Hit
 			peak, queue := 0, 0
 			for i, data := range frames {
@@ -171,7 +170,7 @@ func BenchmarkFloodPcap(b *testing.B) {
 		FirstSource: netip.MustParseAddr("10.77.1.0"), Ports: floodPorts, Scan: floodScan, Dst: me,
 		SrcMAC: macA, DstMAC: macB, Knockers: floodKnockers("10.77.250.1"), Gap: 20_000, Seed: 1})
 	srv, _ := floodServer(b, 0, false)
-	dec := NewDecoder(layers.LinkTypeEthernet)
+	dec := NewDecoder(LinkTypeEthernet)
 	span := cis[len(cis)-1].Timestamp.Sub(cis[0].Timestamp) + time.Second
 	var h Hit
 	b.ReportAllocs()

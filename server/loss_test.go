@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/gopacket/gopacket"
-	"github.com/gopacket/gopacket/layers"
 )
 
 // droppingSource is a capture whose kernel drop counter the test sets.
@@ -17,7 +16,7 @@ type droppingSource struct{ drops uint64 }
 func (d *droppingSource) ReadPacketData() ([]byte, gopacket.CaptureInfo, error) {
 	return nil, gopacket.CaptureInfo{}, io.EOF
 }
-func (d *droppingSource) LinkType() layers.LinkType    { return layers.LinkTypeEthernet }
+func (d *droppingSource) LinkType() LinkType           { return LinkTypeEthernet }
 func (d *droppingSource) Close() error                 { return nil }
 func (d *droppingSource) KernelDrops() (uint64, error) { return d.drops, nil }
 

@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/gopacket/gopacket"
-	"github.com/gopacket/gopacket/layers"
 
 	"github.com/knocktools/knock"
 )
@@ -67,8 +66,8 @@ type filterSource struct {
 func (f *filterSource) ReadPacketData() ([]byte, gopacket.CaptureInfo, error) {
 	return nil, gopacket.CaptureInfo{}, io.EOF
 }
-func (f *filterSource) LinkType() layers.LinkType { return layers.LinkTypeEthernet }
-func (f *filterSource) Close() error              { return nil }
+func (f *filterSource) LinkType() LinkType { return LinkTypeEthernet }
+func (f *filterSource) Close() error       { return nil }
 func (f *filterSource) SetPorts(tcp, udp []uint16) error {
 	f.filters = append(f.filters, slices.Clone(tcp))
 	b, _ := os.ReadFile(f.file)

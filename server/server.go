@@ -12,7 +12,6 @@ import (
 	"sync/atomic"
 
 	"github.com/gopacket/gopacket"
-	"github.com/gopacket/gopacket/layers"
 
 	"github.com/knocktools/knock"
 	"github.com/knocktools/knock/server/config"
@@ -21,7 +20,7 @@ import (
 // Source is where frames come from: a live capture or a pcap file.
 type Source interface {
 	ReadPacketData() ([]byte, gopacket.CaptureInfo, error)
-	LinkType() layers.LinkType
+	LinkType() LinkType
 	Close() error
 }
 

@@ -163,7 +163,7 @@ func BenchmarkFlood(b *testing.B) {
 		frames[i] = serialize(b, &layers.Ethernet{SrcMAC: macA, DstMAC: macB, EthernetType: layers.EthernetTypeIPv4},
 			ip, &layers.TCP{SrcPort: 40000, DstPort: 7001, SYN: true})
 	}
-	dec := NewDecoder(layers.LinkTypeEthernet)
+	dec := NewDecoder(LinkTypeEthernet)
 	var h Hit
 	b.ReportAllocs()
 	b.ResetTimer()
