@@ -28,8 +28,10 @@ check:
 	  if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
 	$(GO) vet $(PKGS) ./internal/knockcmd/testdata/floor/...
 
+## unit: internal/archtest builds and emulates every Linux architecture,
+## minutes from empty caches: hence the longer timeout.
 unit:
-	$(GO) test -race -count=1 $(PKGS)
+	$(GO) test -race -count=1 -timeout 30m $(PKGS)
 
 ## fuzz: run every fuzz target for FUZZTIME executions (make fuzz FUZZTIME=50000000x for a long run).
 fuzz:

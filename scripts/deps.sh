@@ -2,7 +2,8 @@
 # Installs what the lab tests and the demo need, when it is missing:
 # Debian's knockd (the compatibility oracle, with its knock client),
 # iproute2, iptables, tcpdump, tcpreplay (the flood tests and benchmark)
-# netcat, and fwknop's server and client (the SPA oracles). Without root or apt-get it says
+# netcat, fwknop's server and client (the SPA oracles), and qemu-user
+# (the release builds of the other Linux architectures, run). Without root or apt-get it says
 # what is missing and leaves the lab tests to skip (they fail under CI=true).
 set -euo pipefail
 
@@ -24,6 +25,7 @@ have ruby     || need+=(ruby)   # release-test: ruby -c of the Homebrew cask
 [ -x /usr/lib/wine/wine64 ] || need+=(wine64)           # the Windows client, run for real
 have x86_64-w64-mingw32-gcc || need+=(gcc-mingw-w64-x86-64) # its ProcessPrng shim
 [ -f /usr/share/bash-completion/bash_completion ] || need+=(bash-completion)
+have qemu-mips-static || need+=(qemu-user-static)      # every Linux build we release, run for real
 
 [ ${#need[@]} -eq 0 ] && exit 0
 

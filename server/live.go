@@ -187,7 +187,11 @@ func (s *Server) captureLoop(ctx context.Context, iface string, persistent bool,
 			case opened:
 				s.Log.Printf("capturing on %s again", iface)
 			}
-			s.Log.Debugf("capturing on %s (%s frames, a %s ring)", iface, src.LinkType(), config.FormatSize(int64(s.ringBytes())))
+			if r, ok := src.(interface{ RingError() error }); ok {
+				s.Log.Printf("%s: no capture ring (%v): reading frames one at a time, a %s socket buffer", iface, r.RingError(), config.FormatSize(int64(s.ringBytes())))
+			} else {
+				s.Log.Debugf("capturing on %s (%s frames, a %s ring)", iface, src.LinkType(), config.FormatSize(int64(s.ringBytes())))
+			}
 			opened = true
 			firstDone()
 			err = s.Serve(ctx, src)
