@@ -85,4 +85,59 @@ arch.each { |a, v| check.call(v.fetch("url"), v.fetch("hash"), "scoop #{a}") }
 arch.each { |a, v| abort "scoop #{a}: bin is not knock.exe" unless Array(v["bin"] || m["bin"]).flatten.any? { |b| b.to_s.end_with?("knock.exe") } }
 puts "release-test: cask #{urls.size} archives, scoop #{arch.size} architectures, hashes match checksums.txt"
 RUBY
+
+# OpenWrt: an .ipk per OpenWrt architecture of each knockd build, each a
+# gzipped tar of debian-binary, control.tar.gz and data.tar.gz whose
+# Architecture is spelled as OpenWrt spells it, whose knockd is an ELF of
+# that CPU, with the init script, the config and fw4's includes.
+ipks=(dist/openwrt/knockd_*.ipk)
+[ -e "${ipks[0]}" ] || fail "no OpenWrt .ipk in dist/openwrt"
+version=$(sed -n 's/.*"version":"\([^"]*\)".*/\1/p' dist/metadata.json)
+# elf FILE: the ELF class (32/64), byte order (LSB/MSB) and machine number.
+elf() { od -An -tu1 -j4 -N2 "$1" | awk '{printf "%d %s ", $1*32, ($2==1?"LSB":"MSB")}'
+        od -An -tu2 --endian="$( [ "$(od -An -tu1 -j5 -N1 "$1" | tr -d ' ')" = 1 ] && echo little || echo big)" -j18 -N2 "$1" | tr -d ' '; }
+declare -A want_elf=([x86_64]="64 LSB 62" [i386]="32 LSB 3" [aarch64]="64 LSB 183" [arm]="32 LSB 40"
+  [mips]="32 MSB 8" [mipsel]="32 LSB 8" [mips64]="64 MSB 8" [mips64el]="64 LSB 8" [riscv64]="64 LSB 243")
+seen=()
+for ipk in "${ipks[@]}"; do
+  x=$(mktemp -d -p "$root")
+  tar -xzf "$ipk" -C "$x" || fail "$ipk is not a gzipped tar"
+  [ "$(tar -tzf "$ipk" | sort | tr '\n' ' ')" = "./control.tar.gz ./data.tar.gz ./debian-binary " ] || fail "$ipk: not debian-binary, control.tar.gz and data.tar.gz"
+  [ "$(cat "$x/debian-binary")" = 2.0 ] || fail "$ipk: debian-binary"
+  mkdir "$x/c" "$x/d"
+  tar -xzf "$x/control.tar.gz" -C "$x/c" && tar -xzf "$x/data.tar.gz" -C "$x/d" || fail "$ipk: inner archives"
+  field() { sed -n "s/^$1: //p" "$x/c/control"; }
+  arch=$(field Architecture)
+  [ "$(field Package)" = knockd ] && [ "$(field Version)" = "$version" ] || fail "$ipk: Package/Version $(field Package) $(field Version)"
+  [ "$ipk" = "dist/openwrt/knockd_${version}_${arch}.ipk" ] || fail "$ipk: named for another architecture than $arch"
+  # OpenWrt's spelling: the CPU family, then the CPU (x86_64 alone).
+  family=${arch%%_*}
+  [ "$arch" = x86_64 ] && family=x86_64
+  [[ "$arch" =~ ^(x86_64|(i386|aarch64|arm|mips|mipsel|mips64|mips64el|riscv64)_[a-z0-9.+-]+(_[a-z0-9.+-]+)*)$ ]] || fail "$ipk: Architecture $arch is not an OpenWrt name"
+  [ "$(elf "$x/d/usr/sbin/knockd")" = "${want_elf[$family]}" ] || fail "$ipk: knockd is ELF $(elf "$x/d/usr/sbin/knockd"), not ${want_elf[$family]} for $arch"
+  [ -x "$x/d/usr/sbin/knockd" ] && [ -x "$x/d/etc/init.d/knockd" ] || fail "$ipk: knockd or its init script not executable"
+  sh -n "$x/d/etc/init.d/knockd" || fail "$ipk: sh -n rejects the init script"
+  grep -q '^USE_PROCD=1' "$x/d/etc/init.d/knockd" && grep -q 'procd_set_param respawn' "$x/d/etc/init.d/knockd" &&
+    grep -q 'reload_signal HUP' "$x/d/etc/init.d/knockd" || fail "$ipk: not a procd init script with respawn and SIGHUP reload"
+  for f in postinst prerm postrm; do sh -n "$x/c/$f" || fail "$ipk: sh -n rejects $f"; done
+  [ "$(cat "$x/c/conffiles")" = /etc/knockd.conf ] || fail "$ipk: conffiles"
+  [ "$(stat -c %a "$x/d/etc/knockd.conf")" = 600 ] || fail "$ipk: /etc/knockd.conf is not 0600"
+  has 'OK, 1 door' "$root/usr/bin/knockd" --check -c "$x/d/etc/knockd.conf" || fail "$ipk: its knockd.conf does not check"
+  for f in table-pre/10-knockd.nft chain-pre/input_wan/10-knockd.nft; do
+    [ -f "$x/d/usr/share/nftables.d/$f" ] || fail "$ipk: no /usr/share/nftables.d/$f"
+  done
+  [ "$(tar -tvzf "$x/data.tar.gz" | awk '{print $2}' | sort -u)" = 0/0 ] || fail "$ipk: files not root's"
+  sum=$(awk -v f="${ipk##*/}" '$2 == f { print $1 }' dist/checksums.txt)
+  [ -n "$sum" ] && [ "$sum" = "$(sha256sum <"$ipk" | cut -d' ' -f1)" ] || fail "$ipk: not in checksums.txt with its sha256"
+  seen+=("$arch")
+done
+for a in x86_64 i386_pentium4 aarch64_cortex-a53 aarch64_generic arm_cortex-a7_neon-vfpv4 arm_cortex-a9 arm_arm1176jzf-s_vfp \
+         mips_24kc mipsel_24kc mips64_octeonplus riscv64_riscv64; do
+  [[ " ${seen[*]} " == *" $a "* ]] || fail "no OpenWrt package for $a"
+done
+x86=$(mktemp -d -p "$root")
+tar -xzOf "dist/openwrt/knockd_${version}_x86_64.ipk" ./data.tar.gz | tar -xz -C "$x86"
+has '^knockd ' "$x86/usr/sbin/knockd" --version || fail "the x86_64 ipk's knockd does not run"
+echo "release-test: ${#ipks[@]} OpenWrt packages for ${#want_elf[@]} CPU families, control fields, files and ELF machines checked"
+
 echo "release-test: packaged knock and knockd run; config, unit, man pages and completions in place"
