@@ -26,7 +26,7 @@ deps:
 check:
 	@unformatted=$$(gofmt -l .); \
 	  if [ -n "$$unformatted" ]; then echo "gofmt needed: $$unformatted"; exit 1; fi
-	$(GO) vet $(PKGS) ./internal/knockcmd/testdata/floor/...
+	CGO_ENABLED=0 $(GO) vet -trimpath $(PKGS) ./internal/knockcmd/testdata/floor/...
 
 ## unit: internal/archtest builds and emulates every Linux architecture,
 ## minutes from empty caches: hence the longer timeout.

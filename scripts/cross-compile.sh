@@ -9,7 +9,9 @@
 # each rebuilding the standard library) is built by the snapshot in make
 # release-test, which CI runs.
 #
-# No -trimpath: linux/amd64 then reuses what the tests compiled.
+# -trimpath and no cgo, as released: what make check's go vet compiled, the
+# release builds of the lab tests and internal/archtest's amd64 build
+# share these compiles.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export CGO_ENABLED=0
@@ -19,11 +21,8 @@ for t in $targets; do
   # knockd is released for Linux only, but elsewhere it still checks
   # configs and replays captures: it must build there too. Several
   # packages at once are compiled and discarded.
-  flags=()
-  # windows/amd64 as released: TestWindowsClientUnderWine builds knock.exe
-  # so, and then finds it compiled.
-  [ "$t" = windows/amd64 ] && flags=(-trimpath)
-  GOOS=$os GOARCH=$arch go build "${flags[@]}" ./cmd/knock ./cmd/knockd ||
+  # (windows/amd64: TestWindowsClientUnderWine builds knock.exe so too.)
+  GOOS=$os GOARCH=$arch go build -trimpath ./cmd/knock ./cmd/knockd ||
     { echo "cross-compile: $os/$arch failed" >&2; exit 1; }
 done
 echo "cross-compile: knock and knockd build for $(echo $targets | wc -w) systems/architectures ($targets); make release-test builds all release targets"
