@@ -117,7 +117,7 @@ func TestLabKernelDropsAreLogged(t *testing.T) {
 	}
 	k.WaitOutput(t, "the kernel dropped ", 10*time.Second)
 	m := regexp.MustCompile(`the kernel dropped (\d+) packets`).FindStringSubmatch(k.Output())
-	// The ring holds some tens of thousands of these small frames; the
+	// The default ring holds some thousands of these small frames; the
 	// rest of the flood must have been counted as dropped.
 	t.Logf("%s (of 300000 sent)", m[0])
 	if n, _ := strconv.Atoi(m[1]); n < 100_000 {
