@@ -18,7 +18,10 @@ build:
 ## test: install what the lab tests need, then run every check and test.
 ## goreleaser check, which compiles goreleaser itself (two minutes from an
 ## empty module cache), runs in release-test, as CI does.
-test: deps check cross-compile fuzz unit
+## The fuzz targets and the tests run side by side: fuzzing is all CPU,
+## and the tests spend much of their time waiting on labs.
+test: deps check cross-compile
+	@$(MAKE) --no-print-directory -j2 -O fuzz unit
 
 deps:
 	@scripts/deps.sh
@@ -29,9 +32,10 @@ check:
 	CGO_ENABLED=0 $(GO) vet -trimpath $(PKGS) ./internal/knockcmd/testdata/floor/...
 
 ## unit: internal/archtest builds and emulates every Linux architecture,
-## minutes from empty caches: hence the longer timeout.
+## minutes from empty caches: hence the longer timeout. -p 3: three test
+## binaries at once, as the lab-heavy ones mostly wait.
 unit:
-	$(GO) test -race -count=1 -timeout 30m $(PKGS)
+	$(GO) test -race -count=1 -timeout 30m -p 3 $(PKGS)
 
 ## fuzz: run every fuzz target for FUZZTIME executions (make fuzz FUZZTIME=50000000x for a long run).
 fuzz:
