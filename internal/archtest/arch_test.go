@@ -83,66 +83,29 @@ func (b build) run(t *testing.T, env []string, program string, args ...string) (
 	return stdout.String(), stderr.String(), code
 }
 
-// pending is a build under way or done.
-type pending struct {
-	once sync.Once
-	b    build
-	err  error
-}
-
 var (
 	buildMu sync.Mutex
-	builds  = map[string]*pending{}
+	builds  = map[string]build{}
 )
 
 // release builds knock and knockd for a target the way goreleaser.yaml
 // does: no cgo, -trimpath, stripped, a version stamped in. The Go build
-// cache keeps what it compiled, so a second run only links. A target is
-// built once, whoever asks first (see prebuild).
+// cache keeps what it compiled, so a second run only links.
 func release(t *testing.T, tg target) build {
 	t.Helper()
+	buildMu.Lock()
+	defer buildMu.Unlock()
+	if b, ok := builds[tg.name]; ok {
+		return b
+	}
 	if tg.qemu != "" {
 		if _, err := exec.LookPath(tg.qemu); err != nil {
 			lab.Skip(t, tg.qemu+" is not installed (package qemu-user-static; make test installs it: see scripts/deps.sh)")
 		}
 	}
-	p := pendingFor(tg)
-	if p.err != nil {
-		t.Fatal(p.err)
-	}
-	return p.b
-}
-
-func pendingFor(tg target) *pending {
-	buildMu.Lock()
-	p := builds[tg.name]
-	if p == nil {
-		p = &pending{}
-		builds[tg.name] = p
-	}
-	buildMu.Unlock()
-	p.once.Do(func() { p.b, p.err = buildTarget(tg) })
-	return p
-}
-
-// prebuild builds the targets two at a time in the background: a build
-// does not keep two cores busy all along (linking is one), and the tests
-// beside it in make test mostly wait.
-func prebuild(tgs []target) {
-	sem := make(chan struct{}, 2)
-	for _, tg := range tgs {
-		go func() {
-			sem <- struct{}{}
-			defer func() { <-sem }()
-			pendingFor(tg)
-		}()
-	}
-}
-
-func buildTarget(tg target) (build, error) {
 	dir, err := os.MkdirTemp("", "knock-archtest-"+tg.name+"-")
 	if err != nil {
-		return build{}, err
+		t.Fatal(err)
 	}
 	b := build{target: tg, knock: filepath.Join(dir, "knock"), knockd: filepath.Join(dir, "knockd")}
 	// One go command for both, so that it compiles the one's packages
@@ -151,21 +114,17 @@ func buildTarget(tg target) (build, error) {
 		"-o", dir+string(filepath.Separator), "../../cmd/knock", "../../cmd/knockd")
 	cmd.Env = append(os.Environ(), append([]string{"CGO_ENABLED=0", "GOOS=linux"}, tg.env...)...)
 	if msg, err := cmd.CombinedOutput(); err != nil {
-		return b, fmt.Errorf("go build for %s: %v\n%s", tg.name, err, msg)
+		t.Fatalf("go build for %s: %v\n%s", tg.name, err, msg)
 	}
-	return b, nil
+	builds[tg.name] = b
+	return b
 }
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	buildMu.Lock()
-	for _, p := range builds {
-		p.once.Do(func() {}) // waits for a build under way
-		if p.b.knock != "" {
-			os.RemoveAll(filepath.Dir(p.b.knock))
-		}
+	for _, b := range builds {
+		os.RemoveAll(filepath.Dir(b.knock))
 	}
-	buildMu.Unlock()
 	os.Exit(code)
 }
 
@@ -341,7 +300,6 @@ func TestEveryLinuxArchitecture(t *testing.T) {
 	if runtime.GOOS != "linux" || runtime.GOARCH != "amd64" {
 		t.Skip("the reference is the linux/amd64 build")
 	}
-	prebuild(append([]target{native}, targets...))
 	f := newFixture(t)
 	ref := exercise(t, release(t, native), f)
 	for _, tg := range targets {
