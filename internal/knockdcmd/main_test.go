@@ -2,55 +2,43 @@ package knockdcmd
 
 import (
 	"os"
-	"os/exec"
-	"path/filepath"
 	"sync"
 	"testing"
 
 	"github.com/rogpeppe/go-internal/testscript"
-
-	"github.com/knocktools/knock/internal/lab"
 )
 
 // TestMain lets the test binary stand in for knockd: testscript puts it
 // first on PATH as "knockd", and lab tests run it from there.
 func TestMain(m *testing.M) {
-	testscript.Main(m, map[string]func(){
+	testscript.Main(removeShared{m}, map[string]func(){
 		"knockd": func() { os.Exit(Run(os.Args[1:], os.Stdout, os.Stderr)) },
 	})
 }
 
-func TestScripts(t *testing.T) {
-	testscript.Run(t, testscript.Params{Dir: "testdata/script", RequireExplicitExec: true})
+// shared are what tests share beyond one test (a knock binary built
+// once): removeShared deletes them when every test has run.
+var shared struct {
+	sync.Mutex
+	dirs []string
 }
 
-// ourKnockd is the test binary installed as knockd (never Debian's).
-func ourKnockd(t testing.TB) string { return lab.TestBinary(t, "knockd") }
+func share(dir string) {
+	shared.Lock()
+	defer shared.Unlock()
+	shared.dirs = append(shared.dirs, dir)
+}
 
-var (
-	buildKnock sync.Once
-	knockPath  string
-	knockErr   error
-)
+type removeShared struct{ m *testing.M }
 
-// ourKnock builds the knock client once for the lab tests.
-func ourKnock(t testing.TB) string {
-	t.Helper()
-	buildKnock.Do(func() {
-		dir, err := os.MkdirTemp("", "knockd-test-client-")
-		if err != nil {
-			knockErr = err
-			return
-		}
-		knockPath = filepath.Join(dir, "knock")
-		out, err := exec.Command("go", "build", "-o", knockPath, "../../cmd/knock").CombinedOutput()
-		if err != nil {
-			knockErr = err
-			t.Logf("%s", out)
-		}
-	})
-	if knockErr != nil {
-		t.Fatalf("building knock: %v", knockErr)
+func (r removeShared) Run() int {
+	code := r.m.Run()
+	for _, dir := range shared.dirs {
+		os.RemoveAll(dir)
 	}
-	return knockPath
+	return code
+}
+
+func TestScripts(t *testing.T) {
+	testscript.Run(t, testscript.Params{Dir: "testdata/script", RequireExplicitExec: true})
 }

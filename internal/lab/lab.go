@@ -289,13 +289,23 @@ func TestBinary(t testing.TB, name string) string {
 // test, named after pkg's last element.
 func BuildRelease(t testing.TB, pkg string) string {
 	t.Helper()
-	out := filepath.Join(t.TempDir(), filepath.Base(pkg))
+	out, err := BuildReleaseTo(t.TempDir(), pkg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return out
+}
+
+// BuildReleaseTo is BuildRelease into dir, for a binary that outlives one
+// test.
+func BuildReleaseTo(dir, pkg string) (string, error) {
+	out := filepath.Join(dir, filepath.Base(pkg))
 	build := exec.Command("go", "build", "-trimpath", "-ldflags", "-s -w", "-o", out, pkg)
 	build.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if msg, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("go build %s: %v\n%s", pkg, err, msg)
+		return "", fmt.Errorf("go build %s: %v\n%s", pkg, err, msg)
 	}
-	return out
+	return out, nil
 }
 
 // Eventually polls cond every 20ms until it holds or limit passes.
