@@ -6,6 +6,8 @@ import "net/netip"
 
 func openRaw(netip.Addr) (rawSocket, error) { return nil, errNoRawTCP }
 
+func sourceFor(netip.Addr) (netip.Addr, error) { return netip.Addr{}, errNoRawTCP }
+
 // rawTCP says whether this OS can send TCP over raw sockets at all: not
 // here, so auto is simply connect (no route lookup through a UDP socket
 // first, which Windows under Wine 8 cannot even make).

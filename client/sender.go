@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
-	"net"
 	"net/netip"
 	"os"
 
@@ -107,21 +106,6 @@ func firstCustomFlags(seq knock.Sequence) int {
 		}
 	}
 	return -1
-}
-
-// sourceFor asks the kernel which source address it would use towards dst:
-// connecting a UDP socket routes it without sending anything.
-func sourceFor(dst netip.Addr) (netip.Addr, error) {
-	c, err := net.DialUDP("udp", nil, net.UDPAddrFromAddrPort(netip.AddrPortFrom(dst, 9)))
-	if err != nil {
-		return netip.Addr{}, fmt.Errorf("no route to %s: %w", dst, err)
-	}
-	defer c.Close()
-	src := c.LocalAddr().(*net.UDPAddr).AddrPort().Addr().Unmap()
-	if dst.Zone() != "" {
-		src = src.WithZone(dst.Zone())
-	}
-	return src, nil
 }
 
 func (s *systemSender) Send(h *Hit) error {
