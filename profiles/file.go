@@ -25,6 +25,9 @@ type File struct {
 	Profiles map[string]Profile // as written, without defaults applied
 
 	doc *yaml.Node // document node; nil for a file not yet written
+	// src is the file as read when doc came from quickParse, which keeps
+	// no comments: the first edit reads it again with yaml.v3.
+	src []byte
 }
 
 // Top-level keys of the file.
@@ -44,7 +47,29 @@ var yamlLineRE = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompil
 
 // Parse reads a profile file. Every error names the file and the line.
 func Parse(path string, data []byte) (*File, error) {
-	f := &File{Path: path, Profiles: map[string]Profile{}}
+	doc, err := parseYAML(path, data)
+	if err != nil {
+		return nil, err
+	}
+	return parseDoc(path, doc)
+}
+
+// parseQuick is Parse through quickParse when it reads the file: a knock
+// only reads the file, and most files are as knock wrote them.
+func parseQuick(path string, data []byte) (*File, error) {
+	doc, ok := quickParse(data)
+	if !ok {
+		return Parse(path, data)
+	}
+	f, err := parseDoc(path, doc)
+	if err != nil {
+		return nil, err
+	}
+	f.src = data
+	return f, nil
+}
+
+func parseYAML(path string, data []byte) (*yaml.Node, error) {
 	var doc yaml.Node
 	if err := yaml.Unmarshal(data, &doc); err != nil {
 		if m := yamlLineRE().FindStringSubmatch(err.Error()); m != nil {
@@ -52,10 +77,26 @@ func Parse(path string, data []byte) (*File, error) {
 		}
 		return nil, fmt.Errorf("%s: not valid YAML: %w", path, err)
 	}
+	return &doc, nil
+}
+
+// fullDoc makes doc yaml.v3's, comments and all, before an edit.
+func (f *File) fullDoc() {
+	if f.src == nil {
+		return
+	}
+	if doc, err := parseYAML(f.Path, f.src); err == nil {
+		f.doc = doc
+	}
+	f.src = nil
+}
+
+func parseDoc(path string, doc *yaml.Node) (*File, error) {
+	f := &File{Path: path, Profiles: map[string]Profile{}}
 	if len(doc.Content) == 0 {
 		return f, nil // empty file
 	}
-	f.doc = &doc
+	f.doc = doc
 	root := doc.Content[0]
 	if root.Kind == yaml.ScalarNode && root.Tag == "!!null" {
 		return f, nil
@@ -318,6 +359,7 @@ func (f *File) Get(name string) (Profile, error) {
 // profilesNode returns the mapping under "profiles:", creating the
 // document and the key when the file has none.
 func (f *File) profilesNode() *yaml.Node {
+	f.fullDoc()
 	if f.doc == nil || len(f.doc.Content) == 0 {
 		f.doc = &yaml.Node{Kind: yaml.DocumentNode, Content: []*yaml.Node{{Kind: yaml.MappingNode}}}
 	}
@@ -443,6 +485,7 @@ func (f *File) NotFound(name string) error {
 
 // Marshal renders the file, with two-space indentation.
 func (f *File) Marshal() ([]byte, error) {
+	f.fullDoc()
 	if f.doc == nil {
 		f.profilesNode()
 	}

@@ -4,6 +4,7 @@ package profiles
 
 import (
 	"fmt"
+	"io/fs"
 	"os"
 
 	"golang.org/x/sys/unix"
@@ -30,10 +31,55 @@ func lockFile(path string) (func(), error) {
 	return func() { _ = unix.Flock(int(f.Fd()), unix.LOCK_UN); f.Close() }, nil
 }
 
-// checkMode warns, as ssh does for its keys, when others may read the file.
-func (s *Store) checkMode() {
-	if w := secretFileWarning(s.Path); w != "" && s.Warn != nil {
-		s.Warn(w)
+// checkMode warns, as ssh does for its keys, when others may read the
+// profile file, whose permission bits are perm.
+func (s *Store) checkMode(perm fs.FileMode) {
+	if perm&0o077 != 0 && s.Warn != nil {
+		s.Warn(modeWarning(s.Path, perm))
+	}
+}
+
+func modeWarning(path string, perm fs.FileMode) string {
+	return fmt.Sprintf("%s is readable by others (mode %04o); it may hold secrets: chmod 600 %s", path, perm, path)
+}
+
+// readFile is os.ReadFile in plain system calls, and the file's permission
+// bits: an *os.File would start the runtime's poller (epoll and an
+// eventfd) on its first open, which knock PROFILE, a whole process per
+// knock, otherwise never needs.
+func readFile(path string) ([]byte, fs.FileMode, error) {
+	var fd int
+	var err error
+	for {
+		fd, err = unix.Open(path, unix.O_RDONLY|unix.O_CLOEXEC, 0)
+		if err != unix.EINTR {
+			break
+		}
+	}
+	if err != nil {
+		return nil, 0, &fs.PathError{Op: "open", Path: path, Err: err}
+	}
+	defer unix.Close(fd)
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil {
+		return nil, 0, &fs.PathError{Op: "stat", Path: path, Err: err}
+	}
+	buf := make([]byte, 0, max(int(st.Size)+1, 512))
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := unix.Read(fd, buf[len(buf):cap(buf)])
+		if err == unix.EINTR {
+			continue
+		}
+		if err != nil {
+			return nil, 0, &fs.PathError{Op: "read", Path: path, Err: err}
+		}
+		if n == 0 {
+			return buf, fs.FileMode(st.Mode) & fs.ModePerm, nil
+		}
+		buf = buf[:len(buf)+n]
 	}
 }
 
@@ -44,7 +90,7 @@ func secretFileWarning(path string) string {
 		return ""
 	}
 	if perm := st.Mode().Perm(); perm&0o077 != 0 {
-		return fmt.Sprintf("%s is readable by others (mode %04o); it may hold secrets: chmod 600 %s", path, perm, path)
+		return modeWarning(path, perm)
 	}
 	return ""
 }

@@ -1,6 +1,7 @@
 package profiles
 
 import (
+	"io/fs"
 	"os"
 
 	"golang.org/x/sys/windows"
@@ -24,7 +25,13 @@ func lockFile(path string) (func(), error) {
 
 // checkMode does nothing: file modes do not describe access on Windows,
 // where the profile directory's ACL protects the file.
-func (s *Store) checkMode() {}
+func (s *Store) checkMode(fs.FileMode) {}
+
+// readFile is os.ReadFile; the permission bits say nothing here.
+func readFile(path string) ([]byte, fs.FileMode, error) {
+	data, err := os.ReadFile(path)
+	return data, 0, err
+}
 
 // secretFileWarning says nothing on Windows, for the same reason.
 func secretFileWarning(string) string { return "" }

@@ -32,15 +32,15 @@ type Store struct {
 
 // Load reads the file; a file that does not exist yet is an empty one.
 func (s *Store) Load() (*File, error) {
-	data, err := os.ReadFile(s.Path)
+	data, perm, err := readFile(s.Path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return &File{Path: s.Path, Profiles: map[string]Profile{}}, nil
 	}
 	if err != nil {
 		return nil, err
 	}
-	s.checkMode()
-	return Parse(s.Path, data)
+	s.checkMode(perm)
+	return parseQuick(s.Path, data)
 }
 
 // Update changes the file under an exclusive advisory lock: it reads the
