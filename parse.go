@@ -4,6 +4,7 @@ import (
 	"encoding/base64"
 	"encoding/hex"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -185,4 +186,16 @@ func (s Sequence) KnockdString() string {
 		parts[i] = strconv.Itoa(int(k.Port)) + ":" + k.Proto.String()
 	}
 	return strings.Join(parts, ",")
+}
+
+// MethodNames are the ways a TCP knock can be sent, as --method and a
+// profile's method name them; the client package sends them.
+func MethodNames() []string { return []string{"auto", "raw", "connect"} }
+
+// CheckMethod validates a method name.
+func CheckMethod(s string) error {
+	if slices.Contains(MethodNames(), s) {
+		return nil
+	}
+	return fmt.Errorf("unknown method %q (want auto, raw or connect)", s)
 }

@@ -34,17 +34,14 @@ const (
 )
 
 // Methods lists the values --method accepts.
-func Methods() []string {
-	return []string{string(MethodAuto), string(MethodRaw), string(MethodConnect)}
-}
+func Methods() []string { return knock.MethodNames() }
 
 // ParseMethod validates a --method value.
 func ParseMethod(s string) (Method, error) {
-	switch m := Method(s); m {
-	case MethodAuto, MethodRaw, MethodConnect:
-		return m, nil
+	if err := knock.CheckMethod(s); err != nil {
+		return "", err
 	}
-	return "", fmt.Errorf("unknown method %q (want auto, raw or connect)", s)
+	return Method(s), nil
 }
 
 // Options shape one run of a sequence.

@@ -26,17 +26,19 @@ type rawIP struct {
 func openRaw(src netip.Addr) (rawSocket, error) {
 	fd, err := unix.Socket(family(src), unix.SOCK_RAW|unix.SOCK_CLOEXEC, unix.IPPROTO_TCP)
 	if err != nil {
-		return nil, fmt.Errorf("raw socket: %w", err)
+		return nil, fmt.Errorf("socket: %w", err)
 	}
 	r := &rawIP{fd: fd, v6: src.Is6()}
 	if r.v6 {
-		err = unix.Bind(fd, sockaddr(netip.AddrPortFrom(src, 0)))
-	} else {
-		err = unix.SetsockoptInt(fd, unix.IPPROTO_IP, unix.IP_HDRINCL, 1)
+		if err = unix.Bind(fd, sockaddr(netip.AddrPortFrom(src, 0))); err != nil {
+			err = fmt.Errorf("bind %s: %w", src, err)
+		}
+	} else if err = unix.SetsockoptInt(fd, unix.IPPROTO_IP, unix.IP_HDRINCL, 1); err != nil {
+		err = fmt.Errorf("IP_HDRINCL: %w", err)
 	}
 	if err != nil {
 		unix.Close(fd)
-		return nil, fmt.Errorf("raw socket: %w", err)
+		return nil, err
 	}
 	// A Linux raw TCP socket is also handed a copy of every TCP segment
 	// the host receives, which a sender never reads; a filter that
@@ -49,7 +51,7 @@ func openRaw(src netip.Addr) (rawSocket, error) {
 func (r *rawIP) send(seg *segment) error {
 	sa := sockaddr(netip.AddrPortFrom(seg.dst, 0))
 	if !r.v6 {
-		return sendErr(seg.dst, unix.Sendto(r.fd, seg.packet, 0, sa))
+		return sendErr(unix.Sendto(r.fd, seg.packet, 0, sa))
 	}
 	if hop := int(seg.ttl); hop != r.hop {
 		if err := unix.SetsockoptInt(r.fd, unix.IPPROTO_IPV6, unix.IPV6_UNICAST_HOPS, hop); err != nil {
@@ -57,12 +59,14 @@ func (r *rawIP) send(seg *segment) error {
 		}
 		r.hop = hop
 	}
-	return sendErr(seg.dst, unix.Sendto(r.fd, seg.tcp(), 0, sa))
+	return sendErr(unix.Sendto(r.fd, seg.tcp(), 0, sa))
 }
 
-func sendErr(dst netip.Addr, err error) error {
+// sendErr names the system call; the caller names the knock and its
+// destination.
+func sendErr(err error) error {
 	if err != nil {
-		return fmt.Errorf("sendto %s: %w", dst, err)
+		return fmt.Errorf("sendto: %w", err)
 	}
 	return nil
 }

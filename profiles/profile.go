@@ -16,7 +16,6 @@ import (
 	"time"
 
 	"github.com/knocktools/knock"
-	"github.com/knocktools/knock/client"
 	"github.com/knocktools/knock/server/config"
 )
 
@@ -212,7 +211,7 @@ func (p Profile) Validate(partial bool) error {
 		return fieldErr("family", "family %d: want 4 or 6", p.Family)
 	}
 	if p.Method != "" {
-		if _, err := client.ParseMethod(p.Method); err != nil {
+		if err := knock.CheckMethod(p.Method); err != nil {
 			return fieldErr("method", "method: %w", err)
 		}
 	}

@@ -22,7 +22,7 @@ import (
 // string starting with a letter or non-ASCII; a decimal integer; an IPv4
 // address; a duration such as 250ms), quoted scalars without escapes,
 // flow sequences of those on one line, block sequences of them, blank
-// lines and comments. No tabs, CRs, anchors, tags, documents markers,
+// lines and comments. No tabs, CRs, anchors, tags, document markers,
 // multi-line scalars or empty values.
 func quickParse(data []byte) (*yaml.Node, bool) {
 	q := quick{data: data}
