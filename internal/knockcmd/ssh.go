@@ -12,11 +12,11 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
 
 	"github.com/spf13/cobra"
 
 	"github.com/knocktools/knock/client"
+	"github.com/knocktools/knock/internal/sshconfig"
 	"github.com/knocktools/knock/profiles"
 )
 
@@ -162,62 +162,7 @@ func (a *app) proxyCommand(name string) (string, error) {
 			return "", err
 		}
 	}
-	return buildProxyCommand(exe, cfg, name)
-}
-
-// buildProxyCommand is the ProxyCommand running exe (with --config cfg
-// unless cfg is "") for profile name.
-func buildProxyCommand(exe, cfg, name string) (string, error) {
-	paths := []string{exe}
-	if cfg != "" {
-		paths = append(paths, "--config", cfg)
-	}
-	words := make([]string, 0, len(paths)+5)
-	for _, w := range paths {
-		if strings.ContainsFunc(w, unicode.IsControl) {
-			return "", fmt.Errorf("%q holds a control character, which an ssh ProxyCommand cannot carry: move it to a path without one", w)
-		}
-		words = append(words, strings.ReplaceAll(shellQuote(w), "%", "%%"))
-	}
-	words = append(words, "proxy", "--profile", name, "%h", "%p")
-	return strings.Join(words, " "), nil
-}
-
-// checkSSHValues checks again the profile values that reach ssh, where
-// they are written.
-func checkSSHValues(name string, p profiles.Profile) error {
-	if err := profiles.ValidateHost(p.Host); err != nil {
-		return fmt.Errorf("profile %q: host %q: %w", name, p.Host, err)
-	}
-	if err := profiles.ValidateUser(p.User); err != nil {
-		return fmt.Errorf("profile %q: user %q: %w", name, p.User, err)
-	}
-	return nil
-}
-
-// sshConfigHost renders profile name's Host block for ssh_config. The
-// values were validated when the profile was loaded; they are checked
-// again here because a block that ssh reads differently (a second
-// keyword on a line, a '%' token) is a command injection, not a typo.
-func sshConfigHost(name string, p profiles.Profile, proxy string) (string, error) {
-	if err := profiles.ValidateName(name, nil); err != nil {
-		return "", err
-	}
-	if err := checkSSHValues(name, p); err != nil {
-		return "", err
-	}
-	if strings.ContainsFunc(proxy, unicode.IsControl) {
-		return "", fmt.Errorf("profile %q: the ProxyCommand holds a control character", name)
-	}
-	var b strings.Builder
-	// HostName expands '%' tokens; an IPv6 zone is the only '%' a valid
-	// host holds.
-	fmt.Fprintf(&b, "Host %s\n    HostName %s\n    Port %d\n", name, strings.ReplaceAll(p.Host, "%", "%%"), p.ServicePort())
-	if p.User != "" {
-		fmt.Fprintf(&b, "    User %s\n", p.User)
-	}
-	fmt.Fprintf(&b, "    ProxyCommand %s\n", proxy)
-	return b.String(), nil
+	return sshconfig.ProxyCommand(exe, cfg, name)
 }
 
 // closeTimeout bounds the close knock after ssh: it runs when the user
@@ -272,7 +217,7 @@ knock on standard error, --config names the profile file.`,
 			if err != nil {
 				return err
 			}
-			sshArgs, err := sshCommandLine(name, p, proxy, args[1:])
+			sshArgs, err := sshconfig.CommandLine(name, p, proxy, args[1:])
 			if err != nil {
 				return err
 			}
@@ -332,22 +277,6 @@ func (a *app) closeAfterSSH(cmd *cobra.Command, name string, p profiles.Profile,
 	return err
 }
 
-// sshCommandLine is ssh's argument list for profile name: the options
-// with their values in the arguments after them (so a value can never be
-// read as an option), the destination, then the user's own arguments.
-// The host and user are checked again: a host that ssh could read as an
-// option must never reach its command line.
-func sshCommandLine(name string, p profiles.Profile, proxy string, extra []string) ([]string, error) {
-	if err := checkSSHValues(name, p); err != nil {
-		return nil, err
-	}
-	args := []string{"-o", "ProxyCommand=" + proxy, "-p", strconv.Itoa(int(p.ServicePort()))}
-	if p.User != "" {
-		args = append(args, "-l", p.User)
-	}
-	return append(append(args, p.Host), extra...), nil
-}
-
 func newSSHConfigCmd(a *app) *cobra.Command {
 	return &cobra.Command{
 		Use:   "ssh-config [PROFILE...]",
@@ -373,7 +302,7 @@ file it Includes: HostName, Port, User and a ProxyCommand running this binary.`,
 				if err != nil {
 					return err
 				}
-				block, err := sshConfigHost(name, p, proxy)
+				block, err := sshconfig.Host(name, p, proxy)
 				if err != nil {
 					return err
 				}

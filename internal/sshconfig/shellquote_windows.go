@@ -1,4 +1,4 @@
-package knockcmd
+package sshconfig
 
 import "strings"
 

@@ -1,4 +1,4 @@
-package knockcmd
+package sshconfig
 
 import (
 	"os"
@@ -104,14 +104,14 @@ func FuzzSSHConfig(f *testing.F) {
 		if profiles.ValidateName(name, nil) != nil || p.Validate(false) != nil {
 			return
 		}
-		proxy, err := buildProxyCommand(exe, cfg, name)
+		proxy, err := ProxyCommand(exe, cfg, name)
 		if err != nil {
 			if !strings.ContainsFunc(exe+cfg, func(r rune) bool { return r < 0x20 || r == 0x7f || (r >= 0x80 && r < 0xa0) }) {
 				t.Fatalf("ProxyCommand refused for %q %q: %v", exe, cfg, err)
 			}
 			return
 		}
-		block, err := sshConfigHost(name, p, proxy)
+		block, err := Host(name, p, proxy)
 		if err != nil {
 			t.Fatalf("a valid profile refused: %v", err)
 		}
@@ -211,11 +211,11 @@ func TestSSHConfigWithSSH(t *testing.T) {
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
-			proxy, err := buildProxyCommand(c.exe, c.cfg, c.name)
+			proxy, err := ProxyCommand(c.exe, c.cfg, c.name)
 			if err != nil {
 				t.Fatal(err)
 			}
-			block, err := sshConfigHost(c.name, c.p, proxy)
+			block, err := Host(c.name, c.p, proxy)
 			if err != nil {
 				t.Fatal(err)
 			}

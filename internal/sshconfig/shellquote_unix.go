@@ -1,6 +1,6 @@
 //go:build !windows
 
-package knockcmd
+package sshconfig
 
 import "strings"
 
