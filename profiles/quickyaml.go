@@ -69,10 +69,7 @@ func (q *quick) next() {
 			l, q.pos = q.data[q.pos:q.pos+end], q.pos+end+1
 		}
 		q.num++
-		i := 0
-		for i < len(l) && l[i] == ' ' {
-			i++
-		}
+		i := skipSpaces(l, 0)
 		if i == len(l) || l[i] == '#' {
 			continue
 		}
@@ -124,11 +121,7 @@ func (q *quick) mapping(indent int) (*yaml.Node, bool) {
 			if rest[0] != ' ' {
 				return nil, false
 			}
-			start := colon + 1
-			for start < len(l) && l[start] == ' ' {
-				start++
-			}
-			v, ok = q.inlineValue(l, start)
+			v, ok = q.inlineValue(l, skipSpaces(l, colon+1))
 			if !ok {
 				return nil, false
 			}
@@ -148,10 +141,7 @@ func (q *quick) mapping(indent int) (*yaml.Node, bool) {
 func (q *quick) blockSequence(indent int) (*yaml.Node, bool) {
 	s := &yaml.Node{Kind: yaml.SequenceNode, Tag: "!!seq", Line: q.num, Column: indent + 1}
 	for !q.eof && q.indent == indent && isDash(q.line[indent:]) {
-		start := indent + 2
-		for start < len(q.line) && q.line[start] == ' ' {
-			start++
-		}
+		start := skipSpaces(q.line, indent+2)
 		if start == len(q.line) || q.line[start] == '[' || q.line[start] == '-' {
 			return nil, false
 		}
@@ -225,7 +215,7 @@ func (q *quick) scalar(l []byte, start int, inFlow bool) (*yaml.Node, int, bool)
 			return nil, 0, false
 		}
 		v := l[start+1 : start+1+end]
-		if !printable(v) || (c == '"' && bytes.IndexByte(v, '\\') >= 0) {
+		if c == '"' && bytes.IndexByte(v, '\\') >= 0 {
 			return nil, 0, false
 		}
 		n.Tag, n.Value = "!!str", string(v)
@@ -261,7 +251,7 @@ func (q *quick) scalar(l []byte, start int, inFlow bool) (*yaml.Node, int, bool)
 		end++
 	}
 	v := bytes.TrimRight(l[start:end], " ")
-	if len(v) == 0 || !printable(v) {
+	if len(v) == 0 {
 		return nil, 0, false
 	}
 	tag, ok := plainTag(v)

@@ -32,7 +32,6 @@ import (
 type pkg struct {
 	ImportPath string
 	Dir        string
-	Standard   bool
 	GoFiles    []string
 	ImportMap  map[string]string
 	Module     *struct{ GoVersion string }
@@ -128,7 +127,7 @@ func (f importer) Import(path string) (*types.Package, error) { return f(path) }
 // list runs go list for the system: the packages of the patterns with
 // their tests, and every dependency, dependencies first.
 func list(dir, goos, goarch string, patterns []string) ([]pkg, error) {
-	args := append([]string{"list", "-e", "-deps", "-test", "-json=ImportPath,Dir,Standard,GoFiles,ImportMap,Module,DepOnly,Error"}, patterns...)
+	args := append([]string{"list", "-e", "-deps", "-test", "-json=ImportPath,Dir,GoFiles,ImportMap,Module,DepOnly,Error"}, patterns...)
 	cmd := exec.Command("go", args...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "GOOS="+goos, "GOARCH="+goarch, "CGO_ENABLED=0")
