@@ -25,8 +25,9 @@ type segmentSpec struct {
 }
 
 // segment is a built TCP knock: the whole IP packet as it goes on the wire,
-// and the offset of its TCP header. IPv4 raw sockets take the IP header
-// from us (IP_HDRINCL); IPv6 raw sockets take the TCP part only.
+// and the offset of its TCP header. Linux raw sockets take the whole packet
+// (IPPROTO_RAW); the BSDs' take the IPv4 header from us (IP_HDRINCL) but
+// an IPv6 packet's TCP part only.
 type segment struct {
 	ip4    *layers.IPv4 // nil for IPv6
 	dst    netip.Addr

@@ -3,7 +3,6 @@
 package client
 
 import (
-	"fmt"
 	"net"
 	"net/netip"
 
@@ -26,7 +25,16 @@ type rawIP struct {
 // rawTCP says whether this OS can send TCP over raw sockets.
 const rawTCP = true
 
-func openRaw(src netip.Addr) (rawSocket, error) {
+func openRaw(dst netip.Addr) (rawSocket, netip.Addr, error) {
+	src, err := sourceFor(dst)
+	if err != nil {
+		return nil, netip.Addr{}, err
+	}
+	r, err := openRawFrom(src)
+	return r, src, err
+}
+
+func openRawFrom(src netip.Addr) (rawSocket, error) {
 	if src.Is4() {
 		c, err := net.ListenPacket("ip4:6", "0.0.0.0") // 6 is TCP; "tcp" would read /etc/protocols
 		if err != nil {
@@ -78,7 +86,7 @@ func (r *rawIP) Close() error { return r.conn.Close() }
 func sourceFor(dst netip.Addr) (netip.Addr, error) {
 	c, err := net.DialUDP("udp", nil, net.UDPAddrFromAddrPort(netip.AddrPortFrom(dst, 9)))
 	if err != nil {
-		return netip.Addr{}, fmt.Errorf("no route to %s: %w", dst, err)
+		return netip.Addr{}, &noRouteError{dst, err}
 	}
 	defer c.Close()
 	src := c.LocalAddr().(*net.UDPAddr).AddrPort().Addr().Unmap()

@@ -3,6 +3,7 @@ package client
 import (
 	"fmt"
 	"net/netip"
+	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -10,96 +11,73 @@ import (
 // rawTCP says whether this OS can send TCP over raw sockets.
 const rawTCP = true
 
-// rawIP sends TCP segments over a raw IP socket, in plain system calls: a
+// rawIP sends TCP knocks over a raw IP socket, in plain system calls: a
 // knock is a whole process, and Go's net package would start its poller
 // and wrap each send for sockets that are only ever written, a few times,
-// before the process exits. IPv4 goes with IP_HDRINCL, the packet exactly
-// as gopacket built it (Linux takes every header field in network order);
-// IPv6 raw sockets take the TCP segment only, so the socket is bound to
-// the source the checksum was computed with.
+// before the process exits.
+//
+// The socket is IPPROTO_RAW, for IPv4 and IPv6 alike: it takes the packet
+// exactly as gopacket built it, IP header included (Linux takes every
+// header field in network order), and it is send-only, so the kernel never
+// hands it copies of the host's inbound TCP segments (an IPPROTO_TCP raw
+// socket gets every one, and needs a filter to keep them out). Connecting
+// it routes it without sending anything, which gives the source address
+// the checksums are computed with.
 type rawIP struct {
-	fd  int
-	v6  bool
-	hop int // the IPv6 hop limit set on the socket; 0 before the first send
+	fd int
 }
 
-func openRaw(src netip.Addr) (rawSocket, error) {
-	fd, err := unix.Socket(family(src), unix.SOCK_RAW|unix.SOCK_CLOEXEC, unix.IPPROTO_TCP)
+func openRaw(dst netip.Addr) (rawSocket, netip.Addr, error) {
+	fd, err := unix.Socket(family(dst), unix.SOCK_RAW|unix.SOCK_CLOEXEC, unix.IPPROTO_RAW)
 	if err != nil {
-		return nil, fmt.Errorf("socket: %w", err)
+		return nil, netip.Addr{}, fmt.Errorf("socket: %w", err)
 	}
-	r := &rawIP{fd: fd, v6: src.Is6()}
-	if r.v6 {
-		if err = unix.Bind(fd, sockaddr(netip.AddrPortFrom(src, 0))); err != nil {
-			err = fmt.Errorf("bind %s: %w", src, err)
-		}
-	} else if err = unix.SetsockoptInt(fd, unix.IPPROTO_IP, unix.IP_HDRINCL, 1); err != nil {
-		err = fmt.Errorf("IP_HDRINCL: %w", err)
-	}
+	src, err := connectRoute(fd, dst)
 	if err != nil {
 		unix.Close(fd)
-		return nil, err
+		return nil, netip.Addr{}, err
 	}
-	// A Linux raw TCP socket is also handed a copy of every TCP segment
-	// the host receives, which a sender never reads; a filter that
-	// accepts nothing keeps them out of its buffer. Harmless if refused.
-	ret0 := []unix.SockFilter{{Code: unix.BPF_RET | unix.BPF_K, K: 0}}
-	_ = unix.SetsockoptSockFprog(fd, unix.SOL_SOCKET, unix.SO_ATTACH_FILTER, &unix.SockFprog{Len: 1, Filter: &ret0[0]})
-	return r, nil
+	return &rawIP{fd: fd}, src, nil
 }
 
-func (r *rawIP) send(seg *segment) error {
-	sa := sockaddr(netip.AddrPortFrom(seg.dst, 0))
-	if !r.v6 {
-		return sendErr(unix.Sendto(r.fd, seg.packet, 0, sa))
+// connectRoute connects fd to dst and returns the source address the
+// kernel chose for it.
+func connectRoute(fd int, dst netip.Addr) (netip.Addr, error) {
+	if err := unix.Connect(fd, sockaddr(netip.AddrPortFrom(dst, 0))); err != nil {
+		return netip.Addr{}, &noRouteError{dst, err}
 	}
-	if hop := int(seg.ttl); hop != r.hop {
-		if err := unix.SetsockoptInt(r.fd, unix.IPPROTO_IPV6, unix.IPV6_UNICAST_HOPS, hop); err != nil {
-			return fmt.Errorf("set hop limit %d: %w", hop, err)
-		}
-		r.hop = hop
-	}
-	return sendErr(unix.Sendto(r.fd, seg.tcp(), 0, sa))
-}
-
-// sendErr names the system call; the caller names the knock and its
-// destination.
-func sendErr(err error) error {
-	if err != nil {
-		return fmt.Errorf("sendto: %w", err)
-	}
-	return nil
-}
-
-func (r *rawIP) Close() error { return unix.Close(r.fd) }
-
-// sourceFor asks the kernel which source address it would use towards dst:
-// connecting a UDP socket routes it without sending anything.
-func sourceFor(dst netip.Addr) (netip.Addr, error) {
-	fd, err := unix.Socket(family(dst), unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, 0)
-	if err != nil {
-		return netip.Addr{}, fmt.Errorf("no route to %s: %w", dst, err)
-	}
-	defer unix.Close(fd)
-	if err := unix.Connect(fd, sockaddr(netip.AddrPortFrom(dst, 9))); err != nil {
-		return netip.Addr{}, fmt.Errorf("no route to %s: %w", dst, err)
-	}
-	local, err := unix.Getsockname(fd)
-	if err != nil {
-		return netip.Addr{}, fmt.Errorf("no route to %s: %w", dst, err)
+	// getsockname directly: x/sys/unix's Getsockname asks for the socket's
+	// protocol as well (to tell L2TP sockets apart), one more system call.
+	var rsa unix.RawSockaddrAny
+	n := uint32(unix.SizeofSockaddrAny)
+	if _, _, e := unix.RawSyscall(unix.SYS_GETSOCKNAME, uintptr(fd), uintptr(unsafe.Pointer(&rsa)), uintptr(unsafe.Pointer(&n))); e != 0 {
+		return netip.Addr{}, &noRouteError{dst, fmt.Errorf("getsockname: %w", e)}
 	}
 	var src netip.Addr
-	switch l := local.(type) {
-	case *unix.SockaddrInet4:
-		src = netip.AddrFrom4(l.Addr)
-	case *unix.SockaddrInet6:
-		src = netip.AddrFrom16(l.Addr).Unmap()
+	switch rsa.Addr.Family {
+	case unix.AF_INET:
+		src = netip.AddrFrom4((*unix.RawSockaddrInet4)(unsafe.Pointer(&rsa)).Addr)
+	case unix.AF_INET6:
+		src = netip.AddrFrom16((*unix.RawSockaddrInet6)(unsafe.Pointer(&rsa)).Addr)
+	}
+	if !src.IsValid() || src.IsUnspecified() {
+		return netip.Addr{}, &noRouteError{dst, fmt.Errorf("the kernel chose no source address (%v)", src)}
 	}
 	if dst.Zone() != "" {
 		src = src.WithZone(dst.Zone())
 	}
 	return src, nil
 }
+
+func (r *rawIP) send(seg *segment) error {
+	// The socket is connected to seg.dst: no address to pass.
+	if err := unix.Sendto(r.fd, seg.packet, 0, nil); err != nil {
+		return fmt.Errorf("sendto: %w", err)
+	}
+	return nil
+}
+
+func (r *rawIP) Close() error { return unix.Close(r.fd) }
 
 // family is the address family of a.
 func family(a netip.Addr) int {

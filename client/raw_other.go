@@ -4,9 +4,7 @@ package client
 
 import "net/netip"
 
-func openRaw(netip.Addr) (rawSocket, error) { return nil, errNoRawTCP }
-
-func sourceFor(netip.Addr) (netip.Addr, error) { return netip.Addr{}, errNoRawTCP }
+func openRaw(netip.Addr) (rawSocket, netip.Addr, error) { return nil, netip.Addr{}, errNoRawTCP }
 
 // rawTCP says whether this OS can send TCP over raw sockets at all: not
 // here, so auto is simply connect (no route lookup through a UDP socket

@@ -14,11 +14,27 @@ import (
 // Windows refuses TCP over raw sockets since XP SP2.
 var errNoRawTCP = errors.New("this operating system does not allow sending TCP over raw sockets; plain SYN knocks work with --method connect, other flags cannot be sent from here")
 
-// rawSocket sends built TCP segments; raw_*.go implement it per OS.
+// rawSocket sends built TCP segments; raw_*.go implement it per OS, with
+//
+//	openRaw(dst netip.Addr) (rawSocket, netip.Addr, error)
+//
+// which opens one towards dst and returns the source address the kernel
+// routes from (the checksums cover it). A *noRouteError means dst cannot
+// be reached at all; any other error, that no raw socket could be had.
 type rawSocket interface {
 	send(seg *segment) error
 	Close() error
 }
+
+// noRouteError is openRaw's error for a destination this host has no
+// route to.
+type noRouteError struct {
+	dst netip.Addr
+	err error
+}
+
+func (e *noRouteError) Error() string { return fmt.Sprintf("no route to %s: %v", e.dst, e.err) }
+func (e *noRouteError) Unwrap() error { return e.err }
 
 // systemSender is the real Sender: raw TCP segments or connect() calls for
 // TCP knocks, datagrams for UDP knocks.
@@ -54,11 +70,10 @@ func OpenSystemSender(dst netip.Addr, m Method, seq knock.Sequence, o Options) (
 		}
 		return s, MethodConnect, nil
 	}
-	src, err := sourceFor(dst)
-	if err != nil {
+	raw, src, err := openRaw(dst)
+	if nr := (*noRouteError)(nil); errors.As(err, &nr) {
 		return nil, "", err
 	}
-	raw, err := openRaw(src)
 	if err != nil {
 		if custom >= 0 {
 			return nil, "", fmt.Errorf("sequence item %d %q: %w, and a raw socket cannot be opened: %v%s", custom+1, seq[custom], ErrNeedRaw, err, rawHint(err))
