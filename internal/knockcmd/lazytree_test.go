@@ -50,7 +50,13 @@ func TestNeedsSubcommands(t *testing.T) {
 		{[]string{"help"}, true},
 		{[]string{"prod", "--help"}, true},
 		{[]string{"-h"}, true},
-		{[]string{"-V"}, true},
+		{[]string{"-V"}, false}, // the root prints the version
+		{[]string{"--version"}, false},
+		{[]string{"-vV"}, false},
+		{[]string{"--config", "c.yaml", "--version"}, false},
+		{[]string{"-V", "--help"}, true},
+		{[]string{"-V", "profile", "list"}, true},
+		{[]string{"-v"}, true},
 		{[]string{}, true},
 		{[]string{"--", "profile"}, true},
 		{[]string{"--", "prod"}, false},
@@ -71,5 +77,18 @@ func TestRunWithoutSubcommands(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), "would hit tcp 127.0.0.1:7000 via connect") {
 		t.Fatalf("output %q", out.String())
+	}
+}
+
+// --version runs without the subcommands, as it did with them.
+func TestRunVersionWithoutSubcommands(t *testing.T) {
+	for _, args := range [][]string{{"--version"}, {"-V"}, {"-vV"}} {
+		var out, errOut strings.Builder
+		if code := Run(args, strings.NewReader(""), &out, &errOut); code != 0 {
+			t.Fatalf("%q: exit %d: %s", args, code, errOut.String())
+		}
+		if !strings.HasPrefix(out.String(), "knock ") || errOut.Len() != 0 {
+			t.Fatalf("%q: stdout %q, stderr %q", args, out.String(), errOut.String())
+		}
 	}
 }

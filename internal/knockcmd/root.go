@@ -81,12 +81,22 @@ func (a *app) addSubcommands(root *cobra.Command) {
 // needsSubcommands reports whether a command line may run a subcommand
 // (or help, or completion): when its first word that is not a root flag
 // or a root flag's value is one of subcommandWords, when it asks for
-// help, or when it has no such word at all (cobra then prints usage).
+// help, or when it has no such word at all (cobra then prints usage) and
+// does not ask for the version.
 func needsSubcommands(root *cobra.Command, args []string) bool {
 	// Persistent flags (--config) are merged into Flags only at parse time.
-	flags := pflag.NewFlagSet("root", pflag.ContinueOnError)
-	flags.AddFlagSet(root.Flags())
-	flags.AddFlagSet(root.PersistentFlags())
+	lookup := func(name string) *pflag.Flag {
+		if f := root.Flags().Lookup(name); f != nil {
+			return f
+		}
+		return root.PersistentFlags().Lookup(name)
+	}
+	shorthand := func(c string) *pflag.Flag {
+		if f := root.Flags().ShorthandLookup(c); f != nil {
+			return f
+		}
+		return root.PersistentFlags().ShorthandLookup(c)
+	}
 	takesValue := func(f *pflag.Flag) bool { return f != nil && f.NoOptDefVal == "" && f.Value.Type() != "bool" }
 	for _, arg := range args {
 		if arg == "--" {
@@ -96,31 +106,36 @@ func needsSubcommands(root *cobra.Command, args []string) bool {
 			return true // cobra reads flags after the arguments too
 		}
 	}
+	version := false
 	for i := 0; i < len(args); i++ {
 		arg := args[i]
 		switch {
 		case arg == "--":
 			return i+1 >= len(args) || slices.Contains(subcommandWords, args[i+1])
 		case strings.HasPrefix(arg, "--"):
-			if !strings.Contains(arg, "=") && takesValue(flags.Lookup(arg[2:])) {
+			name, _, hasValue := strings.Cut(arg[2:], "=")
+			version = version || name == "version"
+			if !hasValue && takesValue(lookup(name)) {
 				i++
 			}
 		case strings.HasPrefix(arg, "-") && len(arg) > 1:
 			// Shorthands, possibly combined (-4v); the last may take the
 			// rest of the word or the next one as its value (-d 200).
 			for j := 1; j < len(arg); j++ {
-				if f := flags.ShorthandLookup(arg[j : j+1]); takesValue(f) {
+				f := shorthand(arg[j : j+1])
+				if takesValue(f) {
 					if j == len(arg)-1 {
 						i++
 					}
 					break
 				}
+				version = version || f != nil && f.Name == "version"
 			}
 		default:
 			return slices.Contains(subcommandWords, arg)
 		}
 	}
-	return true
+	return !version
 }
 
 // newRootOnly builds the root command without its subcommands: all that

@@ -67,6 +67,18 @@ func newSettings(cmd *cobra.Command, name string, p *profiles.Profile) *settings
 
 // source names where a setting's value came from, for error messages.
 func (s *settings) source(key string) string {
+	if src := s.explicitSource(key); src != "" {
+		return src
+	}
+	if s.profile != "" {
+		return fmt.Sprintf("profile %q: %s", s.profile, key)
+	}
+	return key
+}
+
+// explicitSource is the flag (--ttl) or environment variable (KNOCK_TTL)
+// that set key, or "" when neither did.
+func (s *settings) explicitSource(key string) string {
 	for _, st := range knockSettings {
 		if st.key == key && st.flag != "" && s.cmd.Flags().Changed(st.flag) {
 			return "--" + st.flag
@@ -76,18 +88,12 @@ func (s *settings) source(key string) string {
 	if _, ok := os.LookupEnv(env); ok {
 		return env
 	}
-	if s.profile != "" {
-		return fmt.Sprintf("profile %q: %s", s.profile, key)
-	}
-	return key
+	return ""
 }
 
 // explicit reports whether the user gave key on the command line or in the
 // environment (a profile cannot hold a zero value).
-func (s *settings) explicit(key string) bool {
-	src := s.source(key)
-	return strings.HasPrefix(src, "-") || strings.HasPrefix(src, "KNOCK_")
-}
+func (s *settings) explicit(key string) bool { return s.explicitSource(key) != "" }
 
 // options turns the settings into the client's options and the defaults
 // for knocks that name no protocol or flags.
