@@ -2,10 +2,10 @@ package client
 
 import (
 	"context"
+	"crypto/x509"
 	"fmt"
 	"io"
 	"net"
-	"net/http"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -75,22 +75,14 @@ func (k *Knocker) sendSPA(ctx context.Context, host string, dst netip.Addr, s SP
 // PublicIPv4 asks url for this host's public IPv4 address, as fwknop's -R
 // does (the page's first IPv4 address).
 func PublicIPv4(ctx context.Context, url string) (netip.Addr, error) {
+	return publicIPv4(ctx, url, nil)
+}
+
+// publicIPv4 is PublicIPv4 trusting roots (nil: the system's).
+func publicIPv4(ctx context.Context, url string, roots *x509.CertPool) (netip.Addr, error) {
 	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
 	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodGet, url, nil)
-	if err != nil {
-		return netip.Addr{}, err
-	}
-	req.Header.Set("User-Agent", "knock")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return netip.Addr{}, fmt.Errorf("resolving our address at %s: %w", url, err)
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		return netip.Addr{}, fmt.Errorf("resolving our address at %s: %s", url, resp.Status)
-	}
-	body, err := io.ReadAll(io.LimitReader(resp.Body, 4096))
+	body, err := httpGet(ctx, url, roots)
 	if err != nil {
 		return netip.Addr{}, fmt.Errorf("resolving our address at %s: %w", url, err)
 	}
