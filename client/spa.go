@@ -2,13 +2,10 @@ package client
 
 import (
 	"context"
-	"crypto/x509"
 	"fmt"
 	"io"
 	"net"
 	"net/netip"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/knocktools/knock"
@@ -70,27 +67,4 @@ func (k *Knocker) sendSPA(ctx context.Context, host string, dst netip.Addr, s SP
 		k.Report(h)
 	}
 	return nil
-}
-
-// PublicIPv4 asks url for this host's public IPv4 address, as fwknop's -R
-// does (the page's first IPv4 address).
-func PublicIPv4(ctx context.Context, url string) (netip.Addr, error) {
-	return publicIPv4(ctx, url, nil)
-}
-
-// publicIPv4 is PublicIPv4 trusting roots (nil: the system's).
-func publicIPv4(ctx context.Context, url string, roots *x509.CertPool) (netip.Addr, error) {
-	ctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	body, err := httpGet(ctx, url, roots)
-	if err != nil {
-		return netip.Addr{}, fmt.Errorf("resolving our address at %s: %w", url, err)
-	}
-	words := strings.FieldsFunc(string(body), func(r rune) bool { return (r < '0' || r > '9') && r != '.' })
-	for _, w := range words {
-		if a, err := netip.ParseAddr(w); err == nil && a.Is4() {
-			return a, nil
-		}
-	}
-	return netip.Addr{}, fmt.Errorf("resolving our address at %s: no IPv4 address in its answer (%s)", url, strconv.Quote(string(body[:min(len(body), 80)])))
 }

@@ -2,7 +2,8 @@
 # Installs what the lab tests and the demo need, when it is missing:
 # Debian's knockd (the compatibility oracle, with its knock client),
 # iproute2, iptables, tcpdump, tcpreplay (the flood tests and benchmark)
-# netcat, fwknop's server and client (the SPA oracles), and qemu-user
+# netcat, fwknop's server and client (the SPA oracles), curl and wget
+# (what an https resolve_url is fetched with), and qemu-user
 # (the release builds of the other Linux architectures, run). Without root or apt-get it says
 # what is missing and leaves the lab tests to skip (they fail under CI=true).
 set -euo pipefail
@@ -22,6 +23,8 @@ have setpriv  || need+=(util-linux)
 have fwknopd  || need+=(fwknop-server)
 have fwknop   || need+=(fwknop-client)
 have ruby     || need+=(ruby)   # release-test: ruby -c of the Homebrew cask
+have curl     || need+=(curl)   # resolve_url over https: knock asks curl, else wget
+have wget     || need+=(wget)
 [ -x /usr/lib/wine/wine64 ] || need+=(wine64)           # the Windows client, run for real
 have x86_64-w64-mingw32-gcc || need+=(gcc-mingw-w64-x86-64) # its ProcessPrng shim
 [ -f /usr/share/bash-completion/bash_completion ] || need+=(bash-completion)

@@ -1,0 +1,291 @@
+package client
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"net/netip"
+	"net/textproto"
+	"net/url"
+	"os/exec"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Limits of what is read from a server: the status line and headers
+// together, and the body (more is left unread).
+const (
+	httpMaxHead = 64 << 10
+	httpMaxBody = 4096
+)
+
+// publicIPTimeout bounds the whole request.
+const publicIPTimeout = 10 * time.Second
+
+// PublicIPv4 asks url for this host's public IPv4 address, as fwknop's -R
+// does (the page's first IPv4 address).
+//
+// As fwknop does, an http:// URL is asked from here and an https:// one
+// through an HTTPS client of the system's: curl, else wget (fwknop runs
+// wget). knock links no TLS stack for this one request: net/http and
+// crypto/tls made its binary 2.7 MB larger, and every knock slower to
+// start by about 5% of a Go program that does nothing. The server is
+// asked directly, never through HTTP(S)_PROXY: the address wanted is the
+// one the SPA packet leaves from, not a proxy's.
+func PublicIPv4(ctx context.Context, url string) (netip.Addr, error) {
+	ctx, cancel := context.WithTimeout(ctx, publicIPTimeout)
+	defer cancel()
+	var body []byte
+	var err error
+	if strings.HasPrefix(url, "https://") {
+		body, err = httpsGet(ctx, url, exec.LookPath)
+	} else {
+		body, err = httpGet(ctx, url)
+	}
+	if err != nil {
+		return netip.Addr{}, fmt.Errorf("resolving our address at %s: %w", url, err)
+	}
+	words := strings.FieldsFunc(string(body), func(r rune) bool { return (r < '0' || r > '9') && r != '.' })
+	for _, w := range words {
+		if a, err := netip.ParseAddr(w); err == nil && a.Is4() {
+			return a, nil
+		}
+	}
+	return netip.Addr{}, fmt.Errorf("resolving our address at %s: no IPv4 address in its answer (%s)", url, strconv.Quote(string(body[:min(len(body), 80)])))
+}
+
+// httpsClients are the programs httpsGet tries, in order, with the
+// arguments that make each fetch one URL to stdout the way httpGet does:
+// no proxy, no redirect, HTTPS only, certificates checked, one try,
+// bounded in time, an error for a status other than success.
+var httpsClients = []struct {
+	name string
+	args func(url string) []string
+}{
+	{"curl", func(url string) []string {
+		return []string{"--silent", "--show-error", "--fail", "--proto", "=https", "--noproxy", "*",
+			"--location", "--max-redirs", "0", // a redirect is an error, as for wget
+			"--max-time", strconv.Itoa(int(publicIPTimeout / time.Second)), "--user-agent", "knock", "--", url}
+	}},
+	{"wget", func(url string) []string {
+		return []string{"--no-verbose", "--output-document=-", "--https-only", "--max-redirect=0", "--no-proxy",
+			"--tries=1", "--timeout=" + strconv.Itoa(int(publicIPTimeout/time.Second)), "--user-agent=knock", "--", url}
+	}},
+}
+
+// httpsGet fetches url with the first of httpsClients that lookPath
+// finds, and returns the start of the body.
+func httpsGet(ctx context.Context, url string, lookPath func(string) (string, error)) ([]byte, error) {
+	for _, c := range httpsClients {
+		path, err := lookPath(c.name)
+		if err != nil {
+			continue
+		}
+		cmd := exec.CommandContext(ctx, path, c.args(url)...)
+		var stderr bytes.Buffer
+		cmd.Stderr = &limitedBuffer{buf: &stderr, n: 1024}
+		out, err := cmd.StdoutPipe()
+		if err != nil {
+			return nil, err
+		}
+		if err := cmd.Start(); err != nil {
+			return nil, fmt.Errorf("%s: %w", c.name, err)
+		}
+		body, _ := io.ReadAll(io.LimitReader(out, httpMaxBody))
+		_, _ = io.Copy(io.Discard, out) // the rest, so that it can exit
+		if err := cmd.Wait(); err != nil {
+			if ctx.Err() != nil {
+				return nil, ctx.Err()
+			}
+			msg := strings.TrimSpace(stderr.String())
+			if i := strings.LastIndexByte(msg, '\n'); i >= 0 {
+				msg = msg[i+1:] // curl and wget say what failed last
+			}
+			if msg == "" {
+				return nil, fmt.Errorf("%s: %w", c.name, err)
+			}
+			return nil, fmt.Errorf("%s: %s (%w)", c.name, truncate(msg, 200), err)
+		}
+		return body, nil
+	}
+	return nil, errors.New("an https:// URL is asked through curl or wget (as fwknop -R asks through wget), and neither is on PATH: install one, give allow_ip this host's public address, or use an http:// resolve_url")
+}
+
+// limitedBuffer keeps the first n bytes written to it and takes the rest
+// without keeping it.
+type limitedBuffer struct {
+	buf *bytes.Buffer
+	n   int
+}
+
+func (l *limitedBuffer) Write(p []byte) (int, error) {
+	if room := l.n - l.buf.Len(); room > 0 {
+		l.buf.Write(p[:min(len(p), room)])
+	}
+	return len(p), nil
+}
+
+// httpGet fetches rawURL (http://) with one HTTP/1.1 GET and returns the
+// start of its body, at most httpMaxBody bytes: written on net rather than
+// net/http, for the same reason. Redirects are reported, not followed.
+func httpGet(ctx context.Context, rawURL string) ([]byte, error) {
+	u, err := url.Parse(rawURL)
+	if err != nil {
+		return nil, err
+	}
+	if u.Scheme != "http" {
+		return nil, fmt.Errorf("%q: want an http:// or https:// URL", rawURL)
+	}
+	if u.Hostname() == "" {
+		return nil, fmt.Errorf("%q: no host", rawURL)
+	}
+	var d net.Dialer
+	conn, err := d.DialContext(ctx, "tcp", net.JoinHostPort(u.Hostname(), orDefault(u.Port(), "80")))
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	// The context bounds the whole exchange, not only the dial.
+	stop := context.AfterFunc(ctx, func() { conn.Close() })
+	defer stop()
+	req := "GET " + u.RequestURI() + " HTTP/1.1\r\nHost: " + u.Host +
+		"\r\nUser-Agent: knock\r\nAccept: */*\r\nConnection: close\r\n\r\n"
+	if _, err := io.WriteString(conn, req); err != nil {
+		return nil, ctxErr(ctx, err)
+	}
+	body, err := readResponse(conn)
+	return body, ctxErr(ctx, err)
+}
+
+// orDefault returns a, or def when a is empty.
+func orDefault(a, def string) string {
+	if a == "" {
+		return def
+	}
+	return a
+}
+
+// ctxErr prefers the context's error (a timeout) to the closed
+// connection's that it caused.
+func ctxErr(ctx context.Context, err error) error {
+	if err != nil && ctx.Err() != nil {
+		return ctx.Err()
+	}
+	return err
+}
+
+// readResponse reads an HTTP/1.x response and returns the start of its
+// body when its status is 200.
+func readResponse(conn io.Reader) ([]byte, error) {
+	lr := &io.LimitedReader{R: conn, N: httpMaxHead} // no endless headers
+	br := bufio.NewReader(lr)
+	tp := textproto.NewReader(br)
+	var (
+		code   int
+		status string
+		h      textproto.MIMEHeader
+	)
+	for {
+		line, err := tp.ReadLine()
+		if err != nil {
+			return nil, fmt.Errorf("reading the response: %w", unexpected(err))
+		}
+		proto, rest, _ := strings.Cut(line, " ")
+		codeStr, _, _ := strings.Cut(rest, " ")
+		code, err = strconv.Atoi(codeStr)
+		if !strings.HasPrefix(proto, "HTTP/1.") || len(codeStr) != 3 || err != nil {
+			return nil, fmt.Errorf("not an HTTP/1 response: %q", truncate(line, 80))
+		}
+		status = strings.TrimSpace(rest)
+		if h, err = tp.ReadMIMEHeader(); err != nil {
+			return nil, fmt.Errorf("reading the response headers: %w", unexpected(err))
+		}
+		if code >= 200 || code == 101 {
+			break
+		}
+		// 1xx informational responses precede the real one.
+	}
+	if code != 200 {
+		if loc := h.Get("Location"); loc != "" && code/100 == 3 {
+			return nil, fmt.Errorf("%s, to %s (redirects are not followed: give that URL)", status, truncate(loc, 200))
+		}
+		return nil, errors.New(status)
+	}
+	lr.N = httpMaxHead + httpMaxBody // the body, with room for chunk framing
+	if strings.EqualFold(h.Get("Transfer-Encoding"), "chunked") {
+		return readChunked(br)
+	}
+	length := int64(-1) // until the server closes
+	if cl := h.Get("Content-Length"); cl != "" {
+		n, err := strconv.ParseInt(cl, 10, 64)
+		if err != nil || n < 0 {
+			return nil, fmt.Errorf("bad Content-Length %q", truncate(cl, 40))
+		}
+		length = n
+	}
+	want := int64(httpMaxBody)
+	if length >= 0 {
+		want = min(length, want)
+	}
+	b, err := io.ReadAll(io.LimitReader(br, want))
+	if err == nil && length >= 0 && int64(len(b)) < want {
+		err = io.ErrUnexpectedEOF
+	}
+	if err != nil {
+		return nil, fmt.Errorf("reading the body: %w", err)
+	}
+	return b, nil
+}
+
+// readChunked decodes a chunked body, up to httpMaxBody bytes.
+func readChunked(r *bufio.Reader) ([]byte, error) {
+	tp := textproto.NewReader(r)
+	var out []byte
+	for len(out) < httpMaxBody {
+		line, err := tp.ReadLine()
+		if err != nil {
+			return nil, fmt.Errorf("reading a chunk: %w", unexpected(err))
+		}
+		sizeStr, _, _ := strings.Cut(line, ";") // chunk extensions
+		size, err := strconv.ParseUint(strings.TrimSpace(sizeStr), 16, 32)
+		if err != nil {
+			return nil, fmt.Errorf("bad chunk size %q", truncate(line, 40))
+		}
+		if size == 0 {
+			break
+		}
+		n := min(int(size), httpMaxBody-len(out))
+		start := len(out)
+		out = append(out, make([]byte, n)...)
+		if _, err := io.ReadFull(r, out[start:]); err != nil {
+			return nil, fmt.Errorf("reading a chunk: %w", unexpected(err))
+		}
+		if n < int(size) {
+			break // enough; the rest is left unread
+		}
+		if line, err := tp.ReadLine(); err != nil || line != "" {
+			return nil, errors.New("chunk not followed by CRLF")
+		}
+	}
+	return out, nil
+}
+
+// unexpected makes an early end of the response say so.
+func unexpected(err error) error {
+	if err == io.EOF {
+		return io.ErrUnexpectedEOF
+	}
+	return err
+}
+
+func truncate(s string, n int) string {
+	if len(s) > n {
+		return s[:n] + "..."
+	}
+	return s
+}
