@@ -44,13 +44,16 @@ func (e exitStatus) Error() string { return fmt.Sprintf("exit status %d", int(e)
 
 // run executes the knock command line and returns the exit status.
 func Run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
-	growStack()
 	ctx := newSignalContext(context.Background())
 	defer ctx.Stop()
 	s := &streams{In: stdin, Out: stdout, Err: stderr}
 	cmd, a := newRootOnly(s, nil)
 	if needsSubcommands(cmd, args) {
 		a.addSubcommands(cmd)
+	} else {
+		// Nor cobra's completion command, which it would build for
+		// nothing ("completion" is one of subcommandWords).
+		cmd.CompletionOptions.DisableDefaultCmd = true
 	}
 	cmd.SetArgs(args)
 	err := cmd.ExecuteContext(ctx)
@@ -115,21 +118,3 @@ func (a *app) profile(name string) (profiles.Profile, error) {
 func NewRootCmd(out, errOut io.Writer) *cobra.Command {
 	return newRootCmd(&streams{In: strings.NewReader(""), Out: out, Err: errOut}, nil)
 }
-
-// growStack grows the goroutine's stack to 16 KB while it is shallow. A
-// profile knock needs a little more than the 8 KB the main goroutine has
-// when main starts (cobra's frames, then the profile parser's), and Go
-// grows a stack by copying it and adjusting every frame on it, which in a
-// fresh process means first reads of the function tables of each: done
-// under cobra and the parser it cost 30-50 us of a 2.5-3.5 ms knock here,
-// done here a few (measured with whole processes alternated, as
-// BenchmarkProfileKnock does). A stack once grown stays grown.
-//
-//go:noinline
-func growStack() {
-	var frame [10 << 10]byte
-	keepFrame(&frame)
-}
-
-//go:noinline
-func keepFrame(*[10 << 10]byte) {}
