@@ -39,3 +39,40 @@ func TestDatagramPayloads(t *testing.T) {
 		}
 	}
 }
+
+// A UDP knock leaves from the source port asked for, and reports the one
+// the kernel picked when none was.
+func TestDatagramSourcePort(t *testing.T) {
+	ln, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ln.Close()
+	port := strconv.Itoa(ln.LocalAddr().(*net.UDPAddr).Port)
+	seq, err := knock.ParseSequence([]string{port + ":udp"}, knock.Defaults{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	free, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := free.LocalAddr().(*net.UDPAddr).Port
+	free.Close()
+	buf := make([]byte, 10)
+	for _, want := range []int{src, 0} {
+		var hit Hit
+		k := &Knocker{Report: func(h Hit) { hit = h }}
+		if err := k.Knock(context.Background(), "127.0.0.1", seq, Options{Method: MethodConnect, SourcePort: uint16(want), TTL: 7}); err != nil {
+			t.Fatal(err)
+		}
+		ln.SetReadDeadline(time.Now().Add(5 * time.Second))
+		_, from, err := ln.ReadFromUDP(buf)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want != 0 && from.Port != want || int(hit.SrcPort) != from.Port {
+			t.Fatalf("sent from port %d, reported %d, asked for %d", from.Port, hit.SrcPort, want)
+		}
+	}
+}
