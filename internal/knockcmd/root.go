@@ -73,8 +73,10 @@ func newRootCmd(s *streams, runF func(*rootOptions) error) *cobra.Command {
 	return cmd
 }
 
-// addSubcommands adds every subcommand to root.
+// addSubcommands adds every subcommand to root, and names the default
+// profile file in the usage of --config.
 func (a *app) addSubcommands(root *cobra.Command) {
+	root.PersistentFlags().Lookup("config").Usage = "profile file (default $KNOCK_CONFIG, else " + displayDefaultPath() + ")"
 	root.AddCommand(newProfileCmd(a), newGenCmd(a), newProxyCmd(a), newSSHCmd(a), newSSHConfigCmd(a), newCheckCmd(a), newSPACmd(a))
 }
 
@@ -197,7 +199,9 @@ func newRootOnly(s *streams, runF func(*rootOptions) error) (*cobra.Command, *ap
 	f.BoolVar(&opts.Close, "close", false, "knock the profile's close_sequence instead of its sequence")
 	f.Duration("clock-offset", 0, "shift the clock that picks a time-based profile's sequence (for a clock known to be off, e.g. -30s)")
 	f.BoolVarP(&version, "version", "V", false, "print the version and exit")
-	cmd.PersistentFlags().StringVar(&a.configFlag, "config", "", "profile file (default $KNOCK_CONFIG, else "+displayDefaultPath()+")")
+	// The usage names the default file once help can be shown
+	// (addSubcommands): finding it is work a knock does not need.
+	cmd.PersistentFlags().StringVar(&a.configFlag, "config", "", "profile file (default $KNOCK_CONFIG, else the user configuration directory's knock/config.yaml)")
 
 	_ = cmd.RegisterFlagCompletionFunc("method", cobra.FixedCompletions(client.Methods(), cobra.ShellCompDirectiveNoFileComp))
 	_ = cmd.RegisterFlagCompletionFunc("flags", completeFlagList)
