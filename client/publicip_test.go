@@ -219,21 +219,13 @@ func TestHTTPGetRawServers(t *testing.T) {
 	}
 
 	t.Run("silent server", func(t *testing.T) {
-		ln, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer ln.Close()
-		go func() {
-			c, err := ln.Accept()
-			if err == nil {
-				defer c.Close()
-				bufio.NewReader(c).ReadString(0) // reads until knock gives up
-			}
-		}()
+		addr := serve(t, func(c *net.TCPConn) {
+			defer c.Close()
+			bufio.NewReader(c).ReadString(0) // reads until knock gives up
+		})
 		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 		defer cancel()
-		if _, err := httpGet(ctx, "http://"+ln.Addr().String()+"/"); err != context.DeadlineExceeded {
+		if _, err := httpGet(ctx, "http://"+addr+"/"); err != context.DeadlineExceeded {
 			t.Fatalf("err = %v, want the deadline", err)
 		}
 	})
@@ -243,16 +235,7 @@ func TestHTTPGetRawServers(t *testing.T) {
 // request's head, and returns its URL.
 func rawServer(t *testing.T, response string) string {
 	t.Helper()
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { ln.Close() })
-	go func() {
-		c, err := ln.Accept()
-		if err != nil {
-			return
-		}
+	return "http://" + serve(t, func(c *net.TCPConn) {
 		defer c.Close()
 		r := bufio.NewReader(c)
 		for {
@@ -262,8 +245,7 @@ func rawServer(t *testing.T, response string) string {
 			}
 		}
 		c.Write([]byte(response))
-	}()
-	return "http://" + ln.Addr().String() + "/"
+	}) + "/"
 }
 
 // The sender links neither net/http nor crypto/tls (together a quarter of
