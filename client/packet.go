@@ -42,6 +42,29 @@ func (s *segment) tcp() []byte { return s.packet[s.tcpOff:] }
 // included. A SYN carries an MSS option as a kernel's would; other flag sets
 // go out bare.
 func buildSegment(sp segmentSpec) (*segment, error) {
+	var b segmentBuilder
+	return b.build(sp)
+}
+
+// segmentBuilder builds the segments of one sequence in the same layers
+// and buffer, one after another: a segment is sent before the next one is
+// built, and then nothing of it is needed. A knock is a whole process, in
+// which every allocation is a first one: reused, a sequence's packets cost
+// one set of them.
+type segmentBuilder struct {
+	tcp      layers.TCP
+	ip4      layers.IPv4
+	ip6      layers.IPv6
+	mss      [1]layers.TCPOption
+	mssData  [2]byte
+	src, dst [16]byte
+	buf      gopacket.SerializeBuffer
+	seg      segment
+}
+
+// build is buildSegment into b; the segment it returns is good until the
+// next call.
+func (b *segmentBuilder) build(sp segmentSpec) (*segment, error) {
 	if !sp.Src.IsValid() || !sp.Dst.IsValid() || sp.Src.Is4() != sp.Dst.Is4() {
 		return nil, fmt.Errorf("build TCP segment: source %v and destination %v must be addresses of one family", sp.Src, sp.Dst)
 	}
@@ -49,7 +72,8 @@ func buildSegment(sp segmentSpec) (*segment, error) {
 	if ttl == 0 {
 		ttl = defaultTTL
 	}
-	tcp := &layers.TCP{
+	tcp := &b.tcp
+	*tcp = layers.TCP{
 		SrcPort: layers.TCPPort(sp.SrcPort),
 		DstPort: layers.TCPPort(sp.DstPort),
 		Seq:     sp.Seq,
@@ -67,30 +91,34 @@ func buildSegment(sp segmentSpec) (*segment, error) {
 		tcp.Ack = sp.Ack
 	}
 	var network gopacket.SerializableLayer
-	seg := &segment{dst: sp.Dst, ttl: ttl}
+	seg := &b.seg
+	*seg = segment{dst: sp.Dst, ttl: ttl}
 	mss := uint16(1460)
+	b.src, b.dst = sp.Src.As16(), sp.Dst.As16()
 	if sp.Src.Is4() {
-		ip := &layers.IPv4{
+		ip := &b.ip4
+		*ip = layers.IPv4{
 			Version:  4,
 			IHL:      5,
 			TTL:      ttl,
 			Id:       sp.ID,
 			Flags:    layers.IPv4DontFragment,
 			Protocol: layers.IPProtocolTCP,
-			SrcIP:    sp.Src.AsSlice(),
-			DstIP:    sp.Dst.AsSlice(),
+			SrcIP:    b.src[12:],
+			DstIP:    b.dst[12:],
 		}
 		if err := tcp.SetNetworkLayerForChecksum(ip); err != nil {
 			return nil, err
 		}
 		network, seg.ip4, seg.tcpOff = ip, ip, 20
 	} else {
-		ip := &layers.IPv6{
+		ip := &b.ip6
+		*ip = layers.IPv6{
 			Version:    6,
 			HopLimit:   ttl,
 			NextHeader: layers.IPProtocolTCP,
-			SrcIP:      sp.Src.AsSlice(),
-			DstIP:      sp.Dst.AsSlice(),
+			SrcIP:      b.src[:],
+			DstIP:      b.dst[:],
 		}
 		if err := tcp.SetNetworkLayerForChecksum(ip); err != nil {
 			return nil, err
@@ -99,17 +127,19 @@ func buildSegment(sp segmentSpec) (*segment, error) {
 		mss = 1440
 	}
 	if tcp.SYN && !tcp.ACK {
-		tcp.Options = []layers.TCPOption{{
-			OptionType:   layers.TCPOptionKindMSS,
-			OptionLength: 4,
-			OptionData:   []byte{byte(mss >> 8), byte(mss)},
-		}}
+		b.mssData = [2]byte{byte(mss >> 8), byte(mss)}
+		b.mss[0] = layers.TCPOption{OptionType: layers.TCPOptionKindMSS, OptionLength: 4, OptionData: b.mssData[:]}
+		tcp.Options = b.mss[:]
 	}
-	buf := gopacket.NewSerializeBuffer()
+	if b.buf == nil {
+		b.buf = gopacket.NewSerializeBuffer()
+	} else if err := b.buf.Clear(); err != nil {
+		return nil, err
+	}
 	opts := gopacket.SerializeOptions{FixLengths: true, ComputeChecksums: true}
-	if err := gopacket.SerializeLayers(buf, opts, network, tcp); err != nil {
+	if err := gopacket.SerializeLayers(b.buf, opts, network, tcp); err != nil {
 		return nil, fmt.Errorf("build TCP segment: %w", err)
 	}
-	seg.packet = buf.Bytes()
+	seg.packet = b.buf.Bytes()
 	return seg, nil
 }

@@ -43,6 +43,7 @@ type systemSender struct {
 	src netip.Addr // source address of raw segments
 	dry bool
 	rng *rand.Rand
+	seg segmentBuilder // raw segments, one at a time
 }
 
 // OpenSystemSender prepares the system's sockets for a sequence to dst and
@@ -137,7 +138,7 @@ func (s *systemSender) Send(h *Hit) error {
 		return connectTCP(h)
 	}
 	h.Src = s.src
-	seg, err := buildSegment(segmentSpec{
+	seg, err := s.seg.build(segmentSpec{
 		Src: s.src, Dst: h.Dst.Addr(),
 		SrcPort: h.SrcPort, DstPort: h.Dst.Port(),
 		Flags: h.Flags, TTL: uint8(h.TTL),
