@@ -10,7 +10,7 @@ import (
 	"net"
 	"net/netip"
 	"net/textproto"
-	"net/url"
+	neturl "net/url"
 	"os/exec"
 	"strconv"
 	"strings"
@@ -38,14 +38,21 @@ const publicIPTimeout = 10 * time.Second
 // asked directly, never through HTTP(S)_PROXY: the address wanted is the
 // one the SPA packet leaves from, not a proxy's.
 func PublicIPv4(ctx context.Context, url string) (netip.Addr, error) {
+	return publicIPv4(ctx, url, exec.LookPath)
+}
+
+// publicIPv4 is PublicIPv4 finding curl and wget with lookPath.
+func publicIPv4(ctx context.Context, url string, lookPath func(string) (string, error)) (netip.Addr, error) {
 	ctx, cancel := context.WithTimeout(ctx, publicIPTimeout)
 	defer cancel()
 	var body []byte
-	var err error
-	if strings.HasPrefix(url, "https://") {
-		body, err = httpsGet(ctx, url, exec.LookPath)
-	} else {
-		body, err = httpGet(ctx, url)
+	u, err := neturl.Parse(url)
+	switch {
+	case err != nil:
+	case u.Scheme == "https": // any case: Parse lowers it
+		body, err = httpsGet(ctx, url, lookPath)
+	default:
+		body, err = httpGet(ctx, u)
 	}
 	if err != nil {
 		return netip.Addr{}, fmt.Errorf("resolving our address at %s: %w", url, err)
@@ -69,6 +76,7 @@ var httpsClients = []struct {
 }{
 	{"curl", func(url string) []string {
 		return []string{"--silent", "--show-error", "--fail", "--proto", "=https", "--noproxy", "*",
+			"--globoff",                       // the URL is one URL: no {a,b} or [1-9] sets of them
 			"--location", "--max-redirs", "0", // a redirect is an error, as for wget
 			"--max-time", strconv.Itoa(int(publicIPTimeout / time.Second)), "--user-agent", "knock", "--", url}
 	}},
@@ -130,19 +138,15 @@ func (l *limitedBuffer) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// httpGet fetches rawURL (http://) with one HTTP/1.1 GET and returns the
-// start of its body, at most httpMaxBody bytes: written on net rather than
+// httpGet fetches u (http://) with one HTTP/1.1 GET and returns the start
+// of its body, at most httpMaxBody bytes: written on net rather than
 // net/http, for the same reason. Redirects are reported, not followed.
-func httpGet(ctx context.Context, rawURL string) ([]byte, error) {
-	u, err := url.Parse(rawURL)
-	if err != nil {
-		return nil, err
-	}
+func httpGet(ctx context.Context, u *neturl.URL) ([]byte, error) {
 	if u.Scheme != "http" {
-		return nil, fmt.Errorf("%q: want an http:// or https:// URL", rawURL)
+		return nil, fmt.Errorf("%q: want an http:// or https:// URL", u.Redacted())
 	}
 	if u.Hostname() == "" {
-		return nil, fmt.Errorf("%q: no host", rawURL)
+		return nil, fmt.Errorf("%q: no host", u.Redacted())
 	}
 	var d net.Dialer
 	conn, err := d.DialContext(ctx, "tcp", net.JoinHostPort(u.Hostname(), orDefault(u.Port(), "80")))

@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/http"
 	"net/http/httptest"
+	neturl "net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -183,6 +184,16 @@ func TestHTTPSGetPicksAProgram(t *testing.T) {
 	if _, err := httpsGet(context.Background(), url, find()); err == nil || !strings.Contains(err.Error(), "install one") {
 		t.Fatalf("neither installed: err = %v", err)
 	}
+	// The scheme in any case (a profile's URL is checked by url.Parse,
+	// which lowers it) goes the same way, and curl takes the URL as one.
+	got, err := publicIPv4(context.Background(), "HTTPS://myip.lab/{a,b}", find(curl))
+	if err != nil || got.String() != "192.0.2.3" {
+		t.Fatalf("HTTPS:// URL: %v, %v", got, err)
+	}
+	out, _ := httpsGet(context.Background(), url, find(curl))
+	if !slices.Contains(strings.Split(string(out), "\n"), "--globoff") {
+		t.Fatalf("curl ran with %q, without --globoff", out)
+	}
 }
 
 // Responses Go's server does not send: a body ended by closing the
@@ -205,7 +216,8 @@ func TestHTTPGetRawServers(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			url := rawServer(t, tt.response)
-			got, err := httpGet(context.Background(), url)
+			u, _ := neturl.Parse(url)
+			got, err := httpGet(context.Background(), u)
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("err = %v, want %q", err, tt.wantErr)
@@ -225,7 +237,7 @@ func TestHTTPGetRawServers(t *testing.T) {
 		})
 		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 		defer cancel()
-		if _, err := httpGet(ctx, "http://"+addr+"/"); err != context.DeadlineExceeded {
+		if _, err := httpGet(ctx, &neturl.URL{Scheme: "http", Host: addr, Path: "/"}); err != context.DeadlineExceeded {
 			t.Fatalf("err = %v, want the deadline", err)
 		}
 	})

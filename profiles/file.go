@@ -150,9 +150,9 @@ func (f *File) parseProfiles(m *yaml.Node) error {
 			return fileError(f.Path, k.Line, "profile %q defined twice (first at line %d)", name, prev)
 		}
 		lines[name] = k.Line
-		// Not fmt: its first call costs a fresh process tens of
-		// microseconds, and a knock that reads its profile needs it nowhere
-		// else (the name is validated ASCII, which strconv quotes directly).
+		// Not fmt's %q: its first use costs a fresh process tens of
+		// microseconds, and nothing else a knock runs needs it (the name is
+		// validated ASCII, which strconv quotes directly).
 		p, err := decodeProfile(f.Path, "profile "+strconv.Quote(name), v)
 		if err != nil {
 			return err
