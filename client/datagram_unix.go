@@ -8,10 +8,9 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// sendDatagram sends a UDP knock: one datagram holding the knock's
-// payload, or a single zero byte as knock 0.8 sends, from the requested
-// source port and with the requested TTL, through an ordinary socket (no
-// privileges needed). Plain system calls, as connectTCP: a net socket
+// sendDatagram sends a UDP knock, one datagram (see datagram), from the
+// requested source port and with the requested TTL, through an ordinary
+// socket (no privileges needed). Plain system calls, as connectTCP: a net socket
 // would start the runtime's poller for one sendto, and x/net's TTL setter
 // links tables that every knock would build at start.
 func sendDatagram(h *Hit) error {
@@ -20,11 +19,7 @@ func sendDatagram(h *Hit) error {
 		return err
 	}
 	defer unix.Close(fd)
-	data := []byte{0}
-	if h.Knock.HasPayload {
-		data = []byte(h.Knock.Payload)
-	}
-	if err := unix.Sendto(fd, data, 0, sockaddr(h.Dst)); err != nil {
+	if err := unix.Sendto(fd, datagram(h.Knock), 0, sockaddr(h.Dst)); err != nil {
 		return os.NewSyscallError("sendto", err)
 	}
 	h.SrcPort = localPort(fd, h.SrcPort)

@@ -9,10 +9,9 @@ import (
 	"golang.org/x/net/ipv6"
 )
 
-// sendDatagram sends a UDP knock: one datagram holding the knock's
-// payload, or a single zero byte as knock 0.8 sends, from the requested
-// source port and with the requested TTL, through an ordinary socket (no
-// privileges needed).
+// sendDatagram sends a UDP knock, one datagram (see datagram), from the
+// requested source port and with the requested TTL, through an ordinary
+// socket (no privileges needed).
 func sendDatagram(h *Hit) error {
 	network := "udp4"
 	if !h.Dst.Addr().Is4() {
@@ -33,11 +32,7 @@ func sendDatagram(h *Hit) error {
 			return err
 		}
 	}
-	data := []byte{0}
-	if h.Knock.HasPayload {
-		data = []byte(h.Knock.Payload)
-	}
-	if _, err := c.WriteToUDPAddrPort(data, h.Dst); err != nil {
+	if _, err := c.WriteToUDPAddrPort(datagram(h.Knock), h.Dst); err != nil {
 		return err
 	}
 	h.SrcPort = uint16(c.LocalAddr().(*net.UDPAddr).Port)

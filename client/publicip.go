@@ -3,6 +3,7 @@ package client
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -149,7 +150,7 @@ func httpGet(ctx context.Context, u *neturl.URL) ([]byte, error) {
 		return nil, fmt.Errorf("%q: no host", u.Redacted())
 	}
 	var d net.Dialer
-	conn, err := d.DialContext(ctx, "tcp", net.JoinHostPort(u.Hostname(), orDefault(u.Port(), "80")))
+	conn, err := d.DialContext(ctx, "tcp", net.JoinHostPort(u.Hostname(), cmp.Or(u.Port(), "80")))
 	if err != nil {
 		return nil, err
 	}
@@ -164,14 +165,6 @@ func httpGet(ctx context.Context, u *neturl.URL) ([]byte, error) {
 	}
 	body, err := readResponse(conn)
 	return body, ctxErr(ctx, err)
-}
-
-// orDefault returns a, or def when a is empty.
-func orDefault(a, def string) string {
-	if a == "" {
-		return def
-	}
-	return a
 }
 
 // ctxErr prefers the context's error (a timeout) to the closed
@@ -222,7 +215,7 @@ func readResponse(conn io.Reader) ([]byte, error) {
 	}
 	lr.N = httpMaxHead + httpMaxBody // the body, with room for chunk framing
 	if strings.EqualFold(h.Get("Transfer-Encoding"), "chunked") {
-		return readChunked(br)
+		return readChunked(tp)
 	}
 	length := int64(-1) // until the server closes
 	if cl := h.Get("Content-Length"); cl != "" {
@@ -246,9 +239,8 @@ func readResponse(conn io.Reader) ([]byte, error) {
 	return b, nil
 }
 
-// readChunked decodes a chunked body, up to httpMaxBody bytes.
-func readChunked(r *bufio.Reader) ([]byte, error) {
-	tp := textproto.NewReader(r)
+// readChunked decodes a chunked body from tp, up to httpMaxBody bytes.
+func readChunked(tp *textproto.Reader) ([]byte, error) {
 	var out []byte
 	for len(out) < httpMaxBody {
 		line, err := tp.ReadLine()
@@ -266,7 +258,7 @@ func readChunked(r *bufio.Reader) ([]byte, error) {
 		n := min(int(size), httpMaxBody-len(out))
 		start := len(out)
 		out = append(out, make([]byte, n)...)
-		if _, err := io.ReadFull(r, out[start:]); err != nil {
+		if _, err := io.ReadFull(tp.R, out[start:]); err != nil {
 			return nil, fmt.Errorf("reading a chunk: %w", unexpected(err))
 		}
 		if n < int(size) {

@@ -124,6 +124,15 @@ func firstCustomFlags(seq knock.Sequence) int {
 	return -1
 }
 
+// datagram is what a UDP knock carries: its payload, or the single zero
+// byte knock 0.8 sends.
+func datagram(k knock.Knock) []byte {
+	if k.HasPayload {
+		return []byte(k.Payload)
+	}
+	return []byte{0}
+}
+
 func (s *systemSender) Send(h *Hit) error {
 	if h.Knock.Proto == knock.UDP {
 		if s.dry {

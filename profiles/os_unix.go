@@ -34,12 +34,17 @@ func lockFile(path string) (func(), error) {
 // checkMode warns, as ssh does for its keys, when others may read the
 // profile file, whose permission bits are perm.
 func (s *Store) checkMode(perm fs.FileMode) {
-	if perm&0o077 != 0 && s.Warn != nil {
-		s.Warn(modeWarning(s.Path, perm))
+	if w := modeWarning(s.Path, perm); w != "" && s.Warn != nil {
+		s.Warn(w)
 	}
 }
 
+// modeWarning is the warning for a file holding secrets whose permission
+// bits are perm, or "" when only its owner may read it.
 func modeWarning(path string, perm fs.FileMode) string {
+	if perm&0o077 == 0 {
+		return ""
+	}
 	return fmt.Sprintf("%s is readable by others (mode %04o); it may hold secrets: chmod 600 %s", path, perm, path)
 }
 
@@ -89,8 +94,5 @@ func secretFileWarning(path string) string {
 	if err != nil {
 		return ""
 	}
-	if perm := st.Mode().Perm(); perm&0o077 != 0 {
-		return modeWarning(path, perm)
-	}
-	return ""
+	return modeWarning(path, st.Mode().Perm())
 }
