@@ -220,7 +220,10 @@ func (h *Host) Start(name string, args ...string) *Proc {
 // Pid is the program's process ID ("ip netns exec" execs it in place).
 func (p *Proc) Pid() int { return p.cmd.Process.Pid }
 
-// Output is everything the program printed so far.
+// Output is everything the program printed so far, as far as the test has
+// read it: the output comes through a pipe, so it can lag behind what the
+// program did after printing (a command it ran, a file it wrote). To see a
+// line after such an effect, WaitOutput for it.
 func (p *Proc) Output() string { return p.out.String() }
 
 // Exited reports whether the program has ended.
