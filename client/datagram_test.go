@@ -7,23 +7,13 @@ import (
 	"strconv"
 	"testing"
 	"time"
-
-	"github.com/knocktools/knock"
 )
 
 // UDP knocks carry their payload byte for byte (an empty one is a
 // zero-length datagram); without one they carry knock 0.8's zero byte.
 func TestDatagramPayloads(t *testing.T) {
-	ln, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	port := strconv.Itoa(ln.LocalAddr().(*net.UDPAddr).Port)
-	seq, err := knock.ParseSequence([]string{port + ":udp:hex=c0ffee", port + ":udp:hex=", port + ":udp", port + ":udp:text=a:b"}, knock.Defaults{})
-	if err != nil {
-		t.Fatal(err)
-	}
+	ln, port := loopbackUDP(t)
+	seq := seqOf(t, port+":udp:hex=c0ffee", port+":udp:hex=", port+":udp", port+":udp:text=a:b")
 	if err := (&Knocker{}).Knock(context.Background(), "127.0.0.1", seq, Options{Method: MethodConnect}); err != nil {
 		t.Fatal(err)
 	}
@@ -43,20 +33,9 @@ func TestDatagramPayloads(t *testing.T) {
 // A UDP knock leaves from the source port asked for, and reports the one
 // the kernel picked when none was.
 func TestDatagramSourcePort(t *testing.T) {
-	ln, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer ln.Close()
-	port := strconv.Itoa(ln.LocalAddr().(*net.UDPAddr).Port)
-	seq, err := knock.ParseSequence([]string{port + ":udp"}, knock.Defaults{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	free, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		t.Fatal(err)
-	}
+	ln, port := loopbackUDP(t)
+	seq := seqOf(t, port+":udp")
+	free, _ := loopbackUDP(t)
 	src := free.LocalAddr().(*net.UDPAddr).Port
 	free.Close()
 	buf := make([]byte, 10)
@@ -75,4 +54,16 @@ func TestDatagramSourcePort(t *testing.T) {
 			t.Fatalf("sent from port %d, reported %d, asked for %d", from.Port, hit.SrcPort, want)
 		}
 	}
+}
+
+// loopbackUDP listens on a free UDP port of 127.0.0.1, until the test
+// ends, and returns the socket and its port.
+func loopbackUDP(t *testing.T) (*net.UDPConn, string) {
+	t.Helper()
+	ln, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { ln.Close() })
+	return ln, strconv.Itoa(ln.LocalAddr().(*net.UDPAddr).Port)
 }

@@ -30,28 +30,23 @@ func openRaw(dst netip.Addr) (rawSocket, netip.Addr, error) {
 	if err != nil {
 		return nil, netip.Addr{}, err
 	}
-	r, err := openRawFrom(src)
-	return r, src, err
-}
-
-func openRawFrom(src netip.Addr) (rawSocket, error) {
 	if src.Is4() {
 		c, err := net.ListenPacket("ip4:6", "0.0.0.0") // 6 is TCP; "tcp" would read /etc/protocols
 		if err != nil {
-			return nil, err
+			return nil, netip.Addr{}, err
 		}
 		rc, err := ipv4.NewRawConn(c)
 		if err != nil {
 			c.Close()
-			return nil, err
+			return nil, netip.Addr{}, err
 		}
-		return &rawIP{conn: c, v4: rc}, nil
+		return &rawIP{conn: c, v4: rc}, src, nil
 	}
 	c, err := net.ListenPacket("ip6:6", src.String())
 	if err != nil {
-		return nil, err
+		return nil, netip.Addr{}, err
 	}
-	return &rawIP{conn: c, v6: ipv6.NewPacketConn(c)}, nil
+	return &rawIP{conn: c, v6: ipv6.NewPacketConn(c)}, src, nil
 }
 
 func (r *rawIP) send(seg *segment) error {

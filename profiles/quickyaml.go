@@ -31,10 +31,8 @@ func quickParse(data []byte) (*yaml.Node, bool) {
 	}
 	// Every character, comments included: yaml.v3 refuses control
 	// characters anywhere, and reads some others as line breaks.
-	for l := range bytes.SplitSeq(data, []byte{'\n'}) {
-		if !printable(l) {
-			return nil, false
-		}
+	if !printable(data) {
+		return nil, false
 	}
 	q.next()
 	if q.eof || q.indent != 0 {
@@ -360,13 +358,13 @@ func quickKey(k []byte) bool {
 	return true
 }
 
-// printable is text yaml.v3 takes as it is inside a scalar: printable
-// ASCII, and the non-ASCII characters it neither refuses nor reads as a
-// line break or a byte order mark.
+// printable is text yaml.v3 takes as it is: lines of printable ASCII and
+// of the non-ASCII characters it neither refuses nor reads as a line
+// break or a byte order mark, ended by '\n'.
 func printable(v []byte) bool {
 	for _, r := range string(v) {
 		switch {
-		case r >= 0x20 && r <= 0x7e:
+		case r >= 0x20 && r <= 0x7e, r == '\n':
 		case r >= 0xa0 && r <= 0xd7ff && r != 0x2028 && r != 0x2029:
 		case r >= 0xe000 && r <= 0xfffd && r != 0xfeff:
 		case r >= 0x10000 && r <= 0x10ffff:
