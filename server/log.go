@@ -8,6 +8,8 @@ import (
 	"os"
 	"sync"
 	"time"
+
+	"github.com/knocktools/knock/internal/atomicfile"
 )
 
 // Logger writes knockd 0.8's log lines: to LogFile as
@@ -27,7 +29,8 @@ type Logger struct {
 func NewLogger(logFile string, useSyslog bool) (*Logger, error) {
 	l := &Logger{Now: time.Now}
 	if logFile != "" {
-		f, err := os.OpenFile(logFile, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o640)
+		// Never through a symbolic link: knockd runs as root.
+		f, err := atomicfile.OpenNoFollow(logFile, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o640)
 		if err != nil {
 			return nil, fmt.Errorf("LogFile: %w", err)
 		}

@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"fmt"
+	"io"
 	"os"
 	"strings"
 
@@ -54,21 +55,35 @@ func unusedOneTime(data []byte) []knock.Sequence {
 
 // LoadOneTime reads a one-time sequence file and returns its unused
 // sequences: the current one first, then those that follow (none when
-// every line is used).
+// every line is used). A symbolic link is refused, as UseOneTime would
+// refuse to write through it.
 func LoadOneTime(path string) ([]knock.Sequence, error) {
-	data, err := os.ReadFile(path)
+	f, err := atomicfile.OpenNoFollow(path, os.O_RDONLY, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(f)
 	if err != nil {
 		return nil, err
 	}
 	return unusedOneTime(data), nil
 }
 
-// UseOneTime marks the current sequence of the file as used, as knockd 0.8
-// does (its line's first character becomes "#"; write sequences with a
-// leading space to keep them readable), but replaces the file atomically.
-// It returns the sequences still unused, the new current one first.
+// UseOneTime marks the current sequence of the file as used as knockd 0.8
+// does, in place: its line's first character becomes "#" (write sequences
+// with a leading space to keep them readable). Writing that one byte, and
+// nothing else, keeps what an admin appends meanwhile (echo >> FILE takes
+// no lock): a rewrite of the whole file would drop it. The file is opened
+// without following a symbolic link. It returns the sequences still
+// unused, the new current one first.
 func UseOneTime(path string) ([]knock.Sequence, error) {
-	data, err := os.ReadFile(path)
+	f, err := atomicfile.OpenNoFollow(path, os.O_RDWR, 0)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	data, err := io.ReadAll(f)
 	if err != nil {
 		return nil, err
 	}
@@ -77,11 +92,10 @@ func UseOneTime(path string) ([]knock.Sequence, error) {
 		return nil, nil
 	}
 	data[off] = '#'
-	mode := os.FileMode(0o600)
-	if fi, err := os.Stat(path); err == nil {
-		mode = fi.Mode().Perm()
+	if _, err := f.WriteAt(data[off:off+1], int64(off)); err != nil {
+		return nil, fmt.Errorf("One_Time_Sequences %s: %w", path, err)
 	}
-	if err := atomicfile.Write(path, data, mode); err != nil {
+	if err := f.Sync(); err != nil {
 		return nil, fmt.Errorf("One_Time_Sequences %s: %w", path, err)
 	}
 	return unusedOneTime(data), nil

@@ -172,3 +172,120 @@ func FuzzOneTime(f *testing.F) {
 		}
 	})
 }
+
+// When a one-time door moves to its next sequence, every attempt in
+// progress there ends: a stranger who sent the first knocks of the line
+// a real knocker then used cannot finish with the last knock of the next
+// line (knocks 2 and 3 of both lines are at the same stage).
+func TestOneTimeUseEndsAttempts(t *testing.T) {
+	seqFile := filepath.Join(t.TempDir(), "seqs")
+	os.WriteFile(seqFile, []byte(" 8001,8002,8003\n 9001,9002,9003\n"), 0o600)
+	var logged bytes.Buffer
+	srv := newTestServer(t, "[once]\none_time_sequences = "+seqFile+"\nseq_timeout = 5\n", &logged)
+	srv.SetLocal([]netip.Addr{me})
+	stranger, owner := netip.MustParseAddr("10.77.0.66"), netip.MustParseAddr("10.77.0.1")
+	at := time.Duration(0)
+	hit := func(src netip.Addr, port uint16) {
+		at += time.Millisecond
+		h := Hit{Src: src, Dst: me, Proto: knock.TCP, Port: port, Flags: knock.SYN, Time: t0.Add(at)}
+		srv.Handle(&h)
+	}
+	hit(stranger, 8001)
+	hit(stranger, 8002)
+	hit(owner, 8001)
+	hit(owner, 8002)
+	hit(owner, 8003) // opens, the door moves to 9001,9002,9003
+	hit(stranger, 9003)
+	if got := srv.Stats().Opened; got != 1 {
+		t.Fatalf("opened %d times, want 1 (the owner's):\n%s", got, logged.String())
+	}
+	if strings.Contains(logged.String(), "10.77.0.66: once: OPEN SESAME") {
+		t.Fatalf("the stranger got in:\n%s", logged.String())
+	}
+	// The stranger's next attempt starts afresh, and the owner can go on.
+	hit(owner, 9001)
+	hit(owner, 9002)
+	hit(owner, 9003)
+	if got := srv.Stats().Opened; got != 2 {
+		t.Fatalf("opened %d times, want 2:\n%s", got, logged.String())
+	}
+}
+
+// An admin who appends sequences (echo >> FILE, no lock) while knockd
+// uses the file loses none of them: knockd marks the used line in place.
+func TestOneTimeConcurrentAppend(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "seqs")
+	var initial strings.Builder
+	for i := range 100 {
+		initial.WriteString(" " + itoa(10000+i) + "\n")
+	}
+	os.WriteFile(path, []byte(initial.String()), 0o600)
+	const appended = 300
+	done := make(chan error)
+	go func() {
+		for i := range appended {
+			f, err := os.OpenFile(path, os.O_WRONLY|os.O_APPEND, 0)
+			if err != nil {
+				done <- err
+				return
+			}
+			_, err = f.WriteString(" " + itoa(20000+i) + "\n")
+			f.Close()
+			if err != nil {
+				done <- err
+				return
+			}
+		}
+		done <- nil
+	}()
+	for range 60 {
+		if _, err := UseOneTime(path); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(path)
+	lines := strings.Split(strings.TrimSuffix(string(b), "\n"), "\n")
+	if len(lines) != 100+appended {
+		t.Fatalf("%d lines, want %d: lines appended meanwhile were lost", len(lines), 100+appended)
+	}
+	for i := range appended {
+		if want := itoa(20000 + i); !slices.Contains(lines, " "+want) && !slices.Contains(lines, "#"+want) {
+			t.Fatalf("appended line %s lost", want)
+		}
+	}
+	if used := strings.Count(string(b), "#"); used != 60 {
+		t.Fatalf("%d lines marked, want 60", used)
+	}
+}
+
+// knockd runs as root: a One_Time_Sequences file, a LogFile or a PID file
+// that is a symbolic link planted by someone else is refused, and the
+// file it points to is left as it was.
+func TestNoWriteThroughSymlinks(t *testing.T) {
+	dir := t.TempDir()
+	victim := filepath.Join(dir, "victim")
+	os.WriteFile(victim, []byte(" 8001\n"), 0o600)
+	link := filepath.Join(dir, "link")
+	if err := os.Symlink(victim, link); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := LoadOneTime(link); err == nil || !strings.Contains(err.Error(), "symbolic link") {
+		t.Errorf("LoadOneTime through a link: %v", err)
+	}
+	if _, err := UseOneTime(link); err == nil || !strings.Contains(err.Error(), "symbolic link") {
+		t.Errorf("UseOneTime through a link: %v", err)
+	}
+	if l, err := NewLogger(link, false); err == nil {
+		l.Close()
+		t.Errorf("LogFile through a link accepted")
+	}
+	if b, _ := os.ReadFile(victim); string(b) != " 8001\n" {
+		t.Fatalf("victim changed: %q", b)
+	}
+	if fi, _ := os.Stat(victim); fi.Mode().Perm() != 0o600 {
+		t.Fatalf("victim's mode changed: %v", fi.Mode())
+	}
+}

@@ -58,6 +58,10 @@ type Server struct {
 	budget    lineBudget             // for Stage and timeout lines
 	loss      map[string]*lossReport // the kernel's drops, as last logged, by interface
 	curIf     string                 // the interface of the packet being handled, for event
+	// moved are the doors whose sequence changed while a packet was
+	// handled (a one-time door used): their attempts end once the
+	// tracker is done with the packet.
+	moved []int
 }
 
 // New prepares a server for cfg; it reads the doors' one-time sequence files.
@@ -289,6 +293,13 @@ func (s *Server) Handle(h *Hit) {
 	}
 	s.curIf = h.If
 	t.Process(h, s.event)
+	// An attempt begun under a door's old sequence must not complete
+	// under the new one: a stranger who sent the first knocks of a used
+	// one-time line would otherwise open with the last knock of the next.
+	for _, door := range s.moved {
+		t.EndAttempts(door)
+	}
+	s.moved = s.moved[:0]
 }
 
 // event logs what the tracker saw and opens doors; called with s.mu held.
@@ -316,6 +327,7 @@ func (s *Server) event(e Event) {
 		s.Log.Printf("%s: %s: OPEN SESAME", s.Log.Who(e.Src), d.Name)
 		if d.OneTimeFile != "" {
 			s.useOneTime(d)
+			s.moved = append(s.moved, e.Door)
 		}
 		s.Actions.Open(d.Door, e.Src)
 	}

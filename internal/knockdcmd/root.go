@@ -298,7 +298,7 @@ func finish(log *server.Logger, actions *server.Actions) {
 }
 
 func writePidFile(path string) error {
-	if err := atomicfile.Write(path, []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644); err != nil {
+	if err := atomicfile.WriteNoFollow(path, []byte(strconv.Itoa(os.Getpid())+"\n"), 0o644); err != nil {
 		return fmt.Errorf("PidFile: %w", err)
 	}
 	return nil
