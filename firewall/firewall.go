@@ -12,6 +12,8 @@ import (
 	"os/exec"
 	"regexp"
 	"strings"
+
+	"github.com/knocktools/knock"
 )
 
 // Rule is a hole: packets from Src to Port/Proto are accepted.
@@ -74,7 +76,12 @@ func ParseSource(s string) (netip.Addr, error) {
 	if err != nil {
 		return netip.Addr{}, fmt.Errorf("%w: source %q is not an IP address", ErrInvalid, s)
 	}
-	return a.Unmap(), nil
+	// A mapped or compatible IPv6 source would open its IPv4 address;
+	// multicast, broadcast and unspecified sources are never a peer.
+	if why := knock.NotAPeer(a); why != "" {
+		return netip.Addr{}, fmt.Errorf("%w: source %q is %s, never a real peer", ErrInvalid, s, why)
+	}
+	return a, nil
 }
 
 // Runner runs one command (no shell) and returns its output; dry runs and

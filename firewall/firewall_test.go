@@ -121,12 +121,15 @@ func TestValidate(t *testing.T) {
 			t.Errorf("case %d (%+v): err = %v", i, r, err)
 		}
 	}
-	for _, s := range []string{"10.77.0.1 ", "::ffff:10.77.0.1"} {
+	for _, s := range []string{"10.77.0.1 ", " 10.77.0.1"} {
 		if a, err := ParseSource(s); err != nil || a.String() != "10.77.0.1" {
 			t.Errorf("ParseSource(%q) = %v, %v", s, a, err)
 		}
 	}
-	for _, s := range []string{"", "10.77.0.1/24", "host.example", "1.2.3.4;id"} {
+	// A mapped or compatible IPv6 source would open an IPv4 hole for a
+	// forged IPv6 packet; the others are never a packet's real source.
+	for _, s := range []string{"", "10.77.0.1/24", "host.example", "1.2.3.4;id",
+		"::ffff:10.77.0.1", "::10.77.0.1", "::", "0.0.0.0", "224.0.0.1", "ff02::1", "255.255.255.255"} {
 		if _, err := ParseSource(s); !errors.Is(err, ErrInvalid) {
 			t.Errorf("ParseSource(%q) accepted", s)
 		}

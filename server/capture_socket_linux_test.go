@@ -5,6 +5,7 @@ import (
 	"errors"
 	"net/netip"
 	"os"
+	"os/exec"
 	"runtime"
 	"testing"
 	"time"
@@ -64,18 +65,21 @@ func TestSocketCapture(t *testing.T) {
 	}
 	send := func(port string) {
 		t.Helper()
-		out, err := l.Client.Command(context.Background(), "nc", "-z", "-w", "1", l.Server.Addr4.String(), port).CombinedOutput()
-		_ = out // refused: nothing listens, which is all a knock needs
-		_ = err
+		// Refused: nothing listens, which is all a knock needs.
+		if out, err := l.Client.Command(context.Background(), "nc", "-z", "-w", "1", l.Server.Addr4.String(), port).CombinedOutput(); errors.Is(err, exec.ErrNotFound) {
+			t.Fatalf("nc: %v %s", err, out)
+		}
 	}
 	send("6999") // filtered out in the kernel
 	send("7000")
 	dec := NewDecoder(LinkTypeEthernet)
 	var h Hit
+	// A SYN that never comes must fail the test, not hang it.
+	guard := time.AfterFunc(30*time.Second, func() { src.Close() })
 	for {
 		data, ci, err := src.ReadPacketData()
 		if err != nil {
-			t.Fatal(err)
+			t.Fatalf("no SYN to 7000 came through the filter: %v", err)
 		}
 		if ci.Length < len(data) || ci.Timestamp.IsZero() {
 			t.Fatalf("capture info %+v for %d bytes", ci, len(data))
@@ -87,6 +91,9 @@ func TestSocketCapture(t *testing.T) {
 			t.Fatalf("first packet through the filter: %+v, want the SYN to 7000", h)
 		}
 		break
+	}
+	if !guard.Stop() {
+		t.Fatal("the capture was closed by the guard")
 	}
 	// qemu-user, which this capture is for, passes no PACKET_STATISTICS
 	// through: knockd then reports no drops, rather than wrong ones.

@@ -21,6 +21,9 @@ type Hit struct {
 	Flags knock.TCPFlags
 	Len   int    // bytes on the wire, for debug lines
 	If    string // the interface it came in on ("" when replayed)
+	// OnLoopback: it came in on a loopback interface, the only link on
+	// which a loopback source is real.
+	OnLoopback bool
 }
 
 // Decoder turns link-layer frames into Hits. It reads only what knockd

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/netip"
 	"slices"
 	"sync"
@@ -251,9 +252,12 @@ func (s *Server) Serve(ctx context.Context, src Source) error {
 	defer stop()
 	dec := NewDecoder(src.LinkType())
 	var h Hit
-	iface := ""
+	iface, loop := "", false
 	if n, ok := src.(interface{ Name() string }); ok {
 		iface = n.Name()
+		if ifi, err := net.InterfaceByName(iface); err == nil {
+			loop = ifi.Flags&net.FlagLoopback != 0
+		}
 	}
 	for {
 		data, ci, err := src.ReadPacketData()
@@ -267,14 +271,14 @@ func (s *Server) Serve(ctx context.Context, src Source) error {
 		if !dec.Decode(data, ci, &h) {
 			continue
 		}
-		h.If = iface
+		h.If, h.OnLoopback = iface, loop
 		s.Handle(&h)
 	}
 }
 
 // Handle runs one decoded packet through the doors.
 func (s *Server) Handle(h *Hit) {
-	if s.OnlyIPv4 && !h.Src.Is4() {
+	if s.OnlyIPv4 && !h.Src.Is4() || !peer(h) {
 		return
 	}
 	s.mu.Lock()
@@ -300,6 +304,17 @@ func (s *Server) Handle(h *Hit) {
 		t.EndAttempts(door)
 	}
 	s.moved = s.moved[:0]
+}
+
+// peer reports whether a packet's source can be a real knocker: never an
+// address that no peer sends from (knock.NotAPeer), nor a loopback address
+// but on a loopback interface (when replaying a capture, whose interface
+// is unknown: but to a loopback address).
+func peer(h *Hit) bool {
+	if h.Src.IsLoopback() {
+		return h.OnLoopback || h.If == "" && h.Dst.IsLoopback()
+	}
+	return knock.NotAPeer(h.Src) == ""
 }
 
 // event logs what the tracker saw and opens doors; called with s.mu held.

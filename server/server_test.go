@@ -125,6 +125,40 @@ func newTestServer(t testing.TB, conf string, logTo io.Writer) *Server {
 	return srv
 }
 
+// Sources that can never be a real peer open nothing: an IPv4-mapped or
+// IPv4-compatible IPv6 source (a tool that unmaps %IP% would open an IPv4
+// hole for it), unspecified, multicast and broadcast sources, and a
+// loopback source that arrived on a link other than loopback.
+func TestNoDoorForImpossibleSources(t *testing.T) {
+	var logged bytes.Buffer
+	srv := newTestServer(t, "[d]\nsequence = 7001,7002\nTarget = fd77::2\n\n[d4]\nsequence = 7001,7002\nTarget = 10.77.0.2\n", &logged)
+	knockFrom := func(src, dst, iface string, loop bool) {
+		for i, port := range []uint16{7001, 7002} {
+			h := Hit{Src: netip.MustParseAddr(src), Dst: netip.MustParseAddr(dst), Proto: knock.TCP, Port: port,
+				Flags: knock.SYN, Time: t0.Add(time.Duration(i) * time.Millisecond), If: iface, OnLoopback: loop}
+			srv.Handle(&h)
+		}
+	}
+	knockFrom("::ffff:10.77.0.1", "fd77::2", "eth0", false)
+	knockFrom("::10.77.0.1", "fd77::2", "eth0", false)
+	knockFrom("::", "fd77::2", "eth0", false)
+	knockFrom("ff02::1", "fd77::2", "eth0", false)
+	knockFrom("0.0.0.0", "10.77.0.2", "eth0", false)
+	knockFrom("224.0.0.5", "10.77.0.2", "eth0", false)
+	knockFrom("255.255.255.255", "10.77.0.2", "eth0", false)
+	knockFrom("127.0.0.1", "10.77.0.2", "eth0", false)
+	knockFrom("::1", "fd77::2", "eth0", false)
+	knockFrom("127.0.0.1", "10.77.0.2", "", false) // replayed, to another address
+	if got := srv.Stats().Opened; got != 0 {
+		t.Fatalf("opened %d times for impossible sources:\n%s", got, logged.String())
+	}
+	knockFrom("127.0.0.1", "10.77.0.2", "lo", true) // real on loopback
+	knockFrom("fd77::1", "fd77::2", "eth0", false)
+	if got := srv.Stats().Opened; got != 2 {
+		t.Fatalf("opened %d times, want 2 (loopback on lo, fd77::1):\n%s", got, logged.String())
+	}
+}
+
 func TestOnlyIPv4AndLocalAddresses(t *testing.T) {
 	var logged bytes.Buffer
 	srv := newTestServer(t, "[d]\nsequence = 7001\n", &logged)
