@@ -179,6 +179,9 @@ func serve(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 	if o.LogLimit < 0 {
 		return fmt.Errorf("--log-limit %d: want 0 (no limit) or more lines a second", o.LogLimit)
 	}
+	if o.Stats != 0 && (o.Stats < time.Second || o.Stats > 366*24*time.Hour) {
+		return fmt.Errorf("--stats %v: want 0 (none) or from 1s to 8784h", o.Stats)
+	}
 	cfg, err := config.Load(o.Config)
 	if err != nil {
 		return err

@@ -11,6 +11,7 @@ package config
 import (
 	"bufio"
 	"bytes"
+	"errors"
 	"fmt"
 	"net/netip"
 	"os"
@@ -300,9 +301,9 @@ func (d *Door) directive(key, value string) error {
 		}
 		d.OneTimeFile = value
 	case "seq_timeout", "timeout":
-		d.SeqTimeout, err = seconds(value, 1)
+		d.SeqTimeout, err = seconds(value, 1, MaxSeqTimeout)
 	case "cmd_timeout":
-		d.CmdTimeout, err = seconds(value, 0)
+		d.CmdTimeout, err = seconds(value, 0, MaxCmdTimeout)
 	case "tcpflags":
 		d.Flags, err = knock.ParseFlagMatch(value)
 	case "start_command", "command":
@@ -340,7 +341,7 @@ func (d *Door) directive(key, value string) error {
 		}
 		d.timeSeq().PortMin, d.timeSeq().PortMax = lo, hi
 	case "sequence_period":
-		p, perr := seconds(value, 1)
+		p, perr := seconds(value, 1, MaxSequencePeriod)
 		if perr != nil {
 			return fmt.Errorf("Sequence_Period: %w", perr)
 		}
@@ -365,6 +366,14 @@ func (d *Door) directive(key, value string) error {
 		if err != nil {
 			return fmt.Errorf("Target %q is not an IP address", value)
 		}
+		if why := knock.NotAPeer(d.Target); why != "" || d.Target.Zone() != "" {
+			// A mapped address never arrives as a packet's destination,
+			// and knockd refuses the others as sources.
+			if why == "" {
+				why = "an address with a zone"
+			}
+			return fmt.Errorf("Target %q can never match: it is %s", value, why)
+		}
 	default:
 		return fmt.Errorf("unknown directive %q in door [%s]", key, d.Name)
 	}
@@ -388,14 +397,29 @@ func ReadSecretFile(path string) (string, error) {
 	return string(b), err
 }
 
-// seconds parses a whole number of seconds, at least min.
-func seconds(s string, min int) (time.Duration, error) {
+// The bounds of the durations a door takes, in seconds. Beyond them a
+// value is a mistake, and far beyond (2^63 ns is 292 years) one that
+// would wrap into a negative or short duration.
+const (
+	MaxSeqTimeout     = 24 * 3600       // a knock sequence spread over a day is no knock
+	MaxCmdTimeout     = 366 * 24 * 3600 // a door open for a year
+	MaxSequencePeriod = 24 * 3600       // one TOTP window a day
+)
+
+// seconds parses a whole number of seconds from min to max.
+func seconds(s string, min, max int) (time.Duration, error) {
 	n, err := strconv.Atoi(s)
+	if err != nil && errors.Is(err, strconv.ErrRange) {
+		return 0, fmt.Errorf("%s seconds: must be at most %d", s, max)
+	}
 	if err != nil || strings.HasPrefix(s, "+") {
 		return 0, fmt.Errorf("%q is not a whole number of seconds", s)
 	}
 	if n < min {
 		return 0, fmt.Errorf("%d seconds: must be at least %d", n, min)
+	}
+	if n > max {
+		return 0, fmt.Errorf("%d seconds: must be at most %d", n, max)
 	}
 	return time.Duration(n) * time.Second, nil
 }

@@ -92,6 +92,11 @@ func TestParseErrors(t *testing.T) {
 		{"bare door key", "[d]\nsequence\n", `k.conf:2: "sequence": want Key = value`},
 		{"syslog with value", "[options]\nusesyslog = yes\n", `UseSyslog takes no value`},
 		{"unclosed section", "[d\nsequence=1\n", `k.conf:1: section header "[d" has no closing ]`},
+		{"seq_timeout wraps", "[d]\nsequence=1\nseq_timeout = 9223372037\n", `k.conf:3: seq_timeout: 9223372037 seconds: must be at most 86400`},
+		{"cmd_timeout wraps", "[d]\nsequence=1\ncmd_timeout = 99999999999999999999\n", `k.conf:3: cmd_timeout: 99999999999999999999 seconds: must be at most 31622400`},
+		{"period too long", "[d]\nsequence_secret = JBSWY3DPEHPK3PXP\nsequence_period = 86401\n", `must be at most 86400`},
+		{"mapped target", "[d]\nsequence=1\ntarget = ::ffff:10.77.0.2\n", `k.conf:3: Target "::ffff:10.77.0.2" can never match: it is an IPv4-mapped IPv6 address`},
+		{"multicast target", "[d]\nsequence=1\ntarget = 224.0.0.1\n", `can never match: it is a multicast address`},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
