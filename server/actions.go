@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"net/netip"
 	"os/exec"
@@ -23,6 +24,10 @@ import (
 type Actions struct {
 	Log   *Logger
 	Shell string // default /bin/sh
+	// DryRun, when set, receives what would run, one line a command, and
+	// nothing runs: knockd --replay without --run-commands. A stop
+	// command is written at once, with the delay it would wait.
+	DryRun io.Writer
 
 	once     sync.Once
 	shutdown chan struct{}
@@ -43,6 +48,11 @@ func (a *Actions) Open(door *config.Door, ip netip.Addr) {
 		return
 	}
 	stop := door.Stop(ip.Is6())
+	if a.DryRun != nil {
+		a.wouldRun(door, door.Start(ip.Is6()), ip, "")
+		a.wouldRun(door, stop, ip, " after Cmd_Timeout ("+door.CmdTimeout.String()+")")
+		return
+	}
 	if stop != "" {
 		a.pending++
 	}
@@ -92,6 +102,14 @@ func (a *Actions) Shutdown(ctx context.Context) {
 	case <-ctx.Done():
 		a.Log.Printf("shutdown: commands still running after %v", ctx.Err())
 	}
+}
+
+// wouldRun writes what run would execute, for a dry run.
+func (a *Actions) wouldRun(door *config.Door, cmdline string, ip netip.Addr, when string) {
+	if cmdline == "" {
+		return
+	}
+	fmt.Fprintf(a.DryRun, "%s: would run%s: %s\n", door.Name, when, strings.ReplaceAll(cmdline, "%IP%", ip.String()))
 }
 
 // run executes one command line for a door, logging as knockd 0.8 does.

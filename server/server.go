@@ -46,6 +46,9 @@ type Server struct {
 	Log      *Logger
 	Actions  *Actions
 	OnlyIPv4 bool // -4: ignore IPv6 packets
+	// NoWrites keeps the server's state in memory: one-time doors move
+	// on without marking their files (a dry-run replay).
+	NoWrites bool
 
 	mu        sync.Mutex
 	cfg       *config.Config
@@ -358,6 +361,12 @@ func (s *Server) useOneTime(d *TrackedDoor) {
 	d.setOneTime(d.Next)
 	s.tracker.Reindex()
 	s.applyFilter()
+	if s.NoWrites {
+		if d.Disabled {
+			s.Log.Printf("%s: no unused sequence left in %s; door disabled", d.Name, d.OneTimeFile)
+		}
+		return
+	}
 	next, err := UseOneTime(d.OneTimeFile)
 	if err != nil {
 		s.Log.Printf("%s: %v", d.Name, err)

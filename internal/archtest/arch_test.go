@@ -213,7 +213,7 @@ func exercise(t *testing.T, b build, f fixture) *results {
 	if err := os.WriteFile(conf, []byte(strings.ReplaceAll(replayConf, "@DIR@", work)), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	out, errOut, code = b.run(t, nil, b.knockd, "--replay", f.pcap, "-c", conf, "-v", "--log-limit", "0", "--max-knockers", "1024")
+	out, errOut, code = b.run(t, nil, b.knockd, "--replay", f.pcap, "--run-commands", "-c", conf, "-v", "--log-limit", "0", "--max-knockers", "1024")
 	logged, commands := splitCommands(strings.ReplaceAll(withoutTimes(out), work, "DIR"))
 	r.add("knockd --replay of the flood", fmt.Sprintf("exit %d\n%s%s", code, logged, errOut))
 	r.add("knockd --replay: commands run", commands)

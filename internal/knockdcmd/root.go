@@ -96,6 +96,7 @@ type options struct {
 	LogFile    string
 	Check      bool
 	Replay     string
+	RunCmds    bool
 	Stats      time.Duration
 	LogLimit   int
 }
@@ -166,7 +167,8 @@ func NewRootCmd(stdout, stderr io.Writer) *cobra.Command {
 	f.StringVarP(&o.LogFile, "logfile", "g", "", "log file (default: the config's LogFile)")
 	f.BoolVarP(&version, "version", "V", false, "print the version and exit")
 	f.BoolVar(&o.Check, "check", false, "check the configuration, print the doors and exit")
-	f.StringVar(&o.Replay, "replay", "", "read packets from a pcap or pcapng file instead of an interface, then exit")
+	f.StringVar(&o.Replay, "replay", "", "read packets from a pcap or pcapng file instead of an interface, then exit: a dry run that prints the commands doors would run and writes no file")
+	f.BoolVar(&o.RunCmds, "run-commands", false, "with --replay: run the doors' commands for real, and write the log and one-time files")
 	f.BoolVar(&o.Foreground, "foreground", false, "stay in the foreground even with -d (for systemd)")
 	f.IntVar(&o.LogLimit, "log-limit", server.DefaultLogLimit, "log at most this many Stage and timeout lines a second, counting the rest (a flood of spoofed knocks would write one per packet); 0 logs all")
 	f.DurationVar(&o.Stats, "stats", 0, "log a status line (packets, kernel drops, knockers tracked, doors opened) this often, e.g. 5m; SIGUSR1 logs one at any time")
@@ -181,6 +183,9 @@ func serve(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 	}
 	if o.Stats != 0 && (o.Stats < time.Second || o.Stats > 366*24*time.Hour) {
 		return fmt.Errorf("--stats %v: want 0 (none) or from 1s to 8784h", o.Stats)
+	}
+	if o.RunCmds && o.Replay == "" {
+		return exitError{2, errors.New("--run-commands goes with --replay")}
 	}
 	cfg, err := config.Load(o.Config)
 	if err != nil {
@@ -205,7 +210,12 @@ func serve(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 	if o.Daemon && !o.Foreground && o.Replay == "" {
 		return daemonize()
 	}
-	log, err := server.NewLogger(firstOf(o.LogFile, cfg.LogFile), cfg.UseSyslog)
+	dryRun := o.Replay != "" && !o.RunCmds
+	logFile, useSyslog := firstOf(o.LogFile, cfg.LogFile), cfg.UseSyslog
+	if dryRun {
+		logFile, useSyslog = "", false // a dry run writes no file
+	}
+	log, err := server.NewLogger(logFile, useSyslog)
 	if err != nil {
 		return err
 	}
@@ -218,11 +228,16 @@ func serve(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 		log.Printf("warning: %s", w)
 	}
 	actions := &server.Actions{Log: log}
+	if dryRun {
+		actions.DryRun = stdout
+	} else if o.Replay != "" {
+		fmt.Fprintln(stderr, "knockd: --run-commands: the doors' commands run for real, and their files are written")
+	}
 	srv, err := server.New(cfg, log, actions)
 	if err != nil {
 		return err
 	}
-	srv.OnlyIPv4 = o.OnlyIPv4
+	srv.OnlyIPv4, srv.NoWrites = o.OnlyIPv4, dryRun
 	srv.SetRing(sz.ring)
 	srv.SetMaxKnockers(sz.knockers)
 	if sz.memLimit != 0 {
