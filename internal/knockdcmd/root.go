@@ -323,9 +323,16 @@ func writePidFile(path string) error {
 }
 
 // reload re-reads the configuration; a bad one is reported and the old one
-// kept, so the doors stay guarded (knockd 0.8 exits instead).
+// kept, so the doors stay guarded (knockd 0.8 exits instead). So is a file
+// with no doors while the running one has some (a file emptied or cut
+// short by a write still under way), and a file still being written
+// (config.LoadForReload). What changed is logged door by door.
 func reload(srv *server.Server, path string) {
-	cfg, err := config.Load(path)
+	running := srv.Config()
+	cfg, err := config.LoadForReload(path)
+	if err == nil && len(cfg.Doors) == 0 && len(running.Doors) > 0 {
+		err = fmt.Errorf("it has no doors, the running configuration %d (to stop guarding every door, stop knockd)", len(running.Doors))
+	}
 	if err == nil {
 		err = srv.Reload(cfg)
 	}
@@ -336,7 +343,17 @@ func reload(srv *server.Server, path string) {
 	for _, w := range cfg.PermissionWarnings() {
 		srv.Log.Printf("warning: %s", w)
 	}
-	srv.Log.Printf("re-read %s: %d doors", path, len(cfg.Doors))
+	added, removed, changed := config.DoorChanges(running, cfg)
+	srv.Log.Printf("re-read %s: %d doors (added: %s; removed: %s; changed: %s)", path, len(cfg.Doors),
+		doorList(added), doorList(removed), doorList(changed))
+}
+
+// doorList names doors for a log line.
+func doorList(names []string) string {
+	if len(names) == 0 {
+		return "none"
+	}
+	return strings.Join(names, ", ")
 }
 
 func logStats(srv *server.Server, actions *server.Actions) {

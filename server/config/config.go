@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -94,9 +95,29 @@ func (d *Door) Stop(ipv6 bool) string {
 }
 
 // Load reads and checks a knockd.conf file, including that every
-// One_Time_Sequences file exists.
+// One_Time_Sequences file exists. A file whose size or modification time
+// changes while it is read is read again.
 func Load(path string) (*Config, error) {
-	data, err := os.ReadFile(path)
+	return load(path, 0, time.Now, time.Sleep)
+}
+
+// LoadForReload is Load for a running knockd told to re-read its file
+// (SIGHUP), which may come while an editor or a script is still writing
+// it: the file must also have been left alone for a moment, so that half
+// a file (sequence = 7000,8) is never applied.
+func LoadForReload(path string) (*Config, error) {
+	return load(path, settle, time.Now, time.Sleep)
+}
+
+// How long a file must have been left alone before a reload reads it, and
+// how often it looks again before it gives up.
+const (
+	settle      = 200 * time.Millisecond
+	settleTries = 25 // 25 x settle/2: 2.5 s
+)
+
+func load(path string, minAge time.Duration, now func() time.Time, sleep func(time.Duration)) (*Config, error) {
+	data, err := readSettled(path, minAge, now, sleep)
 	if err != nil {
 		return nil, err
 	}
@@ -115,6 +136,33 @@ func Load(path string) (*Config, error) {
 	return c, nil
 }
 
+// readSettled reads a file whose size and modification time are the same
+// before and after the read, and at least minAge old.
+func readSettled(path string, minAge time.Duration, now func() time.Time, sleep func(time.Duration)) ([]byte, error) {
+	for try := 0; ; try++ {
+		before, err := os.Stat(path)
+		if err != nil {
+			return nil, err
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return nil, err
+		}
+		after, err := os.Stat(path)
+		if err != nil {
+			return nil, err
+		}
+		if after.Size() == before.Size() && after.ModTime().Equal(before.ModTime()) &&
+			int64(len(data)) == after.Size() && now().Sub(after.ModTime()) >= minAge {
+			return data, nil
+		}
+		if try == settleTries {
+			return nil, fmt.Errorf("%s: still being written (it changed within %v of being read, %d times in a row); not read", path, max(minAge, settle/2), try+1)
+		}
+		sleep(settle / 2)
+	}
+}
+
 // lineError is "FILE:LINE: message".
 func lineError(path string, line int, format string, a ...any) error {
 	return fmt.Errorf("%s:%d: %s", path, line, fmt.Sprintf(format, a...))
@@ -124,10 +172,11 @@ func lineError(path string, line int, format string, a ...any) error {
 func Parse(path string, data []byte) (*Config, error) {
 	c := &Config{Path: path, PidFile: DefaultPidFile}
 	var (
-		door      *Door
-		inOptions bool
-		seen      = map[string]int{}
-		doorLines = map[string]int{}
+		door        *Door
+		inOptions   bool
+		optionsLine int
+		seen        = map[string]int{}
+		doorLines   = map[string]int{}
 	)
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	sc.Buffer(make([]byte, 64*1024), 1024*1024)
@@ -149,7 +198,10 @@ func Parse(path string, data []byte) (*Config, error) {
 			}
 			seen = map[string]int{}
 			if strings.EqualFold(name, "options") {
-				door, inOptions = nil, true
+				if optionsLine != 0 {
+					return nil, lineError(path, n, "[options] given twice (first at line %d): merge them", optionsLine)
+				}
+				door, inOptions, optionsLine = nil, true, n
 				continue
 			}
 			if prev, dup := doorLines[name]; dup {
@@ -422,4 +474,34 @@ func seconds(s string, min, max int) (time.Duration, error) {
 		return 0, fmt.Errorf("%d seconds: must be at most %d", n, max)
 	}
 	return time.Duration(n) * time.Second, nil
+}
+
+// DoorChanges names the doors of next that old lacks (added), those of
+// old that next lacks (removed), and those of both whose settings differ
+// (changed), each in file order; where in the file a door stands does not
+// count.
+func DoorChanges(old, next *Config) (added, removed, changed []string) {
+	byName := func(c *Config) map[string]Door {
+		m := make(map[string]Door, len(c.Doors))
+		for _, d := range c.Doors {
+			cp := *d
+			cp.Line, cp.OneTimeLine = 0, 0
+			m[d.Name] = cp
+		}
+		return m
+	}
+	was, is := byName(old), byName(next)
+	for _, d := range next.Doors {
+		if prev, ok := was[d.Name]; !ok {
+			added = append(added, d.Name)
+		} else if !reflect.DeepEqual(prev, is[d.Name]) {
+			changed = append(changed, d.Name)
+		}
+	}
+	for _, d := range old.Doors {
+		if _, ok := is[d.Name]; !ok {
+			removed = append(removed, d.Name)
+		}
+	}
+	return added, removed, changed
 }

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -92,6 +93,7 @@ func TestParseErrors(t *testing.T) {
 		{"bare door key", "[d]\nsequence\n", `k.conf:2: "sequence": want Key = value`},
 		{"syslog with value", "[options]\nusesyslog = yes\n", `UseSyslog takes no value`},
 		{"unclosed section", "[d\nsequence=1\n", `k.conf:1: section header "[d" has no closing ]`},
+		{"options twice", "[options]\nlogfile = /a\n[d]\nsequence=1\n[Options]\nlogfile = /b\n", `k.conf:5: [options] given twice (first at line 1): merge them`},
 		{"seq_timeout wraps", "[d]\nsequence=1\nseq_timeout = 9223372037\n", `k.conf:3: seq_timeout: 9223372037 seconds: must be at most 86400`},
 		{"cmd_timeout wraps", "[d]\nsequence=1\ncmd_timeout = 99999999999999999999\n", `k.conf:3: cmd_timeout: 99999999999999999999 seconds: must be at most 31622400`},
 		{"period too long", "[d]\nsequence_secret = JBSWY3DPEHPK3PXP\nsequence_period = 86401\n", `must be at most 86400`},
@@ -271,4 +273,47 @@ func FuzzParseInterfaces(f *testing.F) {
 			t.Fatalf("%q -> %q -> %q, %v", s, list, back, err)
 		}
 	})
+}
+
+// A reload never applies a file that is still being written: one
+// modified in the last moment is read again once it has settled, and one
+// that never settles is not read at all.
+func TestReloadWaitsForAFileToSettle(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "knockd.conf")
+	clock := time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC)
+	now := func() time.Time { return clock }
+	// An editor has written half a line just now.
+	os.WriteFile(path, []byte("[d]\nsequence = 7000,8"), 0o600)
+	os.Chtimes(path, clock, clock.Add(-time.Millisecond))
+	waits := 0
+	finish := func(time.Duration) {
+		waits++
+		if waits == 1 { // the rest of the file, then quiet
+			os.WriteFile(path, []byte("[d]\nsequence = 7000,8000\n"), 0o600)
+			os.Chtimes(path, clock, clock.Add(-time.Second))
+		}
+	}
+	c, err := load(path, settle, now, finish)
+	if err != nil || c.Doors[0].Sequence.KnockdString() != "7000:tcp,8000:tcp" || waits != 1 {
+		t.Fatalf("config %v, err %v, after %d waits", c, err, waits)
+	}
+	// A file that keeps changing is refused, naming why.
+	os.Chtimes(path, clock, clock)
+	waits = 0
+	if _, err := load(path, settle, now, func(time.Duration) { waits++ }); err == nil || !strings.Contains(err.Error(), "still being written") || waits != settleTries {
+		t.Fatalf("err %v after %d waits", err, waits)
+	}
+	// Starting and --check take the file as it is.
+	if _, err := load(path, 0, now, func(time.Duration) { t.Fatal("Load waited") }); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestDoorChanges(t *testing.T) {
+	old, _ := Parse("a", []byte("[keep]\nsequence = 1\n[gone]\nsequence = 2\n[edit]\nsequence = 3\n"))
+	next, _ := Parse("b", []byte("# moved down\n\n[keep]\nsequence = 1\n[edit]\nsequence = 3\ncmd_timeout = 9\n[new]\nsequence = 4\n"))
+	added, removed, changed := DoorChanges(old, next)
+	if fmt.Sprint(added, removed, changed) != "[new] [gone] [edit]" {
+		t.Fatalf("added %v removed %v changed %v", added, removed, changed)
+	}
 }
