@@ -2,8 +2,10 @@ package firewall
 
 import (
 	"errors"
+	"maps"
 	"net/netip"
 	"slices"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -179,4 +181,84 @@ func FuzzRule(f *testing.F) {
 // notPlain reports a rune that no part of a rule may hold.
 func notPlain(r rune) bool {
 	return !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || strings.ContainsRune("_.:-", r))
+}
+
+// fakeNFT keeps our chain as nft would, listing each address as print
+// spells it: nft's spelling of an address need not be ours.
+type fakeNFT struct {
+	rules     map[int]string // by handle
+	next      int
+	print     func(netip.Addr) string
+	deleteNop bool // deletes report success and remove nothing
+}
+
+func (f *fakeNFT) Run(name string, args ...string) (string, string, error) {
+	if f.rules == nil {
+		f.rules = map[int]string{}
+	}
+	switch {
+	case args[0] == "add":
+		return "", "", nil
+	case args[0] == "insert":
+		f.next++
+		f.rules[f.next] = strings.Join(args[5:], " ")
+		return "", "", nil
+	case args[0] == "delete":
+		h, _ := strconv.Atoi(args[len(args)-1])
+		if !f.deleteNop {
+			delete(f.rules, h)
+		}
+		return "", "", nil
+	case args[0] == "list" || args[0] == "-a":
+		var out strings.Builder
+		out.WriteString("table inet knockd {\n\tchain INPUT {\n\t\ttype filter hook input priority filter - 10; policy accept;\n")
+		for _, h := range slices.Sorted(maps.Keys(f.rules)) {
+			fields := strings.Fields(f.rules[h])
+			fields[2] = f.print(netip.MustParseAddr(fields[2]))
+			out.WriteString("\t\t" + strings.Join(fields, " "))
+			if args[0] == "-a" {
+				out.WriteString(" # handle " + strconv.Itoa(h))
+			}
+			out.WriteString("\n")
+		}
+		out.WriteString("\t}\n}\n")
+		return out.String(), "", nil
+	}
+	return "", "unexpected", errors.New("exit status 1")
+}
+
+// Rules are matched by their parsed address, not by text: a rule whose
+// address nft spells otherwise is still found, so it is neither added
+// twice nor left open at close.
+func TestNFTComparesParsedAddresses(t *testing.T) {
+	expanded := func(a netip.Addr) string { return a.StringExpanded() }
+	fake := &fakeNFT{print: expanded}
+	b := &NFT{Run: fake}
+	r := Rule{Src: netip.MustParseAddr("fd77::1"), Port: 22, Proto: "tcp", Chain: "INPUT", Comment: "knockd"}
+	for i, want := range []bool{true, false} {
+		if added, err := b.Open(r); err != nil || added != want {
+			t.Fatalf("open %d: added=%v err=%v", i, added, err)
+		}
+	}
+	if len(fake.rules) != 1 {
+		t.Fatalf("%d rules after opening twice", len(fake.rules))
+	}
+	if n, err := b.Close(r); err != nil || n != 1 || len(fake.rules) != 0 {
+		t.Fatalf("close removed %d (%v), %d left", n, err, len(fake.rules))
+	}
+	// A delete that reports success but leaves the rule is an error.
+	fake.deleteNop = true
+	b.Open(r)
+	if _, err := b.Close(r); err == nil || !strings.Contains(err.Error(), "still in chain") {
+		t.Fatalf("close of a rule that stayed: %v", err)
+	}
+}
+
+// A delete that keeps succeeding without removing the rule ends with an
+// error, not a loop.
+func TestIPTablesCloseIsBounded(t *testing.T) {
+	b := &IPTables{Run: runnerFunc(func(string, ...string) (string, string, error) { return "", "", nil })}
+	if n, err := b.Close(rule("10.77.0.1")); err == nil || n != maxCopies {
+		t.Fatalf("closed %d, %v", n, err)
+	}
 }

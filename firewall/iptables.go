@@ -1,6 +1,7 @@
 package firewall
 
 import (
+	"fmt"
 	"strings"
 )
 
@@ -47,10 +48,20 @@ func (b *IPTables) Open(r Rule) (bool, error) {
 	return true, nil
 }
 
+// maxCopies bounds how many copies of one rule Close deletes: a delete
+// that keeps reporting success without removing anything must not loop
+// for ever, nor be taken for a closed door.
+const maxCopies = 1000
+
+// Close deletes the rule with -D until iptables finds none (it compares
+// the parsed rule, so the address's spelling does not matter).
 func (b *IPTables) Close(r Rule) (int, error) {
 	cmd := b.command(r)
 	del := append([]string{"-w", "-D", r.Chain}, b.spec(r)...)
 	for n := 0; ; n++ {
+		if n == maxCopies {
+			return n, fmt.Errorf("%s: the rule for %s is still in chain %s after %d deletes", cmd, r.Src, r.Chain, n)
+		}
 		_, stderr, err := b.Run.Run(cmd, del...)
 		if err == nil {
 			continue

@@ -1,6 +1,9 @@
 package firewall
 
 import (
+	"cmp"
+	"fmt"
+	"net/netip"
 	"regexp"
 	"strconv"
 	"strings"
@@ -40,7 +43,8 @@ func (b *NFT) ensure(chain string) error {
 	return err
 }
 
-// match is the rule's text as nft lists it (without counters or handle).
+// match is the rule's text as nft takes it (and, addresses aside, lists
+// it).
 func (b *NFT) match(r Rule) string {
 	family := "ip"
 	if r.Src.Is6() {
@@ -49,19 +53,46 @@ func (b *NFT) match(r Rule) string {
 	return family + " saddr " + r.Src.String() + " " + r.Proto + " dport " + itoa(r.Port) + " accept comment \"" + r.Comment + "\""
 }
 
-var handleRE = regexp.MustCompile(`^(.*?)\s*# handle (\d+)$`)
+var (
+	handleRE = regexp.MustCompile(`^(.*?)\s*# handle (\d+)$`)
+	ruleRE   = regexp.MustCompile(`^(ip6?) saddr (\S+) (tcp|udp) dport (\d+) accept comment "([^"]*)"$`)
+)
+
+// parseRule reads a rule of ours as nft lists it. Its address is parsed,
+// not compared as text: nft prints some addresses otherwise than we write
+// them, and a rule matched by text would be added twice and never closed.
+func parseRule(line string) (Rule, bool) {
+	m := ruleRE.FindStringSubmatch(line)
+	if m == nil {
+		return Rule{}, false
+	}
+	src, err := netip.ParseAddr(m[2])
+	port, perr := strconv.ParseUint(m[4], 10, 16)
+	if err != nil || perr != nil || src.Is6() != (m[1] == "ip6") {
+		return Rule{}, false
+	}
+	return Rule{Src: src, Proto: m[3], Port: uint16(port), Comment: m[5]}, true
+}
+
+// same reports whether a listed rule is r (the chain aside).
+func same(listed, r Rule) bool {
+	return listed.Src == r.Src && listed.Proto == r.Proto && listed.Port == r.Port && listed.Comment == r.Comment
+}
 
 // handles lists the chain with handles and returns those of rules equal
-// to want.
-func (b *NFT) handles(chain, want string) ([]int, error) {
-	out, err := b.nft("-a", "list", "chain", "inet", Table, chain)
+// to r.
+func (b *NFT) handles(r Rule) ([]int, error) {
+	out, err := b.nft("-a", "list", "chain", "inet", Table, r.Chain)
 	if err != nil {
 		return nil, err
 	}
 	var hs []int
 	for _, line := range strings.Split(out, "\n") {
 		m := handleRE.FindStringSubmatch(strings.TrimSpace(line))
-		if m == nil || m[1] != want {
+		if m == nil {
+			continue
+		}
+		if listed, ok := parseRule(m[1]); !ok || !same(listed, r) {
 			continue
 		}
 		h, _ := strconv.Atoi(m[2])
@@ -74,11 +105,11 @@ func (b *NFT) Open(r Rule) (bool, error) {
 	if err := b.ensure(r.Chain); err != nil {
 		return false, err
 	}
-	want := b.match(r)
-	hs, err := b.handles(r.Chain, want)
+	hs, err := b.handles(r)
 	if err != nil || len(hs) > 0 {
 		return false, err
 	}
+	want := b.match(r)
 	args := append([]string{"insert", "rule", "inet", Table, r.Chain}, strings.Fields(strings.TrimSuffix(want, " comment \""+r.Comment+"\""))...)
 	args = append(args, "comment", `"`+r.Comment+`"`)
 	_, err = b.nft(args...)
@@ -89,7 +120,7 @@ func (b *NFT) Close(r Rule) (int, error) {
 	if _, err := b.nft("list", "chain", "inet", Table, r.Chain); err != nil {
 		return 0, nil // no table or chain: nothing of ours to remove
 	}
-	hs, err := b.handles(r.Chain, b.match(r))
+	hs, err := b.handles(r)
 	if err != nil {
 		return 0, err
 	}
@@ -97,6 +128,10 @@ func (b *NFT) Close(r Rule) (int, error) {
 		if _, err := b.nft("delete", "rule", "inet", Table, r.Chain, "handle", strconv.Itoa(h)); err != nil {
 			return i, err
 		}
+	}
+	// A door must not stay open behind a close that said it worked.
+	if left, err := b.handles(r); err != nil || len(left) > 0 {
+		return len(hs), cmp.Or(err, fmt.Errorf("nft: %d rule(s) for %s still in chain %s after deleting them", len(left), r.Src, r.Chain))
 	}
 	return len(hs), nil
 }
