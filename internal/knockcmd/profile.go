@@ -108,7 +108,7 @@ func (pf *profileFlags) register(cmd *cobra.Command) {
 	f.StringVar(&pf.spaAccess, "access", "", "SPA: what to open, proto/port comma-separated (fwknop's ACCESS), e.g. tcp/22")
 	f.StringVar(&pf.spaKeyFile, "spa-key-file", "", "SPA: a 0600 file of base64 key material (or fwknop --key-gen lines)")
 	f.StringVar(&pf.spaHMACKeyFile, "spa-hmac-key-file", "", "SPA: the HMAC key's file, the same way")
-	f.StringVar(&pf.spaAllowIP, "allow-ip", "", "SPA: source (the packet's, the default), resolve, or an IPv4 address")
+	f.StringVar(&pf.spaAllowIP, "allow-ip", "", "SPA, required: source (the packet's: whoever captures it first can use it), resolve (our public address), or an IPv4 address")
 	f.Uint16Var(&pf.spaPort, "server-port", 0, "SPA: fwknopd's port (default 62201)")
 	f.StringVar(&pf.spaProto, "server-proto", "", "SPA: udp (default) or tcp")
 	f.IntVar(&pf.spaFWTimeout, "fw-timeout", 0, "SPA: seconds the door stays open (default: the server's)")
@@ -189,11 +189,11 @@ func newProfileAddCmd(a *app) *cobra.Command {
 		keyGen bool
 	)
 	cmd := &cobra.Command{
-		Use:   "add NAME --host HOST (--sequence PORT[,PORT...] | --totp | --secret S | --spa --access tcp/22 --key-gen) [flags]",
+		Use:   "add NAME --host HOST (--sequence PORT[,PORT...] | --totp | --secret S | --spa --access tcp/22 --allow-ip source --key-gen) [flags]",
 		Short: "Save a profile",
 		Example: "  knock profile add ssh-prod --host prod.example.com --sequence 7000,8000:udp,9000:tcp:fin --delay 100ms --user admin\n" +
 			"  knock profile add vault --host vault.example.com --totp   # prints the matching knockd.conf door\n" +
-			"  knock profile add vault --host vault.example.com --spa --access tcp/22 --key-gen   # prints the access.conf stanza",
+			"  knock profile add vault --host vault.example.com --spa --access tcp/22 --allow-ip source --key-gen   # prints the access.conf stanza",
 		Args: exactArgs(1, "NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			name := args[0]
@@ -215,6 +215,10 @@ func newProfileAddCmd(a *app) *cobra.Command {
 			}
 			if keyGen && !pf.spa {
 				return usagef("--key-gen makes SPA keys: give --spa too")
+			}
+			if pf.spa && pf.spaAllowIP == "" {
+				// As fwknop, which sends nothing without -s, -a or -R.
+				return usagef("--spa needs --allow-ip: source (the packet's source, sent as 0.0.0.0: whoever captures the packet first can use it), resolve (our public address), or an address")
 			}
 			p, err := pf.profile()
 			if err != nil {

@@ -52,7 +52,12 @@ func (a *app) spaPacket(ctx context.Context, name string, p profiles.Profile) (s
 	}
 	allow := "0.0.0.0"
 	switch s.AllowIP {
-	case "", "source":
+	case "":
+		// Written before allow_ip was required, or imported without
+		// ALLOW_IP: kept working, but never silently.
+		warn(fmt.Sprintf("profile %q has no allow_ip: its packets ask to open for 0.0.0.0, the address they come from, so whoever captures one first can use it; "+
+			"choose: knock profile edit %s, and set allow_ip to source (to keep this), resolve, or your address", name, name))
+	case "source":
 	case "resolve":
 		url := s.ResolveURL
 		if url == "" {
@@ -154,17 +159,23 @@ Keys are never taken on the command line, where other users could read
 them: they come from files (the bare base64, or the KEY_BASE64: and
 HMAC_KEY_BASE64: lines of fwknop --key-gen), or from standard input with
 --key-file - (a passphrase). GnuPG mode is not supported.`,
-		Example: "  knock spa -A tcp/22 --key-file ~/.knock/vault.keys --hmac-key-file ~/.knock/vault.keys vault.example.com\n" +
+		Example: "  knock spa -A tcp/22 -s --key-file ~/.knock/vault.keys --hmac-key-file ~/.knock/vault.keys vault.example.com\n" +
 			"  knock spa -A tcp/22,udp/53 -a 203.0.113.7 -f 60 --key-file keys --hmac-key-file keys --wait=5s vault.example.com",
 		Args: exactArgs(1, "HOST"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			if err := profiles.ValidateHost(args[0]); err != nil {
 				return usagef("host %q: %v", args[0], err)
 			}
-			if resolve {
+			switch {
+			case resolve && source, resolve && s.AllowIP != "", source && s.AllowIP != "":
+				return usagef("-s, -a and -R exclude each other")
+			case resolve:
 				s.AllowIP = "resolve"
-			} else if source {
+			case source:
 				s.AllowIP = "source"
+			case s.AllowIP == "":
+				// As fwknop: the address to open for is a choice.
+				return usagef("choose the address the door opens for: -s (the packet's source, sent as 0.0.0.0: whoever captures the packet first can use it), -a ADDRESS, or -R (our public address)")
 			}
 			if err := keyFlags.apply(&s, a.streams.In); err != nil {
 				return usageError{err}
@@ -210,8 +221,8 @@ HMAC_KEY_BASE64: lines of fwknop --key-gen), or from standard input with
 	}
 	f := cmd.Flags()
 	f.StringVarP(&s.Access, "access", "A", "", "what to open: proto/port, comma-separated (fwknop -A), e.g. tcp/22")
-	f.StringVarP(&s.AllowIP, "allow-ip", "a", "", "the address to open for, as fwknop -a (default: the packet's source)")
-	f.BoolVarP(&source, "source-ip", "s", false, "open for the packet's source address (0.0.0.0; the default)")
+	f.StringVarP(&s.AllowIP, "allow-ip", "a", "", "the address to open for, as fwknop -a (one of -s, -a and -R is required)")
+	f.BoolVarP(&source, "source-ip", "s", false, "open for the packet's source address (sent as 0.0.0.0: whoever captures the packet first can use it)")
 	f.BoolVarP(&resolve, "resolve-ip-https", "R", false, "ask --resolve-url for our public address and open for it")
 	f.StringVar(&s.ResolveURL, "resolve-url", "", "where -R asks (default "+profiles.DefaultResolveURL+")")
 	keyFlags.register(cmd)

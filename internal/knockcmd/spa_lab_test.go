@@ -163,7 +163,7 @@ func TestSPAAgainstFwknopd(t *testing.T) {
 	ks := filepath.Join(dir, "keys")
 	os.WriteFile(ks, []byte("KEY_BASE64: "+k+"\nHMAC_KEY_BASE64: "+h+"\n"), 0o600)
 	l.Client.Run("ip", "route", "replace", srv+"/32", "dev", "eth0", "src", twice.src)
-	if out, err := l.Client.Command(context.Background(), knockBin, "spa", "-A", "tcp/22", "--key-file", ks, "--hmac-key-file", ks,
+	if out, err := l.Client.Command(context.Background(), knockBin, "spa", "-A", "tcp/22", "-s", "--key-file", ks, "--hmac-key-file", ks,
 		"--save-packet", pkt, srv).CombinedOutput(); err != nil {
 		t.Fatalf("knock spa: %v\n%s", err, out)
 	}
@@ -250,7 +250,7 @@ func TestSSHThroughAnSPADoor(t *testing.T) {
 		}
 		return string(out)
 	}
-	stanza := run("profile", "add", "vault", "--host", srv, "--spa", "--access", "tcp/22", "--key-gen", "--user", "root", "--wait", "8s")
+	stanza := run("profile", "add", "vault", "--host", srv, "--spa", "--access", "tcp/22", "--allow-ip", "source", "--key-gen", "--user", "root", "--wait", "8s")
 	if !strings.Contains(stanza, "KEY_BASE64") || !strings.Contains(stanza, "HMAC_KEY_BASE64") {
 		t.Fatalf("profile add --key-gen printed:\n%s", stanza)
 	}
