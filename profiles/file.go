@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"io"
 	"regexp"
 	"slices"
 	"strconv"
@@ -71,13 +72,32 @@ func parseQuick(path string, data []byte) (*File, error) {
 
 func parseYAML(path string, data []byte) (*yaml.Node, error) {
 	var doc yaml.Node
-	if err := yaml.Unmarshal(data, &doc); err != nil {
-		if m := yamlLineRE().FindStringSubmatch(err.Error()); m != nil {
-			return nil, fmt.Errorf("%s:%s: not valid YAML: %s", path, m[1], m[2])
-		}
-		return nil, fmt.Errorf("%s: not valid YAML: %w", path, err)
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&doc); err != nil && !errors.Is(err, io.EOF) {
+		return nil, yamlError(path, err)
+	}
+	// A second document would be ignored on read and lost on the next
+	// write: refuse it. A bare "---" at the end holds nothing to lose.
+	var next yaml.Node
+	if err := dec.Decode(&next); err != nil && !errors.Is(err, io.EOF) {
+		return nil, yamlError(path, err)
+	} else if err == nil && len(next.Content) > 0 && !isNull(next.Content[0]) {
+		return nil, fileError(path, next.Line, "a second YAML document: knock reads one document per file (remove the --- line and merge the two)")
 	}
 	return &doc, nil
+}
+
+// isNull reports whether a node is the empty scalar of an empty document.
+func isNull(n *yaml.Node) bool {
+	return n.Kind == yaml.ScalarNode && n.Tag == "!!null" && n.Value == ""
+}
+
+// yamlError names the file and the line of yaml.v3's error.
+func yamlError(path string, err error) error {
+	if m := yamlLineRE().FindStringSubmatch(err.Error()); m != nil {
+		return fmt.Errorf("%s:%s: not valid YAML: %s", path, m[1], m[2])
+	}
+	return fmt.Errorf("%s: not valid YAML: %w", path, err)
 }
 
 // fullDoc makes doc yaml.v3's, comments and all, before an edit.

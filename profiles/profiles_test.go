@@ -70,6 +70,8 @@ func TestParseErrorsNameFileLineAndToken(t *testing.T) {
 		{"duplicate", "profiles:\n  a: {host: h, sequence: [1]}\n  a: {host: h, sequence: [2]}\n", `cfg.yaml:3: profile "a" defined twice (first at line 2)`},
 		{"corrupt", "profiles:\n  a:\n    host: h\n    user: a: b\n", `cfg.yaml:4: not valid YAML: mapping values are not allowed`},
 		{"tabs", "profiles:\n\ta: 1\n", `cfg.yaml:2: not valid YAML`},
+		{"two documents", "profiles:\n  a:\n    host: h\n    sequence: [1]\n---\nprofiles:\n  b:\n    host: h\n    sequence: [2]\n", `cfg.yaml:5: a second YAML document: knock reads one document per file`},
+		{"broken second document", "profiles:\n  a:\n    host: h\n    sequence: [1]\n---\n  x: [\n", `cfg.yaml:6: not valid YAML`},
 		{"top not a map", "- a\n- b\n", `cfg.yaml:1: want a mapping`},
 		{"bad defaults", "defaults:\n  ttl: 0\n", `cfg.yaml:2: defaults: ttl: 0 out of range`},
 		// Values that would reach ssh, ssh_config or a shell: the error names
@@ -359,4 +361,13 @@ func FuzzParseProfile(f *testing.F) {
 			t.Fatalf("%q %+v\nshown as\n%s\nread back as %q %+v, %v", name, p, out, name2, back, err)
 		}
 	})
+}
+
+// A bare "---" at the end of a file holds no second document: nothing
+// would be lost, so the file is read.
+func TestParseTrailingDocumentMarker(t *testing.T) {
+	f, err := Parse("cfg.yaml", []byte("---\nprofiles:\n  a:\n    host: h\n    sequence: [1]\n---\n"))
+	if err != nil || len(f.Profiles) != 1 {
+		t.Fatalf("%v %v", f, err)
+	}
 }
