@@ -51,6 +51,10 @@ func (s *Store) Update(fn func(*File) error) error {
 	if err := os.MkdirAll(filepath.Dir(s.Path), 0o700); err != nil {
 		return err
 	}
+	// Before the lock file is created beside it.
+	if err := checkWritePath(s.Path); err != nil {
+		return err
+	}
 	unlock, err := lockFile(s.Path + ".lock")
 	if err != nil {
 		return fmt.Errorf("lock %s: %w", s.Path, err)
