@@ -114,3 +114,15 @@ func TestShutdownRunsPendingStops(t *testing.T) {
 		t.Fatal("Open after Shutdown scheduled a stop")
 	}
 }
+
+// A command's output, like every log line, reaches the log and the
+// terminal without its control characters.
+func TestLogLinesAreEscaped(t *testing.T) {
+	var out bytes.Buffer
+	l := &Logger{Verbose: &out, Debug: true}
+	l.Printf("%s: command output: %s", "door", "\x1b]0;pwned\x07")
+	l.Debugf("%s", "\x1b[2J")
+	if bytes.ContainsAny(out.Bytes(), "\x1b\x07") || !strings.Contains(out.String(), `door: command output: \x1b]0;pwned\a`) {
+		t.Fatalf("logged %q", out.String())
+	}
+}

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/knocktools/knock/internal/atomicfile"
+	"github.com/knocktools/knock/internal/safetext"
 )
 
 // Logger writes knockd 0.8's log lines: to LogFile as
@@ -61,7 +62,9 @@ func (l *Logger) print(verbose bool, format string, a ...any) {
 	if !l.Enabled() {
 		return
 	}
-	msg := fmt.Sprintf(format, a...)
+	// Names from the config, DNS answers (-l), command output: nothing
+	// that reaches a log or a terminal keeps a control character.
+	msg := safetext.Escape(fmt.Sprintf(format, a...))
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if l.file != nil {
@@ -80,9 +83,10 @@ func (l *Logger) Verbosef(format string, a ...any) {
 	if l.Verbose == nil {
 		return
 	}
+	msg := safetext.Escape(fmt.Sprintf(format, a...))
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	fmt.Fprintf(l.Verbose, format+"\n", a...)
+	fmt.Fprintln(l.Verbose, msg)
 }
 
 // Debugf prints only with -D, to the verbose stream.

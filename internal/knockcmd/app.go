@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/knocktools/knock/internal/safetext"
 	"github.com/knocktools/knock/profiles"
 )
 
@@ -64,7 +65,8 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	if errors.As(err, &status) {
 		return int(status)
 	}
-	fmt.Fprintf(stderr, "knock: %v\n", err)
+	// An error may quote what a file or an argument held.
+	fmt.Fprintf(stderr, "knock: %s\n", safetext.Escape(err.Error()))
 	var ue usageError
 	if errors.As(err, &ue) {
 		fmt.Fprintf(stderr, "Run 'knock --help' for usage.\n")
@@ -97,9 +99,14 @@ func (a *app) path() string {
 func (a *app) store() *profiles.Store {
 	return &profiles.Store{
 		Path: a.path(),
-		Warn: func(msg string) { fmt.Fprintf(a.streams.Err, "knock: warning: %s\n", msg) },
+		Warn: func(msg string) { fmt.Fprintf(a.streams.Err, "knock: warning: %s\n", safetext.Escape(msg)) },
 	}
 }
+
+// fileMessages is standard error for messages that name what a file
+// held (an import's stanzas, doors and sequences): escaped, so no name
+// reaches the terminal with its control characters.
+func (a *app) fileMessages() io.Writer { return safetext.Writer{W: a.streams.Err} }
 
 // load reads the profile file (an absent file is an empty one).
 func (a *app) load() (*profiles.File, error) { return a.store().Load() }

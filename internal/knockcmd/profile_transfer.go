@@ -170,7 +170,7 @@ func (a *app) importKnockd(cmd *cobra.Command, file, host string, force bool) er
 			}
 			p, err := profiles.ImportKnockd(d, host, file)
 			if err != nil {
-				fmt.Fprintf(a.streams.Err, "knock: warning: %s:%d: skipped: %v\n", file, d.Line, err)
+				fmt.Fprintf(a.fileMessages(), "knock: warning: %s:%d: skipped: %v\n", file, d.Line, err)
 				continue
 			}
 			if cl := closeOf[d]; cl != nil {
@@ -198,9 +198,9 @@ func (a *app) importKnockd(cmd *cobra.Command, file, host string, force bool) er
 		return err
 	}
 	for _, pr := range paired {
-		fmt.Fprintf(a.streams.Err, "paired as a close sequence: %s\n", pr)
+		fmt.Fprintf(a.fileMessages(), "paired as a close sequence: %s\n", pr)
 	}
-	fmt.Fprintf(a.streams.Err, "imported %d profile(s): %s\n", len(imported), strings.Join(imported, ", "))
+	fmt.Fprintf(a.fileMessages(), "imported %d profile(s): %s\n", len(imported), strings.Join(imported, ", "))
 	return nil
 }
 
@@ -224,28 +224,28 @@ func (a *app) saveImports(items []importItem, force bool, unit string) error {
 		for _, it := range items {
 			if it.err != nil {
 				if it.what == "" { // the error says where
-					fmt.Fprintf(a.streams.Err, "knock: %v; not imported\n", it.err)
+					fmt.Fprintf(a.fileMessages(), "knock: %v; not imported\n", it.err)
 				} else {
-					fmt.Fprintf(a.streams.Err, "knock: %s: not imported: %v\n", it.what, it.err)
+					fmt.Fprintf(a.fileMessages(), "knock: %s: not imported: %v\n", it.what, it.err)
 				}
 				failed++
 				continue
 			}
 			if it.name != it.orig {
-				fmt.Fprintf(a.streams.Err, "knock: %s: saved as profile %q (a profile name has letters, digits, '-', '_' and '.', and is no subcommand)\n", it.what, it.name)
+				fmt.Fprintf(a.fileMessages(), "knock: %s: saved as profile %q (a profile name has letters, digits, '-', '_' and '.', and is no subcommand)\n", it.what, it.name)
 			}
 			if _, exists := f.Profiles[it.name]; exists && !force {
-				fmt.Fprintf(a.streams.Err, "knock: %s: not imported: profile %q already exists (replace with --force)\n", it.what, it.name)
+				fmt.Fprintf(a.fileMessages(), "knock: %s: not imported: profile %q already exists (replace with --force)\n", it.what, it.name)
 				failed++
 				continue
 			}
 			if err := f.Put(it.name, it.profile); err != nil {
-				fmt.Fprintf(a.streams.Err, "knock: %s: not imported: %v\n", it.what, err)
+				fmt.Fprintf(a.fileMessages(), "knock: %s: not imported: %v\n", it.what, err)
 				failed++
 				continue
 			}
 			for _, n := range it.notes {
-				fmt.Fprintf(a.streams.Err, "knock: %s\n", n)
+				fmt.Fprintf(a.fileMessages(), "knock: %s\n", n)
 			}
 			imported = append(imported, it.name)
 		}
@@ -254,7 +254,7 @@ func (a *app) saveImports(items []importItem, force bool, unit string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(a.streams.Err, "imported %d profile(s): %s\n", len(imported), strings.Join(imported, ", "))
+	fmt.Fprintf(a.fileMessages(), "imported %d profile(s): %s\n", len(imported), strings.Join(imported, ", "))
 	if failed > 0 {
 		return errors.New(strconv.Itoa(failed) + " " + unit + "(s) not imported (see above)")
 	}

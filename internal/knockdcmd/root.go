@@ -21,6 +21,7 @@ import (
 	"github.com/knocktools/knock/firewall"
 	"github.com/knocktools/knock/internal/atomicfile"
 	"github.com/knocktools/knock/internal/buildinfo"
+	"github.com/knocktools/knock/internal/safetext"
 	"github.com/knocktools/knock/server"
 	"github.com/knocktools/knock/server/config"
 )
@@ -116,7 +117,7 @@ func Run(args []string, stdout, stderr io.Writer) int {
 	if err == nil {
 		return 0
 	}
-	fmt.Fprintf(stderr, "knockd: %v\n", err)
+	fmt.Fprintf(stderr, "knockd: %s\n", safetext.Escape(err.Error()))
 	var ee exitError
 	if errors.As(err, &ee) {
 		return ee.code

@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/knocktools/knock"
+	"github.com/knocktools/knock/internal/safetext"
 )
 
 // Defaults of knockd 0.8.
@@ -184,6 +185,12 @@ func Parse(path string, data []byte) (*Config, error) {
 		line := strings.TrimSpace(sc.Text())
 		if line == "" || line[0] == '#' {
 			continue
+		}
+		// Door names and commands reach logs, terminals and shells: no
+		// control character (tabs aside) or invalid UTF-8 in any line
+		// but comments.
+		if !safetext.Safe(line) {
+			return nil, lineError(path, n, "control character or invalid UTF-8 in \"%s\": not allowed", safetext.Escape(line))
 		}
 		if line[0] == '[' {
 			if !strings.HasSuffix(line, "]") {

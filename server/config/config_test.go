@@ -93,6 +93,8 @@ func TestParseErrors(t *testing.T) {
 		{"bare door key", "[d]\nsequence\n", `k.conf:2: "sequence": want Key = value`},
 		{"syslog with value", "[options]\nusesyslog = yes\n", `UseSyslog takes no value`},
 		{"unclosed section", "[d\nsequence=1\n", `k.conf:1: section header "[d" has no closing ]`},
+		{"escape in a door name", "[d\x1b[2J]\nsequence=1\n", `k.conf:1: control character or invalid UTF-8 in "[d\x1b[2J]": not allowed`},
+		{"bidi override in a command", "[d]\nsequence=1\ncommand = echo \u202e\n", `k.conf:3: control character or invalid UTF-8 in "command = echo \u202e": not allowed`},
 		{"options twice", "[options]\nlogfile = /a\n[d]\nsequence=1\n[Options]\nlogfile = /b\n", `k.conf:5: [options] given twice (first at line 1): merge them`},
 		{"seq_timeout wraps", "[d]\nsequence=1\nseq_timeout = 9223372037\n", `k.conf:3: seq_timeout: 9223372037 seconds: must be at most 86400`},
 		{"cmd_timeout wraps", "[d]\nsequence=1\ncmd_timeout = 99999999999999999999\n", `k.conf:3: cmd_timeout: 99999999999999999999 seconds: must be at most 31622400`},
