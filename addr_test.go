@@ -14,7 +14,7 @@ func TestNotAPeer(t *testing.T) {
 		{"fd77::1", true},
 		{"fe80::1", true},
 		{"64:ff9b::a4d:1", true}, // NAT64: a real peer behind a translator
-		{"127.0.0.1", true},     // loopback: up to the link
+		{"127.0.0.1", true},      // loopback: up to the link
 		{"::1", true},
 		{"::ffff:10.77.0.1", false},
 		{"::10.77.0.1", false},
