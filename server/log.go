@@ -1,11 +1,13 @@
 package server
 
 import (
+	"context"
 	"fmt"
 	"io"
 	"net"
 	"net/netip"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -23,7 +25,10 @@ type Logger struct {
 	Verbose io.Writer // nil: quiet
 	Debug   bool      // -D: packet lines too
 	Lookup  bool      // -l: "IP (hostname)"
-	Now     func() time.Time
+	// LookupAddr is -l's reverse lookup; nil: net.DefaultResolver's.
+	LookupAddr func(ctx context.Context, addr string) ([]string, error)
+	Now        func() time.Time
+	names      names
 }
 
 // NewLogger opens logFile (append, created 0640) and syslog as asked.
@@ -97,28 +102,85 @@ func (l *Logger) Debugf(format string, a ...any) {
 }
 
 // Who spells a knocker as log lines show it: the address, and with -l its
-// name, "10.0.0.1 (host.example)". The lookup is bounded so a slow DNS
-// server cannot hold up the log for long.
+// name, "10.0.0.1 (host.example)". Who never waits for DNS: it is called
+// on the packet path, and a slow resolver fed spoofed first knocks would
+// stall capture until the kernel drops real knocks. A name is shown once
+// it has been looked up in the background (see names); until then, and
+// for addresses whose lookup was dropped or failed, the line has the
+// address alone.
 func (l *Logger) Who(ip netip.Addr) string {
 	if !l.Lookup {
 		return ip.String()
 	}
-	names := make(chan string, 1)
-	go func() {
-		n, _ := net.LookupAddr(ip.String())
-		if len(n) > 0 {
-			names <- n[0]
-		}
-		close(names)
-	}()
-	select {
-	case n, ok := <-names:
-		if ok {
-			return fmt.Sprintf("%s (%s)", ip, n)
-		}
-	case <-time.After(time.Second):
+	if n := l.names.get(ip, l.LookupAddr); n != "" {
+		return ip.String() + " (" + n + ")"
 	}
 	return ip.String()
+}
+
+// Name lookups for -l: at most maxNames addresses are remembered (the
+// oldest forgotten first), at most lookupQueue wait for the one goroutine
+// that asks DNS, and an address that finds the queue full is not looked
+// up (its lines show the address alone). Each lookup has lookupTimeout.
+const (
+	maxNames      = 4096
+	lookupQueue   = 64
+	lookupTimeout = 5 * time.Second
+)
+
+// names is the cache of -l's reverse lookups.
+type names struct {
+	mu    sync.Mutex
+	known map[netip.Addr]string // "" while looked up, or when none was found
+	order []netip.Addr          // known's keys, oldest first, for forgetting
+	queue chan netip.Addr
+}
+
+// get returns the name of ip if it is known, and otherwise asks for it in
+// the background (lookup, nil for net.DefaultResolver's), without waiting.
+func (c *names) get(ip netip.Addr, lookup func(context.Context, string) ([]string, error)) string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if n, ok := c.known[ip]; ok {
+		return n
+	}
+	if c.queue == nil {
+		c.known = make(map[netip.Addr]string)
+		c.queue = make(chan netip.Addr, lookupQueue)
+		if lookup == nil {
+			lookup = net.DefaultResolver.LookupAddr
+		}
+		go c.resolve(lookup)
+	}
+	select {
+	case c.queue <- ip:
+	default:
+		return "" // behind: this address goes without a name
+	}
+	if len(c.order) == maxNames {
+		delete(c.known, c.order[0])
+		c.order = append(c.order[:0], c.order[1:]...)
+	}
+	c.known[ip] = ""
+	c.order = append(c.order, ip)
+	return ""
+}
+
+// resolve looks up the queued addresses, one at a time, for ever.
+func (c *names) resolve(lookup func(context.Context, string) ([]string, error)) {
+	for ip := range c.queue {
+		ctx, cancel := context.WithTimeout(context.Background(), lookupTimeout)
+		found, err := lookup(ctx, ip.String())
+		cancel()
+		if err != nil || len(found) == 0 {
+			continue
+		}
+		c.mu.Lock()
+		if _, ok := c.known[ip]; ok { // not forgotten meanwhile
+			c.known[ip] = strings.TrimSuffix(found[0], ".")
+		}
+		c.mu.Unlock()
+	}
 }
 
 // now is the logger's clock (time.Now unless a test set one).

@@ -209,3 +209,56 @@ func BenchmarkFlood(b *testing.B) {
 		}
 	}
 }
+
+// With -l, a resolver that never answers does not hold up the packet
+// path: Who returns the bare address at once, the knocker still gets in,
+// and names found later appear in later lines. Lookups are bounded: a
+// flood of new sources finds the queue full and goes without names.
+func TestLookupNeverBlocksPackets(t *testing.T) {
+	release := make(chan struct{})
+	asked := make(chan string, 1000)
+	var logged bytes.Buffer
+	srv := newTestServer(t, "[d]\nsequence = 7001,7002\n", &logged)
+	srv.SetLocal([]netip.Addr{me})
+	srv.Log.Lookup = true
+	srv.Log.LookupAddr = func(ctx context.Context, addr string) ([]string, error) {
+		asked <- addr
+		select {
+		case <-release:
+			return []string{"knocker.example."}, nil
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	start := time.Now()
+	for i, port := range []uint16{7001, 7002} {
+		h := Hit{Src: netip.MustParseAddr("10.77.0.1"), Dst: me, Proto: knock.TCP, Port: port, Flags: knock.SYN, Time: t0.Add(time.Duration(i) * time.Millisecond)}
+		srv.Handle(&h)
+	}
+	// A flood of first knocks from new sources while the resolver hangs.
+	for i := range 1000 {
+		h := Hit{Src: netip.AddrFrom4([4]byte{10, 77, byte(2 + i/250), byte(i % 250)}), Dst: me, Proto: knock.TCP, Port: 7001, Flags: knock.SYN, Time: t0.Add(time.Second)}
+		srv.Handle(&h)
+	}
+	if srv.Stats().Opened != 1 || !strings.Contains(logged.String(), "10.77.0.1: d: OPEN SESAME") {
+		t.Fatalf("the knocker did not get in while DNS hung:\n%s", logged.String())
+	}
+	if took := time.Since(start); took > lookupTimeout {
+		t.Fatalf("1002 packets took %v: the packet path waited for DNS", took) // a hang, not a speed target
+	}
+	srv.Log.names.mu.Lock()
+	n := len(srv.Log.names.known)
+	srv.Log.names.mu.Unlock()
+	if n > lookupQueue+1 {
+		t.Fatalf("%d lookups queued or remembered for a flood, want at most %d", n, lookupQueue+1)
+	}
+	close(release)
+	// The name, once found, is in the lines that follow.
+	deadline := time.Now().Add(10 * time.Second)
+	for srv.Log.Who(netip.MustParseAddr("10.77.0.1")) != "10.77.0.1 (knocker.example)" {
+		if time.Now().After(deadline) {
+			t.Fatalf("the name never appeared: %q", srv.Log.Who(netip.MustParseAddr("10.77.0.1")))
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
