@@ -76,7 +76,7 @@ func TestSignals(t *testing.T) {
 
 	// SIGHUP with a new door: the new door works.
 	second := strings.ReplaceAll(conf, "@DIR@", kd.Dir) + "[second]\n\tsequence = 7101,7102\n\tcommand = echo %IP% >> " + kd.Dir + "/second\n"
-	writeConf(t, kd.Conf, second)
+	writeFile(t, kd.Conf, second)
 	if err := kd.Signal(syscall.SIGHUP); err != nil {
 		t.Fatal(err)
 	}
@@ -85,7 +85,7 @@ func TestSignals(t *testing.T) {
 	lab.WaitFile(t, kd.DoorFile("second"), me, 5*time.Second)
 
 	// SIGHUP with a broken config: reported, the running doors stay.
-	writeConf(t, kd.Conf, second+"[broken]\n\tsequence = 7000,abc\n")
+	writeFile(t, kd.Conf, second+"[broken]\n\tsequence = 7000,abc\n")
 	if err := kd.Signal(syscall.SIGHUP); err != nil {
 		t.Fatal(err)
 	}
@@ -113,13 +113,6 @@ func TestSignals(t *testing.T) {
 	lab.WaitFile(t, kd.DoorFile("first"), "open "+me+"\nclose "+me, time.Second)
 }
 
-func writeConf(t *testing.T, path, conf string) {
-	t.Helper()
-	if err := os.WriteFile(path, []byte(conf), 0o600); err != nil {
-		t.Fatal(err)
-	}
-}
-
 // TestInterfaceComesLateAndGoesDown starts knockd on an interface that does
 // not exist yet, then brings it in (by renaming the lab's link), takes it
 // down and up again: knockd keeps running and the door keeps opening.
@@ -128,7 +121,7 @@ func TestInterfaceComesLateAndGoesDown(t *testing.T) {
 	l := lab.New(t)
 	dir := t.TempDir()
 	conf := dir + "/knockd.conf"
-	writeConf(t, conf, "[late]\n\tsequence = 7001,7002\n\tcommand = echo %IP% >> "+dir+"/late\n")
+	writeFile(t, conf, "[late]\n\tsequence = 7001,7002\n\tcommand = echo %IP% >> "+dir+"/late\n")
 	kd := l.Server.Start(ourKnockd(t), "-i", "late0", "-c", conf, "-v")
 	kd.WaitOutput(t, "cannot capture on late0", 10*time.Second)
 
@@ -173,7 +166,7 @@ func TestDaemonMode(t *testing.T) {
 	l := lab.New(t)
 	dir := t.TempDir()
 	conf, pid := dir+"/knockd.conf", dir+"/knockd.pid"
-	writeConf(t, conf, "[options]\n\tLogFile = "+dir+"/knockd.log\n\tPidFile = "+pid+"\n[d]\n\tsequence = 7001,7002\n\tcommand = echo %IP% >> "+dir+"/d\n")
+	writeFile(t, conf, "[options]\n\tLogFile = "+dir+"/knockd.log\n\tPidFile = "+pid+"\n[d]\n\tsequence = 7001,7002\n\tcommand = echo %IP% >> "+dir+"/d\n")
 	l.Server.Run(ourKnockd(t), "-d", "-i", "eth0", "-c", conf)
 	var daemon int
 	if !lab.Eventually(5*time.Second, func() bool {

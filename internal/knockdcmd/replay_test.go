@@ -20,12 +20,10 @@ func TestReplayIsADryRun(t *testing.T) {
 	dir := t.TempDir()
 	seqs := filepath.Join(dir, "seqs")
 	const lines = " 8001,8002\n 9001,9002\n"
-	if err := os.WriteFile(seqs, []byte(lines), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	writeFile(t, seqs, lines)
 	logFile, opened := filepath.Join(dir, "knockd.log"), filepath.Join(dir, "opened")
 	conf := filepath.Join(dir, "knockd.conf")
-	writeConf(t, conf, "[options]\n\tLogFile = "+logFile+"\n[once]\n\tone_time_sequences = "+seqs+
+	writeFile(t, conf, "[options]\n\tLogFile = "+logFile+"\n[once]\n\tone_time_sequences = "+seqs+
 		"\n\tcommand = echo %IP% >> "+opened+"\n\tstop_command = echo closed %IP%\n\tcmd_timeout = 7\n")
 	pcap := filepath.Join(dir, "in.pcap")
 	var buf bytes.Buffer
@@ -82,5 +80,12 @@ func TestReplayIsADryRun(t *testing.T) {
 	}
 	if code := Run([]string{"--run-commands", "-c", conf}, &stdout, &stderr); code != 2 {
 		t.Errorf("--run-commands without --replay: exit %d", code)
+	}
+}
+
+func writeFile(t *testing.T, path, content string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(content), 0o600); err != nil {
+		t.Fatal(err)
 	}
 }
