@@ -2,6 +2,7 @@ package server
 
 import (
 	"bufio"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -21,6 +22,11 @@ import (
 // As in knockd 0.8, a door's Stop_Command runs Cmd_Timeout after its start
 // command has finished; Shutdown runs every pending one at once, so no
 // firewall hole outlives the daemon.
+//
+// Commands run as root, so their number is capped: at most MaxCommands
+// at once, and MaxDoorCommands of one door. A start command finds its
+// slot through Admit or is not run at all (the caller drops the knock);
+// a stop command waits for a slot, and is never dropped.
 type Actions struct {
 	Log   *Logger
 	Shell string // default /bin/sh
@@ -28,38 +34,119 @@ type Actions struct {
 	// nothing runs: knockd --replay without --run-commands. A stop
 	// command is written at once, with the delay it would wait.
 	DryRun io.Writer
+	// MaxCommands and MaxDoorCommands cap the commands running at once,
+	// in all and per door; 0: config.DefaultMaxCommands and
+	// config.DefaultMaxDoorCommands.
+	MaxCommands, MaxDoorCommands int
 
 	once     sync.Once
 	shutdown chan struct{}
 	mu       sync.Mutex
+	freed    *sync.Cond // a command ended, or shutdown began
 	closed   bool
-	pending  int
+	pending  int // stop commands not yet due
+	stops    int // stop commands not yet finished
+	running  int
+	perDoor  map[string]int
 	wg       sync.WaitGroup
 }
 
-func (a *Actions) init() { a.once.Do(func() { a.shutdown = make(chan struct{}) }) }
+func (a *Actions) init() {
+	a.once.Do(func() {
+		a.shutdown = make(chan struct{})
+		a.freed = sync.NewCond(&a.mu)
+		a.perDoor = map[string]int{}
+	})
+}
 
-// Open runs door's commands for the knocker ip.
-func (a *Actions) Open(door *config.Door, ip netip.Addr) {
+// SetLimits sets MaxCommands and MaxDoorCommands (0: the defaults) for
+// the commands admitted from now on; a reload calls it.
+func (a *Actions) SetLimits(total, perDoor int) {
+	a.init()
+	a.mu.Lock()
+	a.MaxCommands, a.MaxDoorCommands = total, perDoor
+	a.freed.Broadcast()
+	a.mu.Unlock()
+}
+
+// Admit reserves a slot for a start command of door, which Open then
+// uses; it says why not when the commands running leave none (or after
+// Shutdown), and the caller must then drop the knock.
+func (a *Actions) Admit(door *config.Door) error {
 	a.init()
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	if a.closed {
-		return
+	switch {
+	case a.closed:
+		return errors.New("shutting down")
+	case a.DryRun != nil:
+		return nil // nothing runs
+	case a.running >= cmp.Or(a.MaxCommands, config.DefaultMaxCommands):
+		return fmt.Errorf("%d commands running, MaxCommands", a.running)
+	case a.perDoor[door.Name] >= cmp.Or(a.MaxDoorCommands, config.DefaultMaxDoorCommands):
+		return fmt.Errorf("%d of this door's commands running, MaxDoorCommands", a.perDoor[door.Name])
 	}
+	a.running++
+	a.perDoor[door.Name]++
+	return nil
+}
+
+// release frees a command slot of door.
+func (a *Actions) release(door *config.Door) {
+	a.mu.Lock()
+	a.running--
+	a.perDoor[door.Name]--
+	a.freed.Broadcast()
+	a.mu.Unlock()
+}
+
+// waitSlot takes a slot for a stop command of door, waiting for one.
+func (a *Actions) waitSlot(door *config.Door) {
+	a.mu.Lock()
+	for a.running >= cmp.Or(a.MaxCommands, config.DefaultMaxCommands) ||
+		a.perDoor[door.Name] >= cmp.Or(a.MaxDoorCommands, config.DefaultMaxDoorCommands) {
+		a.freed.Wait()
+	}
+	a.running++
+	a.perDoor[door.Name]++
+	a.mu.Unlock()
+}
+
+// Open runs door's commands for the knocker ip if Admit finds a slot.
+func (a *Actions) Open(door *config.Door, ip netip.Addr) error {
+	if err := a.Admit(door); err != nil {
+		return err
+	}
+	a.Start(door, ip)
+	return nil
+}
+
+// Start runs door's commands for the knocker ip in the slot Admit
+// reserved for them.
+func (a *Actions) Start(door *config.Door, ip netip.Addr) {
+	a.init()
+	a.mu.Lock()
+	defer a.mu.Unlock()
 	stop := door.Stop(ip.Is6())
 	if a.DryRun != nil {
 		a.wouldRun(door, door.Start(ip.Is6()), ip, "")
 		a.wouldRun(door, stop, ip, " after Cmd_Timeout ("+door.CmdTimeout.String()+")")
 		return
 	}
+	if a.closed { // Shutdown came between Admit and Start
+		a.running--
+		a.perDoor[door.Name]--
+		return
+	}
 	if stop != "" {
 		a.pending++
+		a.stops++
 	}
 	a.wg.Add(1)
 	go func() {
 		defer a.wg.Done()
 		a.run(door, door.Start(ip.Is6()), ip)
+		a.release(door)
 		if stop == "" {
 			return
 		}
@@ -73,7 +160,12 @@ func (a *Actions) Open(door *config.Door, ip netip.Addr) {
 		a.pending--
 		a.mu.Unlock()
 		a.Log.Printf("%s: %s: command timeout", a.Log.Who(ip), door.Name)
+		a.waitSlot(door)
 		a.run(door, stop, ip)
+		a.release(door)
+		a.mu.Lock()
+		a.stops--
+		a.mu.Unlock()
 	}()
 }
 
@@ -100,7 +192,10 @@ func (a *Actions) Shutdown(ctx context.Context) {
 	select {
 	case <-done:
 	case <-ctx.Done():
-		a.Log.Printf("shutdown: commands still running after %v", ctx.Err())
+		a.mu.Lock()
+		stops := a.stops
+		a.mu.Unlock()
+		a.Log.Printf("shutdown: commands still running after %v; %d stop command(s) not finished (their doors may stay open)", ctx.Err(), stops)
 	}
 }
 

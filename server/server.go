@@ -337,9 +337,19 @@ func (s *Server) event(e Event) {
 			s.Log.Printf("%s: %s: sequence timeout (stage %d)", s.Log.Who(e.Src), d.Name, e.Stage)
 		}
 	case EventOpen:
-		if w, timed, ok := s.claimWindow(e.Door); timed && !ok {
+		td, w := s.window(e.Door)
+		if td != nil && td.used[w] {
 			s.Log.Printf("%s: %s: sequence of window %d already used: refused (a replay?)", s.Log.Who(e.Src), d.Name, w)
 			return
+		}
+		// A knock whose command cannot run uses nothing up: neither
+		// its time window nor its one-time sequence.
+		if err := s.Actions.Admit(d.Door); err != nil {
+			s.Log.Printf("%s: %s: sequence complete, but not opened: %v (the knock used nothing up)", s.Log.Who(e.Src), d.Name, err)
+			return
+		}
+		if td != nil {
+			td.used[w] = true
 		}
 		s.stats.opened.Add(1)
 		s.Log.Printf("%s: %s: OPEN SESAME", s.Log.Who(e.Src), d.Name)
@@ -347,7 +357,7 @@ func (s *Server) event(e Event) {
 			s.useOneTime(d)
 			s.moved = append(s.moved, e.Door)
 		}
-		s.Actions.Open(d.Door, e.Src)
+		s.Actions.Start(d.Door, e.Src)
 	}
 }
 

@@ -77,21 +77,16 @@ func (s *Server) Tick(now time.Time) {
 	s.reportLoss(now)
 }
 
-// claimWindow reports whether a time-based door may open for window (and
-// marks it used), or false for a window already used.
-func (s *Server) claimWindow(doorIndex int) (uint64, bool, bool) {
+// window returns the time-based door that holds tracker door doorIndex
+// and the window of its sequence, or nil for a door that is not
+// time-based. Each window opens the door once: td.used[w].
+func (s *Server) window(doorIndex int) (*timeDoor, uint64) {
 	for _, td := range s.timeDoors {
 		for _, slot := range td.slots {
-			if slot != doorIndex {
-				continue
+			if slot == doorIndex {
+				return td, s.tracker.Doors[slot].Window
 			}
-			w := s.tracker.Doors[slot].Window
-			if td.used[w] {
-				return w, true, false
-			}
-			td.used[w] = true
-			return w, true, true
 		}
 	}
-	return 0, false, true
+	return nil, 0
 }

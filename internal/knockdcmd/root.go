@@ -49,6 +49,10 @@ case-insensitive and written Key = value.
                          past it (default @KNOCKERS@, about @KNOCKERBYTES@ bytes each)
     MemoryLimit = size   the Go runtime's soft memory limit, as GOMEMLIMIT
                          (e.g. 12M; off: none, the default)
+    MaxCommands = n      door commands running at once (default @COMMANDS@); a
+                         sequence completed past it is not opened and uses
+                         nothing up; stop commands wait for a slot
+    MaxDoorCommands = n  the same for each door (default @DOORCOMMANDS@)
 
 A door:
 
@@ -77,6 +81,7 @@ logs counters.`
 // longHelp is knockdLong with the defaults filled in.
 func longHelp() string {
 	return strings.NewReplacer("@RING@", config.FormatSize(server.DefaultRing), "@KNOCKERS@", strconv.Itoa(server.DefaultMaxSources),
+		"@COMMANDS@", strconv.Itoa(config.DefaultMaxCommands), "@DOORCOMMANDS@", strconv.Itoa(config.DefaultMaxDoorCommands),
 		"@KNOCKERBYTES@", strconv.Itoa(server.KnockerBytes)).Replace(knockdLong)
 }
 
@@ -228,7 +233,7 @@ func serve(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 	for _, w := range cfg.PermissionWarnings() {
 		log.Printf("warning: %s", w)
 	}
-	actions := &server.Actions{Log: log}
+	actions := &server.Actions{Log: log, MaxCommands: cfg.MaxCommands, MaxDoorCommands: cfg.MaxDoorCommands}
 	if dryRun {
 		actions.DryRun = stdout
 	} else if o.Replay != "" {
@@ -337,6 +342,9 @@ func reload(srv *server.Server, path string) {
 	if err == nil {
 		err = srv.Reload(cfg)
 	}
+	if err == nil {
+		srv.Actions.SetLimits(cfg.MaxCommands, cfg.MaxDoorCommands)
+	}
 	if err != nil {
 		srv.Log.Printf("re-reading %s failed, keeping the running configuration: %v", path, err)
 		return
@@ -367,12 +375,14 @@ func logStats(srv *server.Server, actions *server.Actions) {
 // sizes is what the memory knobs say, flags over the config over the
 // defaults; memLimit 0 leaves GOMEMLIMIT to the runtime.
 type sizes struct {
-	ring, knockers int
-	memLimit       int64
+	ring, knockers         int
+	memLimit               int64
+	commands, doorCommands int
 }
 
 func sizesOf(o *options, cfg *config.Config) (sizes, error) {
-	sz := sizes{ring: cmp.Or(cfg.RingSize, server.DefaultRing), knockers: cmp.Or(cfg.MaxKnockers, server.DefaultMaxSources), memLimit: cfg.MemoryLimit}
+	sz := sizes{ring: cmp.Or(cfg.RingSize, server.DefaultRing), knockers: cmp.Or(cfg.MaxKnockers, server.DefaultMaxSources), memLimit: cfg.MemoryLimit,
+		commands: cmp.Or(cfg.MaxCommands, config.DefaultMaxCommands), doorCommands: cmp.Or(cfg.MaxDoorCommands, config.DefaultMaxDoorCommands)}
 	var err error
 	if o.RingSize != "" {
 		if sz.ring, err = config.ParseRing(o.RingSize); err != nil {
@@ -401,6 +411,7 @@ func printMemory(w io.Writer, ifaces []string, sz sizes) {
 		fmt.Fprintf(w, "capture: %s, a %s ring each (%s of kernel memory in all)\n", strings.Join(ifaces, ","), ring, config.FormatSize(int64(sz.ring*len(ifaces))))
 	}
 	fmt.Fprintf(w, "knockers: at most %d tracked at once (up to %s of memory)\n", sz.knockers, config.FormatApprox(int64(sz.knockers*server.KnockerBytes)))
+	fmt.Fprintf(w, "commands: at most %d running at once, %d per door (MaxCommands, MaxDoorCommands); a knock past them is not opened\n", sz.commands, sz.doorCommands)
 	switch {
 	case sz.memLimit == config.NoMemoryLimit:
 		fmt.Fprintln(w, "memory limit: off")

@@ -42,6 +42,9 @@ type Config struct {
 	RingSize  int    // bytes of each interface's capture ring; 0: not set
 	// MaxKnockers caps the knockers tracked at once; 0: not set.
 	MaxKnockers int
+	// MaxCommands and MaxDoorCommands cap the door commands running at
+	// once, in all and per door; 0: not set.
+	MaxCommands, MaxDoorCommands int
 	// MemoryLimit is the Go runtime's soft memory limit in bytes, as
 	// GOMEMLIMIT sets it; 0: not set, NoMemoryLimit: off.
 	MemoryLimit int64
@@ -337,6 +340,16 @@ func (c *Config) option(key, value string, hasValue bool) error {
 			return fmt.Errorf("MaxKnockers: %w", err)
 		}
 		c.MaxKnockers = n
+	case "maxcommands", "maxdoorcommands":
+		n, err := ParseCommands(value)
+		if err != nil {
+			return fmt.Errorf("%s: %w", map[string]string{"maxcommands": "MaxCommands", "maxdoorcommands": "MaxDoorCommands"}[key], err)
+		}
+		if key == "maxcommands" {
+			c.MaxCommands = n
+		} else {
+			c.MaxDoorCommands = n
+		}
 	case "memorylimit":
 		n, err := ParseMemoryLimit(value)
 		if err != nil {
@@ -344,7 +357,7 @@ func (c *Config) option(key, value string, hasValue bool) error {
 		}
 		c.MemoryLimit = n
 	default:
-		return fmt.Errorf("unknown option %q in [options] (want UseSyslog, LogFile, PidFile, Interface, RingSize, MaxKnockers or MemoryLimit)", key)
+		return fmt.Errorf("unknown option %q in [options] (want UseSyslog, LogFile, PidFile, Interface, RingSize, MaxKnockers, MaxCommands, MaxDoorCommands or MemoryLimit)", key)
 	}
 	return nil
 }

@@ -74,6 +74,25 @@ func ParseKnockers(s string) (int, error) {
 	return n, nil
 }
 
+// The door commands that may run at once: knockd runs each as root, and a
+// leaked sequence completed from many spoofed sources must not fork
+// hundreds of them.
+const (
+	DefaultMaxCommands     = 32
+	DefaultMaxDoorCommands = 8
+	MaxCommandLimit        = 4096
+)
+
+// ParseCommands reads a cap on running commands (MaxCommands,
+// MaxDoorCommands, --max-commands).
+func ParseCommands(s string) (int, error) {
+	n, err := strconv.Atoi(strings.TrimSpace(s))
+	if err != nil || n < 1 || n > MaxCommandLimit {
+		return 0, fmt.Errorf("%q: want 1 to %d commands", s, MaxCommandLimit)
+	}
+	return n, nil
+}
+
 // FormatSize writes a byte count as the sizes above are written, in the
 // largest unit that divides it (an approximate count: see FormatApprox).
 func FormatSize(n int64) string {
