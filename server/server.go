@@ -50,18 +50,20 @@ type Server struct {
 	// on without marking their files (a dry-run replay).
 	NoWrites bool
 
-	mu        sync.Mutex
-	cfg       *config.Config
-	tracker   *Tracker
-	timeDoors []*timeDoor
-	lives     map[string]Source // the captures running, by interface; their kernel filters follow the doors
-	ring      int               // bytes of each capture's ring; 0: DefaultRing
-	knockers  int               // the tracker's cap; 0: DefaultMaxSources
-	local     atomic.Pointer[map[netip.Addr]bool]
-	stats     struct{ packets, visible, opened atomic.Uint64 }
-	budget    lineBudget             // for Stage and timeout lines
-	loss      map[string]*lossReport // the kernel's drops, as last logged, by interface
-	curIf     string                 // the interface of the packet being handled, for event
+	mu           sync.Mutex
+	cfg          *config.Config
+	tracker      *Tracker
+	timeDoors    []*timeDoor
+	lives        map[string]Source // the captures running, by interface; their kernel filters follow the doors
+	ring         int               // bytes of each capture's ring; 0: DefaultRing
+	knockers     int               // the tracker's cap; 0: DefaultMaxSources
+	local        atomic.Pointer[map[netip.Addr]bool]
+	stats        struct{ packets, visible, opened atomic.Uint64 }
+	budget       lineBudget             // for Stage and timeout lines
+	loss         map[string]*lossReport // the kernel's drops, as last logged, by interface
+	curIf        string                 // the interface of the packet being handled, for event
+	stateDir     string                 // LoadState's; "" keeps state in memory only
+	stateFailing bool                   // the last write of the state failed
 	// moved are the doors whose sequence changed while a packet was
 	// handled (a one-time door used): their attempts end once the
 	// tracker is done with the packet.
@@ -95,7 +97,7 @@ func (s *Server) Reload(cfg *config.Config) error {
 		if d.Time != nil {
 			n := len(doors)
 			doors = append(doors, &TrackedDoor{Door: d}, &TrackedDoor{Door: d})
-			timeDoors = append(timeDoors, &timeDoor{slots: [2]int{n, n + 1}, used: map[uint64]bool{}})
+			timeDoors = append(timeDoors, &timeDoor{key: windowKey(d), slots: [2]int{n, n + 1}, used: map[uint64]bool{}})
 			continue
 		}
 		td := &TrackedDoor{Door: d, Seq: d.Sequence}
@@ -114,6 +116,8 @@ func (s *Server) Reload(cfg *config.Config) error {
 	t := NewTracker(doors, s.isLocal)
 	s.mu.Lock()
 	t.MaxSources = cmp.Or(s.knockers, DefaultMaxSources)
+	// A reload must not let a captured knock open once more.
+	keepWindows(s.timeDoors, timeDoors)
 	s.cfg, s.tracker, s.timeDoors = cfg, t, timeDoors
 	if !s.rollTime(s.Log.now()) {
 		s.applyFilter()
@@ -350,6 +354,7 @@ func (s *Server) event(e Event) {
 		}
 		if td != nil {
 			td.used[w] = true
+			s.saveWindows()
 		}
 		s.stats.opened.Add(1)
 		s.Log.Printf("%s: %s: OPEN SESAME", s.Log.Who(e.Src), d.Name)

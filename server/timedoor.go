@@ -1,9 +1,22 @@
 package server
 
 import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"maps"
+	"os"
+	"path/filepath"
+	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/knocktools/knock"
+	"github.com/knocktools/knock/internal/atomicfile"
+	"github.com/knocktools/knock/server/config"
 )
 
 // timeDoor is a time-based door (Sequence_Secret). It occupies two tracker
@@ -14,6 +27,7 @@ import (
 // other slot's attempts carry on. Each window opens the door at most once:
 // a sequence sniffed and replayed in the same window is refused.
 type timeDoor struct {
+	key    string // windowKey
 	slots  [2]int // tracker door indexes, by window parity
 	window uint64 // the current window
 	used   map[uint64]bool
@@ -89,4 +103,92 @@ func (s *Server) window(doorIndex int) (*timeDoor, uint64) {
 		}
 	}
 	return nil, 0
+}
+
+// windowsFile holds, in the state directory, the windows time-based doors
+// have used, so that a knock captured and replayed in its window is
+// refused after a restart too.
+const windowsFile = "time-windows"
+
+// windowKey names a time-based door's used windows across reloads and
+// restarts: its name and period (a window's number means nothing under
+// another period).
+func windowKey(d *config.Door) string {
+	return strconv.FormatInt(int64(d.Time.Period/time.Second), 10) + " " + d.Name
+}
+
+// keepWindows gives the time-based doors of a new configuration the
+// windows the running one has used (called by Reload with s.mu held).
+func keepWindows(old, next []*timeDoor) {
+	used := map[string]map[uint64]bool{}
+	for _, td := range old {
+		used[td.key] = td.used
+	}
+	for _, td := range next {
+		if u, ok := used[td.key]; ok {
+			td.used = u
+		}
+	}
+}
+
+// LoadState reads what an earlier knockd kept in dir (the windows its
+// time-based doors used) and keeps it there from now on, written
+// atomically. A file that cannot be read or written is logged, and
+// knockd goes on with what it has in memory. knockd --check and --replay
+// do not call it.
+func (s *Server) LoadState(dir string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.stateDir = dir
+	path := filepath.Join(dir, windowsFile)
+	f, err := atomicfile.OpenNoFollow(path, os.O_RDONLY, 0)
+	if errors.Is(err, fs.ErrNotExist) {
+		return
+	}
+	if err != nil {
+		s.Log.Printf("cannot read the used windows of time-based doors (%v): a knock replayed in its window may open once more", err)
+		return
+	}
+	defer f.Close()
+	byKey := map[string]*timeDoor{}
+	for _, td := range s.timeDoors {
+		byKey[td.key] = td
+	}
+	sc := bufio.NewScanner(io.LimitReader(f, 1<<20))
+	for sc.Scan() {
+		// "PERIOD WINDOW NAME"; a door no longer configured is dropped.
+		period, rest, _ := strings.Cut(sc.Text(), " ")
+		win, name, _ := strings.Cut(rest, " ")
+		w, err := strconv.ParseUint(win, 10, 64)
+		if td := byKey[period+" "+name]; td != nil && err == nil && w+1 >= td.window {
+			td.used[w] = true
+		}
+	}
+}
+
+// saveWindows writes every time-based door's used windows to the state
+// directory (called with s.mu held, after a window was used).
+func (s *Server) saveWindows() {
+	if s.stateDir == "" || s.NoWrites {
+		return
+	}
+	var b strings.Builder
+	b.WriteString("# knockd: windows used by time-based doors (PERIOD WINDOW DOOR); a knock of one is refused\n")
+	for _, td := range s.timeDoors {
+		period, name, _ := strings.Cut(td.key, " ")
+		for _, w := range slices.Sorted(maps.Keys(td.used)) {
+			fmt.Fprintf(&b, "%s %d %s\n", period, w, name)
+		}
+	}
+	err := os.MkdirAll(s.stateDir, 0o700)
+	if err == nil {
+		err = atomicfile.WriteNoFollow(filepath.Join(s.stateDir, windowsFile), []byte(b.String()), 0o600)
+	}
+	switch {
+	case err != nil && !s.stateFailing:
+		s.Log.Printf("cannot keep the used windows of time-based doors in %s (%v): kept in memory only, so a restart forgets them", s.stateDir, err)
+	case err == nil && s.stateFailing:
+		s.Log.Printf("the used windows of time-based doors are kept in %s again", s.stateDir)
+	}
+	s.stateFailing = err != nil
 }

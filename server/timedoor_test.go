@@ -94,3 +94,77 @@ func TestTimeDoorUsesTheVectors(t *testing.T) {
 		t.Fatalf("current %s, previous %s: not the vectors", cur, prev)
 	}
 }
+
+// A time-based door remembers the windows it used across a SIGHUP and a
+// restart (its state directory), so a knock captured and replayed in its
+// window is refused after either; when the state cannot be written,
+// knockd says so and keeps the record in memory.
+func TestUsedWindowsSurviveReloadAndRestart(t *testing.T) {
+	state := t.TempDir()
+	conf := "[totp]\nsequence_secret = JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP\n"
+	start := time.Unix(1_795_500_000, 0)
+	var logged bytes.Buffer
+	newServer := func() *Server {
+		cfg, err := config.Parse("t.conf", []byte(conf))
+		if err != nil {
+			t.Fatal(err)
+		}
+		log := &Logger{Verbose: &logged, Now: func() time.Time { return start }}
+		srv, err := New(cfg, log, &Actions{Log: log})
+		if err != nil {
+			t.Fatal(err)
+		}
+		srv.SetLocal(nil)
+		srv.LoadState(state)
+		return srv
+	}
+	cfg, _ := config.Parse("t.conf", []byte(conf))
+	ts := *cfg.Doors[0].Time
+	seq, _ := ts.Derive(ts.Window(start))
+	knockWith := func(srv *Server, src string, at time.Time) {
+		for i, k := range seq {
+			h := Hit{Src: mustAddr(src), Dst: me, Proto: k.Proto, Port: k.Port, Flags: k.EffectiveFlags(),
+				Time: at.Add(time.Duration(i) * 100 * time.Millisecond)}
+			srv.Handle(&h)
+		}
+	}
+	srv := newServer()
+	knockWith(srv, "10.77.0.1", start.Add(time.Second)) // opens
+	if srv.Stats().Opened != 1 {
+		t.Fatalf("the first knock did not open:\n%s", logged.String())
+	}
+	// SIGHUP: the same config again.
+	cfg2, _ := config.Parse("t.conf", []byte(conf))
+	if err := srv.Reload(cfg2); err != nil {
+		t.Fatal(err)
+	}
+	knockWith(srv, "10.77.0.3", start.Add(2*time.Second))
+	if srv.Stats().Opened != 1 {
+		t.Fatalf("a replay after a reload opened:\n%s", logged.String())
+	}
+	// A restart: a new server reading the state directory.
+	srv = newServer()
+	knockWith(srv, "10.77.0.4", start.Add(3*time.Second))
+	if srv.Stats().Opened != 0 {
+		t.Fatalf("a replay after a restart opened:\n%s", logged.String())
+	}
+	if n := strings.Count(logged.String(), "already used: refused (a replay?)"); n != 2 {
+		t.Fatalf("%d refusals logged, want 2:\n%s", n, logged.String())
+	}
+	if fi, err := os.Stat(filepath.Join(state, windowsFile)); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Fatalf("state file: %v %v", fi, err)
+	}
+
+	// A state directory that cannot be written: said, kept in memory.
+	blocked := filepath.Join(t.TempDir(), "file")
+	os.WriteFile(blocked, nil, 0o600)
+	state = filepath.Join(blocked, "sub")
+	logged.Reset()
+	srv = newServer()
+	knockWith(srv, "10.77.0.5", start.Add(4*time.Second)) // opens: nothing was kept there
+	knockWith(srv, "10.77.0.6", start.Add(5*time.Second)) // refused from memory
+	if srv.Stats().Opened != 1 || !strings.Contains(logged.String(), "cannot keep the used windows of time-based doors in "+state) ||
+		!strings.Contains(logged.String(), "10.77.0.6: totp: sequence of window") {
+		t.Fatalf("opened %d:\n%s", srv.Stats().Opened, logged.String())
+	}
+}

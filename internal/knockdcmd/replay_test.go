@@ -23,7 +23,7 @@ func TestReplayIsADryRun(t *testing.T) {
 	writeFile(t, seqs, lines)
 	logFile, opened := filepath.Join(dir, "knockd.log"), filepath.Join(dir, "opened")
 	conf := filepath.Join(dir, "knockd.conf")
-	writeFile(t, conf, "[options]\n\tLogFile = "+logFile+"\n[once]\n\tone_time_sequences = "+seqs+
+	writeFile(t, conf, "[options]\n\tLogFile = "+logFile+"\n\tStateDir = "+filepath.Join(dir, "state")+"\n[once]\n\tone_time_sequences = "+seqs+
 		"\n\tcommand = echo %IP% >> "+opened+"\n\tstop_command = echo closed %IP%\n\tcmd_timeout = 7\n")
 	pcap := filepath.Join(dir, "in.pcap")
 	var buf bytes.Buffer
@@ -52,7 +52,7 @@ func TestReplayIsADryRun(t *testing.T) {
 	if !strings.Contains(stderr.String(), "2 doors opened") {
 		t.Fatalf("stderr: %s", stderr.String())
 	}
-	for _, f := range []string{logFile, opened} {
+	for _, f := range []string{logFile, opened, filepath.Join(dir, "state")} {
 		if _, err := os.Stat(f); err == nil {
 			t.Errorf("a dry run wrote %s", f)
 		}

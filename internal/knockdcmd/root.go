@@ -41,6 +41,8 @@ case-insensitive and written Key = value.
     UseSyslog            log to syslog (facility daemon)
     LogFile = path       log to a file, lines "[YYYY-MM-DD HH:MM] message"
     PidFile = path       PID file in daemon mode (default /var/run/knockd.pid)
+    StateDir = path      what must outlive a restart, such as the windows
+                         time-based doors used (default /var/lib/knockd)
     Interface = names    interfaces to listen on, comma-separated, or any:
                          every interface that is up but loopback, also
                          ones that appear later (-i wins; default eth0)
@@ -244,6 +246,9 @@ func serve(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 		return err
 	}
 	srv.OnlyIPv4, srv.NoWrites = o.OnlyIPv4, dryRun
+	if o.Replay == "" {
+		srv.LoadState(cfg.StateDir) // a replay neither reads nor writes it
+	}
 	srv.SetRing(sz.ring)
 	srv.SetMaxKnockers(sz.knockers)
 	if sz.memLimit != 0 {

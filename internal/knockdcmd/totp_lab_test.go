@@ -20,7 +20,7 @@ func TestTimeBasedKnockInLab(t *testing.T) {
 	lab.Require(t)
 	l := lab.New(t)
 	const secret, period = "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ", 4 * time.Second
-	conf := "[options]\n\tLogFile = @DIR@/knockd.log\n[totp]\n\tsequence_secret = " + secret +
+	conf := "[options]\n\tLogFile = @DIR@/knockd.log\n\tStateDir = @DIR@\n[totp]\n\tsequence_secret = " + secret +
 		"\n\tsequence_period = 4\n\tseq_timeout = 3\n\tcommand = echo %IP% >> @DIR@/totp\n"
 	kd := l.Server.StartKnockd(t, ourKnockd(t), conf, nil)
 	cfg := filepath.Join(t.TempDir(), "config.yaml")

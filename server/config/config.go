@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
+	"path/filepath"
 	"reflect"
 	"strconv"
 	"strings"
@@ -27,6 +28,7 @@ import (
 // Defaults of knockd 0.8.
 const (
 	DefaultPidFile    = "/var/run/knockd.pid"
+	DefaultStateDir   = "/var/lib/knockd"
 	DefaultInterface  = "eth0"
 	DefaultSeqTimeout = 25 * time.Second
 	DefaultCmdTimeout = 10 * time.Second
@@ -38,6 +40,9 @@ type Config struct {
 	UseSyslog bool
 	LogFile   string
 	PidFile   string
+	// StateDir is where knockd keeps what must outlive a restart (the
+	// windows time-based doors have used).
+	StateDir  string
 	Interface string // empty: not set in the file (the -i flag or eth0 apply); a comma list, or "any"
 	RingSize  int    // bytes of each interface's capture ring; 0: not set
 	// MaxKnockers caps the knockers tracked at once; 0: not set.
@@ -174,7 +179,7 @@ func lineError(path string, line int, format string, a ...any) error {
 
 // Parse reads knockd.conf text; path is used in error messages only.
 func Parse(path string, data []byte) (*Config, error) {
-	c := &Config{Path: path, PidFile: DefaultPidFile}
+	c := &Config{Path: path, PidFile: DefaultPidFile, StateDir: DefaultStateDir}
 	var (
 		door        *Door
 		inOptions   bool
@@ -328,6 +333,11 @@ func (c *Config) option(key, value string, hasValue bool) error {
 			return fmt.Errorf("Interface: %w", err)
 		}
 		c.Interface = value
+	case "statedir":
+		if !filepath.IsAbs(value) {
+			return fmt.Errorf("StateDir %q: want an absolute path", value)
+		}
+		c.StateDir = value
 	case "ringsize":
 		n, err := ParseRing(value)
 		if err != nil {
@@ -357,7 +367,7 @@ func (c *Config) option(key, value string, hasValue bool) error {
 		}
 		c.MemoryLimit = n
 	default:
-		return fmt.Errorf("unknown option %q in [options] (want UseSyslog, LogFile, PidFile, Interface, RingSize, MaxKnockers, MaxCommands, MaxDoorCommands or MemoryLimit)", key)
+		return fmt.Errorf("unknown option %q in [options] (want UseSyslog, LogFile, PidFile, StateDir, Interface, RingSize, MaxKnockers, MaxCommands, MaxDoorCommands or MemoryLimit)", key)
 	}
 	return nil
 }
