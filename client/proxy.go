@@ -2,8 +2,10 @@ package client
 
 import (
 	"errors"
+	"fmt"
 	"io"
 	"net"
+	"syscall"
 )
 
 // closeWriter is a connection that can shut down its sending side alone.
@@ -27,7 +29,7 @@ func Pipe(conn net.Conn, in io.Reader, out io.Writer) error {
 		}
 		upDone <- err
 	}()
-	_, err := io.Copy(out, conn)
+	err := download(out, conn)
 	conn.Close()
 	if errors.Is(err, net.ErrClosed) {
 		err = nil
@@ -43,4 +45,36 @@ func Pipe(conn net.Conn, in io.Reader, out io.Writer) error {
 	default:
 	}
 	return err
+}
+
+// ErrReset is a connection the server's side reset: most often a door
+// that closed under it, on a firewall that does not keep established
+// connections.
+var ErrReset = errors.New("the connection was reset by the server's side (a door that closed under it, on a firewall without a rule for established connections? knockd fw open adds one)")
+
+// download copies conn to out until conn ends. A reset of conn is
+// ErrReset; a failed write to out (ssh, its reader, has gone, and says
+// why itself) ends the copy without an error of its own.
+func download(out io.Writer, conn net.Conn) error {
+	buf := make([]byte, 32<<10)
+	for {
+		n, rerr := conn.Read(buf)
+		if n > 0 {
+			if _, werr := out.Write(buf[:n]); werr != nil {
+				if errors.Is(werr, syscall.EPIPE) || errors.Is(werr, io.ErrClosedPipe) {
+					return nil
+				}
+				return werr
+			}
+		}
+		switch {
+		case rerr == nil:
+		case errors.Is(rerr, io.EOF):
+			return nil
+		case errors.Is(rerr, syscall.ECONNRESET):
+			return fmt.Errorf("%w: %v", ErrReset, rerr)
+		default:
+			return rerr
+		}
+	}
 }

@@ -154,3 +154,42 @@ func TestWaitOpenGivesUpWithinWait(t *testing.T) {
 		t.Fatalf("err %v, result %+v", err, r)
 	}
 }
+
+// A connection the server's side resets (a door closing under it on a
+// firewall that rejects with a reset) is reported as such, not as a
+// failed write to standard output.
+func TestPipeNamesAReset(t *testing.T) {
+	addr := serve(t, func(c *net.TCPConn) {
+		c.Write([]byte("SSH-2.0-test\r\n"))
+		io.ReadFull(c, make([]byte, 1)) // the client is there
+		c.SetLinger(0)                  // close with a reset
+		c.Close()
+	})
+	conn := dial(t, addr)
+	var out bytes.Buffer
+	stdin, w := io.Pipe()
+	defer w.Close()
+	go w.Write([]byte("x"))
+	err := Pipe(conn, stdin, &out)
+	if !errors.Is(err, ErrReset) || !strings.Contains(err.Error(), "established connections") {
+		t.Fatalf("err = %v", err)
+	}
+	if out.String() != "SSH-2.0-test\r\n" {
+		t.Fatalf("out %q", out.String())
+	}
+}
+
+// When ssh has gone (its end of the pipe closed), the proxy ends quietly:
+// ssh says what happened.
+func TestPipeReaderGone(t *testing.T) {
+	addr := serve(t, func(c *net.TCPConn) {
+		c.Write([]byte("data"))
+		time.Sleep(100 * time.Millisecond)
+		c.Close()
+	})
+	r, w := io.Pipe()
+	r.Close()
+	if err := Pipe(dial(t, addr), strings.NewReader(""), w); err != nil {
+		t.Fatalf("err = %v", err)
+	}
+}

@@ -108,9 +108,21 @@ type Backend interface {
 	Open(r Rule) (bool, error)
 	// Close removes every copy of the rule and reports how many.
 	Close(r Rule) (int, error)
-	// List returns our rules (those carrying comment), one per line.
+	// List returns our rules (those carrying comment, and the
+	// established rule), one per line.
 	List(chain, comment string) ([]string, error)
+	// Established makes sure the chain accepts established and related
+	// connections of r's family ahead of the rules that drop the port, so
+	// that closing a door cuts no session it let in; it adds one rule,
+	// marked with EstablishedComment(r.Comment), at most once and shared
+	// by every door, which Close leaves in place. It reports whether it
+	// added it.
+	Established(r Rule) (bool, error)
 }
+
+// EstablishedComment marks the established rule of the rules marked
+// comment.
+func EstablishedComment(comment string) string { return comment + "-established" }
 
 // New returns the backend by name: "nftables", "iptables", or "auto"
 // (nftables when the nft command is installed).

@@ -82,11 +82,40 @@ func (b *IPTables) List(chain, comment string) ([]string, error) {
 			return nil, commandError(cmd, args, stderr, err)
 		}
 		for _, line := range strings.Split(stdout, "\n") {
-			if strings.Contains(line, "--comment "+comment+" ") || strings.HasSuffix(line, "--comment "+comment) ||
-				strings.Contains(line, `--comment "`+comment+`"`) {
+			if hasComment(line, comment) || hasComment(line, EstablishedComment(comment)) {
 				out = append(out, cmd+" "+line)
 			}
 		}
 	}
 	return out, nil
+}
+
+// establishedSpec is the established rule's match and target.
+func establishedSpec(r Rule) []string {
+	return []string{"-m", "conntrack", "--ctstate", "RELATED,ESTABLISHED", "-m", "comment", "--comment", EstablishedComment(r.Comment), "-j", "ACCEPT"}
+}
+
+// Established inserts the established rule at the top of the chain
+// unless it is there.
+func (b *IPTables) Established(r Rule) (bool, error) {
+	cmd := b.command(r)
+	check := append([]string{"-w", "-C", r.Chain}, establishedSpec(r)...)
+	_, stderr, err := b.Run.Run(cmd, check...)
+	if err == nil {
+		return false, nil
+	}
+	if !missing(stderr) {
+		return false, commandError(cmd, check, stderr, err)
+	}
+	insert := append([]string{"-w", "-I", r.Chain}, establishedSpec(r)...)
+	if _, stderr, err := b.Run.Run(cmd, insert...); err != nil {
+		return false, commandError(cmd, insert, stderr, err)
+	}
+	return true, nil
+}
+
+// hasComment reports whether an iptables -S line carries comment.
+func hasComment(line, comment string) bool {
+	return strings.Contains(line, "--comment "+comment+" ") || strings.HasSuffix(line, "--comment "+comment) ||
+		strings.Contains(line, `--comment "`+comment+`"`)
 }

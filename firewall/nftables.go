@@ -136,6 +136,33 @@ func (b *NFT) Close(r Rule) (int, error) {
 	return len(hs), nil
 }
 
+// established is the established rule as nft takes and lists it.
+func established(comment string) string {
+	return "ct state established,related accept comment \"" + EstablishedComment(comment) + "\""
+}
+
+// Established inserts the established rule at the top of our chain
+// unless it is there.
+func (b *NFT) Established(r Rule) (bool, error) {
+	if err := b.ensure(r.Chain); err != nil {
+		return false, err
+	}
+	out, err := b.nft("list", "chain", "inet", Table, r.Chain)
+	if err != nil {
+		return false, err
+	}
+	want := established(r.Comment)
+	for _, line := range strings.Split(out, "\n") {
+		if strings.TrimSpace(line) == want {
+			return false, nil
+		}
+	}
+	args := append([]string{"insert", "rule", "inet", Table, r.Chain}, strings.Fields(strings.TrimSuffix(want, " comment \""+EstablishedComment(r.Comment)+"\""))...)
+	args = append(args, "comment", `"`+EstablishedComment(r.Comment)+`"`)
+	_, err = b.nft(args...)
+	return err == nil, err
+}
+
 func (b *NFT) List(chain, comment string) ([]string, error) {
 	out, err := b.nft("list", "chain", "inet", Table, chain)
 	if err != nil {
@@ -143,7 +170,7 @@ func (b *NFT) List(chain, comment string) ([]string, error) {
 	}
 	var rules []string
 	for _, line := range strings.Split(out, "\n") {
-		if line = strings.TrimSpace(line); strings.HasSuffix(line, `comment "`+comment+`"`) {
+		if line = strings.TrimSpace(line); strings.HasSuffix(line, `comment "`+comment+`"`) || line == established(comment) {
 			rules = append(rules, line)
 		}
 	}

@@ -112,7 +112,7 @@ func writeOpenClose(b *strings.Builder, port uint16, op string) {
 	for _, fw := range []struct{ key, prog string }{{"start_command  ", "iptables"}, {"start_command_6", "ip6tables"}} {
 		cmd := fmt.Sprintf("/usr/sbin/%s %s %s", fw.prog, op, rule)
 		if op == "-I" {
-			cmd = fmt.Sprintf("/usr/sbin/%s -C %s || %s", fw.prog, rule, cmd)
+			cmd = keepEstablished(fw.prog) + fmt.Sprintf("/usr/sbin/%s -C %s || %s", fw.prog, rule, cmd)
 		}
 		fmt.Fprintf(b, "\t%s = %s\n", fw.key, cmd)
 	}
@@ -131,11 +131,20 @@ func acceptRule(port uint16) string {
 	return fmt.Sprintf("INPUT -s %%IP%% -p tcp --dport %d -j ACCEPT", port)
 }
 
+// keepEstablished is the start of a door's start command that makes sure,
+// once, that the firewall keeps established connections: the door's
+// close removes the knocker's rule, and without it the ssh session the
+// door let in would die with it.
+func keepEstablished(prog string) string {
+	rule := "INPUT -m conntrack --ctstate RELATED,ESTABLISHED -j ACCEPT"
+	return fmt.Sprintf("/usr/sbin/%s -C %s 2>/dev/null || /usr/sbin/%s -I %s; ", prog, rule, prog, rule)
+}
+
 // writeCommands writes a door's commands opening port for ten seconds.
 func writeCommands(b *strings.Builder, port uint16) {
 	rule := acceptRule(port)
-	fmt.Fprintf(b, "\tstart_command   = /usr/sbin/iptables -I %s\n", rule)
-	fmt.Fprintf(b, "\tstart_command_6 = /usr/sbin/ip6tables -I %s\n", rule)
+	fmt.Fprintf(b, "\tstart_command   = %s/usr/sbin/iptables -I %s\n", keepEstablished("iptables"), rule)
+	fmt.Fprintf(b, "\tstart_command_6 = %s/usr/sbin/ip6tables -I %s\n", keepEstablished("ip6tables"), rule)
 	fmt.Fprintf(b, "\tcmd_timeout     = 10\n")
 	fmt.Fprintf(b, "\tstop_command    = /usr/sbin/iptables -D %s\n", rule)
 	fmt.Fprintf(b, "\tstop_command_6  = /usr/sbin/ip6tables -D %s\n", rule)
@@ -264,8 +273,8 @@ func commandUndoes(a, b string) bool {
 	found := false
 	for _, part := range commandParts(a) {
 		key, ok := ruleKey(part, true)
-		if !ok {
-			continue
+		if !ok || keepsEstablished(part) {
+			continue // no rule, or one meant to stay (keepEstablished)
 		}
 		if !undo[key] {
 			return false
@@ -273,6 +282,12 @@ func commandUndoes(a, b string) bool {
 		found = true
 	}
 	return found
+}
+
+// keepsEstablished reports whether an iptables command adds a rule for
+// established connections, which a door adds once and never removes.
+func keepsEstablished(cmd string) bool {
+	return strings.Contains(cmd, "ESTABLISHED") && (strings.Contains(cmd, "--ctstate") || strings.Contains(cmd, "--state"))
 }
 
 // commandParts splits a shell command at ';', '&&', '||' and newlines.

@@ -15,7 +15,7 @@ import (
 type fwOptions struct {
 	src, proto, chain, comment, backend string
 	port                                int
-	dryRun                              bool
+	dryRun, noEstablished               bool
 }
 
 func newFWCmd(stdout io.Writer) *cobra.Command {
@@ -31,6 +31,12 @@ open adds an accept rule unless it is already there; close removes every
 copy and succeeds when there is none. The rules carry a comment (default
 "knockd") that marks them as ours; nothing else in the ruleset is touched.
 IPv6 sources go to ip6tables or ip6 rules.
+
+open also makes sure one rule accepts established and related connections
+(comment "knockd-established"), added once, shared by every door, left in
+place by close and shown by list: without it, closing the door would cut
+the ssh session it let in. --no-established leaves it out (when the
+firewall already keeps established connections).
 
 With nftables the rules live in a table of their own, inet knockd, chain
 input (hook input, priority filter-10, policy accept), at its top. nftables
@@ -96,7 +102,9 @@ func fwRuleCmd(verb string, stdout io.Writer) *cobra.Command {
 				return err
 			}
 			if verb == "open" {
-				_, err = b.Open(r)
+				if _, err = b.Open(r); err == nil && !o.noEstablished {
+					_, err = b.Established(r)
+				}
 			} else {
 				_, err = b.Close(r)
 			}
@@ -104,6 +112,9 @@ func fwRuleCmd(verb string, stdout io.Writer) *cobra.Command {
 		},
 	}
 	o.flags(cmd, true)
+	if verb == "open" {
+		cmd.Flags().BoolVar(&o.noEstablished, "no-established", false, "do not add the rule that keeps established connections (and so the sessions a door let in) through when the door closes")
+	}
 	return cmd
 }
 

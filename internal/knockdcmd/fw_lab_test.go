@@ -4,6 +4,8 @@ package knockdcmd
 
 import (
 	"context"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -21,7 +23,7 @@ func TestFirewallHelper(t *testing.T) {
 		t.Run(backend, func(t *testing.T) {
 			l := lab.New(t)
 			l.Server.StartSSHD(t)
-			l.Server.Start("nc", "-lk", l.Server.Addr6.String(), "2222")
+			listener := l.Server.Start("nc", "-lk", l.Server.Addr6.String(), "2222")
 			blockPorts(t, l, backend)
 			fw := func(args ...string) string {
 				t.Helper()
@@ -57,6 +59,22 @@ func TestFirewallHelper(t *testing.T) {
 			fw("close", "--src", me6, "--port", "2222")
 			if reachable(l, srv6, "2222") {
 				t.Fatal("IPv6 port reachable after close")
+			}
+
+			// A connection the door let in outlives the door's close:
+			// open added the rule that keeps established connections,
+			// and close left it in place.
+			gate := filepath.Join(t.TempDir(), "gate")
+			fw("open", "--src", me6, "--port", "2222")
+			l.Client.Start("sh", "-c", "(echo before-close; while [ ! -e "+gate+" ]; do sleep 0.05; done; echo after-close; sleep 5) | nc "+srv6+" 2222")
+			listener.WaitOutput(t, "before-close", 5*time.Second)
+			fw("close", "--src", me6, "--port", "2222")
+			if err := os.WriteFile(gate, nil, 0o600); err != nil {
+				t.Fatal(err)
+			}
+			listener.WaitOutput(t, "after-close", 5*time.Second)
+			if rules := fw("list"); !strings.Contains(rules, "knockd-established") || strings.Contains(rules, me6) {
+				t.Fatalf("after close, want the established rule alone:\n%s", rules)
 			}
 		})
 	}
