@@ -125,18 +125,23 @@ type Backend interface {
 func EstablishedComment(comment string) string { return comment + "-established" }
 
 // New returns the backend by name: "nftables", "iptables", or "auto"
-// (nftables when the nft command is installed).
-func New(name string, run Runner) (Backend, error) {
+// (what Detect finds filtering this host's input; detect runs the
+// commands Detect needs, and may differ from run in a dry run).
+func New(name string, run, detect Runner) (Backend, error) {
 	switch name {
 	case "nftables":
 		return &NFT{Run: run}, nil
 	case "iptables":
 		return &IPTables{Run: run}, nil
 	case "auto", "":
-		if _, err := exec.LookPath("nft"); err == nil {
-			return &NFT{Run: run}, nil
+		c, err := Detect(detect)
+		if err != nil {
+			return nil, err
 		}
-		return &IPTables{Run: run}, nil
+		if c.Refused != nil {
+			return nil, c.Refused
+		}
+		return New(c.Backend, run, detect)
 	}
 	return nil, fmt.Errorf("%w: backend %q (want auto, nftables or iptables)", ErrInvalid, name)
 }

@@ -136,7 +136,7 @@ func TestValidate(t *testing.T) {
 			t.Errorf("ParseSource(%q) accepted", s)
 		}
 	}
-	if _, err := New("ufw", nil); !errors.Is(err, ErrInvalid) {
+	if _, err := New("ufw", nil, nil); !errors.Is(err, ErrInvalid) {
 		t.Error("unknown backend accepted")
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/knocktools/knock/firewall"
+	"github.com/knocktools/knock/server/config"
 )
 
 // fwOptions are the flags of knockd fw open|close|list.
@@ -58,7 +59,7 @@ func (o *fwOptions) flags(cmd *cobra.Command, rule bool) {
 	}
 	f.StringVar(&o.chain, "chain", "", "chain (default INPUT for iptables, input for nftables)")
 	f.StringVar(&o.comment, "comment", firewall.DefaultComment, "the comment that marks our rules")
-	f.StringVar(&o.backend, "backend", "auto", "auto (nftables when nft is installed), nftables or iptables")
+	f.StringVar(&o.backend, "backend", "auto", "auto (the firewall that filters this host's input: iptables when its INPUT chain has rules, else nftables when it has tables of its own; refused under firewalld, ufw and fw4), nftables or iptables")
 }
 
 func (o *fwOptions) open(stdout io.Writer) (firewall.Backend, error) {
@@ -66,7 +67,7 @@ func (o *fwOptions) open(stdout io.Writer) (firewall.Backend, error) {
 	if o.dryRun {
 		run = &dryRunner{w: stdout, deleted: map[string]bool{}}
 	}
-	b, err := firewall.New(o.backend, run)
+	b, err := firewall.New(o.backend, run, firewall.Exec{})
 	if err != nil {
 		return nil, err
 	}
@@ -101,14 +102,26 @@ func fwRuleCmd(verb string, stdout io.Writer) *cobra.Command {
 			if err := r.Validate(); err != nil {
 				return err
 			}
+			// Door commands' output goes to knockd's log: say what was
+			// done where.
+			what := fmt.Sprintf("knockd fw: %s: %s/%d for %s", b.Name(), r.Proto, r.Port, r.Src)
 			if verb == "open" {
-				if _, err = b.Open(r); err == nil && !o.noEstablished {
+				added, err := b.Open(r)
+				if err == nil && !o.noEstablished {
 					_, err = b.Established(r)
 				}
-			} else {
-				_, err = b.Close(r)
+				if err != nil {
+					return fmt.Errorf("%s: not opened: %w", what, err)
+				}
+				fmt.Fprintf(stdout, "%s: open (%s)\n", what, map[bool]string{true: "rule added", false: "rule already there"}[added])
+				return nil
 			}
-			return err
+			n, err := b.Close(r)
+			if err != nil {
+				return fmt.Errorf("%s: %w", what, err)
+			}
+			fmt.Fprintf(stdout, "%s: closed (%d rule(s) removed)\n", what, n)
+			return nil
 		},
 	}
 	o.flags(cmd, true)
@@ -167,4 +180,40 @@ func (d *dryRunner) Run(name string, args ...string) (string, string, error) {
 	}
 	fmt.Fprintln(d.w, line)
 	return "", "", nil
+}
+
+// fwAutoWarnings are --check's warnings for the doors whose commands call
+// knockd fw in auto mode, when what auto would pick is not clear-cut:
+// several firewalls (or none) hold rules, a firewall manager refuses it,
+// or --check lacks the privilege to look. run lists the rules.
+func fwAutoWarnings(cfg *config.Config, run firewall.Runner) []string {
+	var doors []string
+	for _, d := range cfg.Doors {
+		for _, c := range []string{d.Start(false), d.Start(true), d.Stop(false), d.Stop(true)} {
+			if strings.Contains(c, "knockd fw ") && !strings.Contains(c, "--backend") {
+				doors = append(doors, d.Name)
+				break
+			}
+		}
+	}
+	if len(doors) == 0 {
+		return nil
+	}
+	c, err := firewall.Detect(run)
+	var why string
+	switch {
+	case err != nil:
+		why = fmt.Sprintf("--check cannot tell which firewall it would use: %v", err)
+	case c.Refused != nil:
+		why = fmt.Sprintf("its auto mode refuses this host: %v", c.Refused)
+	case c.Ambiguous:
+		why = fmt.Sprintf("the choice is not clear-cut: it would use %s (%s); give --backend to be sure", c.Backend, c.Reason)
+	default:
+		return nil
+	}
+	var out []string
+	for _, d := range doors {
+		out = append(out, fmt.Sprintf("door [%s] calls knockd fw without --backend, and %s", d, why))
+	}
+	return out
 }

@@ -80,6 +80,33 @@ func TestFirewallHelper(t *testing.T) {
 	}
 }
 
+// In auto mode knockd fw uses the firewall that filters: on a host whose
+// drop rule is in iptables (nft-backed, Debian's default) while nft is
+// installed too, the door opens (it used to pick nftables and stay shut);
+// with a drop rule in an nftables table of its own it picks nftables.
+func TestFirewallHelperAuto(t *testing.T) {
+	lab.Require(t, "nft", "iptables", "nc", "sshd")
+	for _, backend := range []string{"iptables", "nftables"} {
+		t.Run(backend, func(t *testing.T) {
+			l := lab.New(t)
+			l.Server.StartSSHD(t)
+			blockPorts(t, l, backend)
+			srv4, me4 := l.Server.Addr4.String(), l.Client.Addr4.String()
+			out := l.Server.Run(ourKnockd(t), "fw", "open", "--src", me4, "--port", "22")
+			if !strings.Contains(out, "knockd fw: "+backend+": tcp/22 for "+me4+": open (rule added)") {
+				t.Fatalf("open said %q, want the %s backend", out, backend)
+			}
+			if !reachable(l, srv4, "22") {
+				t.Fatalf("sshd not reachable after an auto open:\n%s", out)
+			}
+			out = l.Server.Run(ourKnockd(t), "fw", "close", "--src", me4, "--port", "22")
+			if !strings.Contains(out, "closed (1 rule(s) removed)") || reachable(l, srv4, "22") {
+				t.Fatalf("close said %q", out)
+			}
+		})
+	}
+}
+
 // TestDoorUsingTheHelper knocks a door whose commands are knockd fw: the
 // port opens for the knocker, then closes after Cmd_Timeout.
 func TestDoorUsingTheHelper(t *testing.T) {

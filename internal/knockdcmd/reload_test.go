@@ -2,6 +2,7 @@ package knockdcmd
 
 import (
 	"bytes"
+	"errors"
 	"os"
 	"path/filepath"
 	"strings"
@@ -46,5 +47,36 @@ func TestReloadRefusesNoDoorsAndLogsChanges(t *testing.T) {
 	reload(srv, path)
 	if want := "re-read " + path + ": 2 doors (added: mail; removed: web; changed: ssh)"; !strings.Contains(logged.String(), want) {
 		t.Fatalf("want %q in:\n%s", want, logged.String())
+	}
+}
+
+// listing answers the firewall listings by command line.
+type listing map[string]string
+
+func (l listing) Run(name string, args ...string) (string, string, error) {
+	line := name + " " + strings.Join(args, " ")
+	if out, ok := l[line]; ok {
+		return out, "", nil
+	}
+	return "", "not here", errors.New("exit status 1")
+}
+
+// --check warns for each door that calls knockd fw in auto mode when the
+// choice is not clear-cut, and is quiet when it is or the door names its
+// backend.
+func TestCheckWarnsAboutAmbiguousAutoBackend(t *testing.T) {
+	cfg, err := config.Parse("k.conf", []byte("[a]\nsequence = 1\ncommand = /usr/sbin/knockd fw open --src %IP% --port 22\n"+
+		"[b]\nsequence = 2\ncommand = knockd fw open --src %IP% --port 22 --backend nftables\n[c]\nsequence = 3\ncommand = true\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	both := listing{"nft list tables": "table inet filter\ntable ip filter\n", "iptables -w -S INPUT": "-P INPUT DROP\n"}
+	w := fwAutoWarnings(cfg, both)
+	if len(w) != 1 || !strings.Contains(w[0], "door [a] calls knockd fw without --backend, and the choice is not clear-cut: it would use iptables") {
+		t.Fatalf("warnings %q", w)
+	}
+	clear := listing{"nft list tables": "table ip filter\n", "iptables -w -S INPUT": "-A INPUT -p tcp --dport 22 -j DROP\n"}
+	if w := fwAutoWarnings(cfg, clear); len(w) != 0 {
+		t.Fatalf("warnings for a clear choice: %q", w)
 	}
 }

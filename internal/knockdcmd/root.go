@@ -210,7 +210,7 @@ func serve(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 	if o.Check {
 		printDoors(stdout, cfg)
 		printMemory(stdout, ifaces, sz)
-		for _, w := range cfg.PermissionWarnings() {
+		for _, w := range append(cfg.PermissionWarnings(), fwAutoWarnings(cfg, firewall.Exec{})...) {
 			fmt.Fprintf(stdout, "warning: %s\n", w)
 		}
 		return nil
