@@ -41,6 +41,10 @@ case-insensitive and written Key = value.
     UseSyslog            log to syslog (facility daemon)
     LogFile = path       log to a file, lines "[YYYY-MM-DD HH:MM] message"
     PidFile = path       PID file in daemon mode (default /var/run/knockd.pid)
+    StrictModes = yes    refuse a config, One_Time_Sequences or Sequence_Secret
+                         file others could change (writable by them, owned by
+                         someone else, behind their symbolic link, or in a
+                         directory they can write); default no: a warning
     StateDir = path      what must outlive a restart, such as the windows
                          time-based doors used (default /var/lib/knockd)
     Interface = names    interfaces to listen on, comma-separated, or any:

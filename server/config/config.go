@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/knocktools/knock"
+	"github.com/knocktools/knock/internal/filepolicy"
 	"github.com/knocktools/knock/internal/safetext"
 )
 
@@ -40,6 +41,9 @@ type Config struct {
 	UseSyslog bool
 	LogFile   string
 	PidFile   string
+	// StrictModes (StrictModes = yes): a file of the configuration that
+	// others could change is an error, not a warning.
+	StrictModes bool
 	// StateDir is where knockd keeps what must outlive a restart (the
 	// windows time-based doors have used).
 	StateDir  string
@@ -141,6 +145,9 @@ func load(path string, minAge time.Duration, now func() time.Time, sleep func(ti
 		if _, err := os.Stat(d.OneTimeFile); err != nil {
 			return nil, fmt.Errorf("%s:%d: [%s]: One_Time_Sequences file: %w", path, d.OneTimeLine, d.Name, err)
 		}
+	}
+	if w := c.PermissionWarnings(); c.StrictModes && len(w) > 0 {
+		return nil, fmt.Errorf("StrictModes = yes: %s", strings.Join(w, "; "))
 	}
 	return c, nil
 }
@@ -333,6 +340,15 @@ func (c *Config) option(key, value string, hasValue bool) error {
 			return fmt.Errorf("Interface: %w", err)
 		}
 		c.Interface = value
+	case "strictmodes":
+		switch strings.ToLower(value) {
+		case "yes":
+			c.StrictModes = true
+		case "no":
+			c.StrictModes = false
+		default:
+			return fmt.Errorf("StrictModes %q: want yes or no", value)
+		}
 	case "statedir":
 		if !filepath.IsAbs(value) {
 			return fmt.Errorf("StateDir %q: want an absolute path", value)
@@ -367,7 +383,7 @@ func (c *Config) option(key, value string, hasValue bool) error {
 		}
 		c.MemoryLimit = n
 	default:
-		return fmt.Errorf("unknown option %q in [options] (want UseSyslog, LogFile, PidFile, StateDir, Interface, RingSize, MaxKnockers, MaxCommands, MaxDoorCommands or MemoryLimit)", key)
+		return fmt.Errorf("unknown option %q in [options] (want UseSyslog, LogFile, PidFile, StateDir, StrictModes, Interface, RingSize, MaxKnockers, MaxCommands, MaxDoorCommands or MemoryLimit)", key)
 	}
 	return nil
 }
@@ -468,12 +484,8 @@ func (d *Door) directive(key, value string) error {
 // ReadSecretFile reads a secret file, which only its owner may read: the
 // secret is what keeps the door shut. Profiles read theirs with it too.
 func ReadSecretFile(path string) (string, error) {
-	fi, err := os.Stat(path)
-	if err != nil {
+	if err := filepolicy.Secrecy(path); err != nil {
 		return "", err
-	}
-	if fi.Mode().Perm()&0o077 != 0 {
-		return "", fmt.Errorf("%s is readable by others (mode %04o): chmod 600 %s", path, fi.Mode().Perm(), path)
 	}
 	b, err := os.ReadFile(path)
 	return string(b), err

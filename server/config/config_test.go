@@ -319,3 +319,26 @@ func TestDoorChanges(t *testing.T) {
 		t.Fatalf("added %v removed %v changed %v", added, removed, changed)
 	}
 }
+
+// StrictModes = yes turns the integrity warnings into a refusal: a
+// configuration others could change does not load (so a reload keeps the
+// running one, and --check fails).
+func TestStrictModes(t *testing.T) {
+	if runtime.GOOS == "windows" {
+		t.Skip("file modes do not say who may write on Windows")
+	}
+	dir := t.TempDir()
+	conf := filepath.Join(dir, "knockd.conf")
+	os.WriteFile(conf, []byte("[options]\nStrictModes = yes\n[d]\nsequence = 1\n"), 0o600)
+	if _, err := Load(conf); err != nil {
+		t.Fatal(err)
+	}
+	os.Chmod(conf, 0o666)
+	if _, err := Load(conf); err == nil || !strings.Contains(err.Error(), "StrictModes = yes: configuration "+conf+" (mode 0666) is writable by others") {
+		t.Fatalf("err %v", err)
+	}
+	os.WriteFile(conf, []byte("[options]\nStrictModes = maybe\n"), 0o600)
+	if _, err := Load(conf); err == nil || !strings.Contains(err.Error(), `StrictModes "maybe": want yes or no`) {
+		t.Fatalf("err %v", err)
+	}
+}

@@ -2,15 +2,15 @@ package config
 
 import (
 	"fmt"
-	"os"
+
+	"github.com/knocktools/knock/internal/filepolicy"
 )
 
 // PermissionWarnings names the files of the configuration that someone
-// other than root or knockd's own user could change: knockd runs their
-// commands as root, so such a file is a way to root. Like sshd's
-// StrictModes it checks the owner and the group and other write bits;
-// unlike it, it only warns (knockd 0.8 checks nothing, and refusing to
-// start would lock out admins whose setup worked before).
+// other than root or knockd's own user could change, and how
+// (filepolicy.Integrity): knockd runs their commands as root, so such a
+// file is a way to root. They are warnings unless StrictModes is set, when
+// Load refuses the configuration.
 func (c *Config) PermissionWarnings() []string {
 	files := []struct{ what, path string }{{"configuration", c.Path}}
 	for _, d := range c.Doors {
@@ -23,12 +23,8 @@ func (c *Config) PermissionWarnings() []string {
 	}
 	var out []string
 	for _, f := range files {
-		fi, err := os.Stat(f.path)
-		if err != nil {
-			continue // reading it reports that
-		}
-		if w := unsafeFile(fi); w != "" {
-			out = append(out, fmt.Sprintf("%s %s (mode %04o) %s, and knockd runs the commands it leads to as root", f.what, f.path, fi.Mode().Perm(), w))
+		for _, why := range filepolicy.Integrity(f.path) {
+			out = append(out, fmt.Sprintf("%s %s %s, and knockd runs the commands it leads to as root", f.what, f.path, why))
 		}
 	}
 	return out

@@ -1,0 +1,12 @@
+//go:build !unix
+
+package filepolicy
+
+import "io/fs"
+
+// Where file modes do not say who may read or write (Windows: ACLs),
+// the policy has nothing to check.
+func readableByOthers(fs.FileInfo) bool   { return false }
+func changeable(fs.FileInfo, bool) string { return "" }
+func linkOwner(string) string             { return "" }
+func sticky(fs.FileInfo) fs.FileMode      { return 0 }
