@@ -17,8 +17,9 @@ import (
 // over whole, so a burst costs one wake-up per block instead of a system
 // call per frame. A ring of 8 MiB holds about 100,000 spoofed SYNs
 // (TestLabKernelDropsAreLogged: a stopped knockd kept 102k of 300k), the
-// default 1 MiB some 12,000: a twentieth of a second of a flood at full
-// speed, while knockd catches up. A block
+// default 1 MiB some 7,000: a twentieth of a second of a flood at full
+// speed, while knockd catches up; at a knocker's pace, a packet a block
+// (see RingGeometry). A block
 // with frames in it is handed over after blockTimeout at the latest,
 // which bounds how late a quiet knock is seen.
 const (
