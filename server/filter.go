@@ -12,10 +12,16 @@ import (
 // read. The kernel filter truncates frames to it (its accept value).
 const snapLen = 256
 
-// maxFilterPorts bounds the ports compared one by one in the kernel filter
-// (a classic BPF jump reaches 255 instructions); with more, the filter
-// passes every TCP or UDP packet and the userspace filter does the rest.
-const maxFilterPorts = 200
+// The kernel filter compares ports in runs (a run of consecutive ports is
+// one range test) and in chunks of at most chunkCompares instructions,
+// each with an accept of its own, since a classic BPF conditional jump
+// reaches 255 instructions. A protocol whose runs need more than
+// maxPortCompares instructions (the kernel takes 4096 in all) passes every
+// packet of that protocol, and the userspace filter does the rest.
+const (
+	chunkCompares   = 200
+	maxPortCompares = 1900
+)
 
 // oneTimeLookahead is how many of a one-time door's next sequences the
 // kernel filter lets through beside the current one. A knocker can only
@@ -160,24 +166,68 @@ func Filter(link LinkType, tcp, udp []uint16) ([]bpf.RawInstruction, bool) {
 	a.ja(udpPorts)
 	a.mark(drop)
 	a.emit(bpf.RetConstant{Val: 0})
-	// The port lists come last, each with its own accept, so every
-	// conditional jump stays short.
+	// The port lists come last, in chunks with accepts of their own, so
+	// every conditional jump stays short.
 	for _, set := range []struct {
 		at    label
 		ports []uint16
 	}{{tcpPorts, tcp}, {udpPorts, udp}} {
 		a.mark(set.at)
-		if len(set.ports) > maxFilterPorts {
+		runs := portRuns(set.ports)
+		if compares(runs) > maxPortCompares {
 			a.emit(bpf.RetConstant{Val: snapLen})
 			continue
 		}
-		accept := a.label()
-		for _, p := range set.ports {
-			a.jump(bpf.JumpEqual, uint32(p), accept, 0)
+		accept, n := a.label(), 0
+		for _, r := range runs {
+			if n >= chunkCompares {
+				next := a.label()
+				a.ja(next)
+				a.mark(accept)
+				a.emit(bpf.RetConstant{Val: snapLen})
+				a.mark(next)
+				accept, n = a.label(), 0
+			}
+			if r[0] == r[1] {
+				a.jump(bpf.JumpEqual, uint32(r[0]), accept, 0)
+				n++
+				continue
+			}
+			after := a.label()
+			a.jump(bpf.JumpGreaterOrEqual, uint32(r[0]), 0, after)
+			a.jump(bpf.JumpGreaterThan, uint32(r[1]), 0, accept)
+			a.mark(after)
+			n += 2
 		}
 		a.emit(bpf.RetConstant{Val: 0})
 		a.mark(accept)
 		a.emit(bpf.RetConstant{Val: snapLen})
 	}
 	return a.assemble()
+}
+
+// portRuns groups sorted, distinct ports into runs of consecutive ones,
+// each [first, last].
+func portRuns(ports []uint16) [][2]uint16 {
+	var runs [][2]uint16
+	for _, p := range ports {
+		if n := len(runs); n > 0 && runs[n-1][1]+1 == p && p != 0 {
+			runs[n-1][1] = p
+			continue
+		}
+		runs = append(runs, [2]uint16{p, p})
+	}
+	return runs
+}
+
+// compares is the instructions runs take to test.
+func compares(runs [][2]uint16) int {
+	n := 0
+	for _, r := range runs {
+		n++
+		if r[0] != r[1] {
+			n++
+		}
+	}
+	return n
 }
