@@ -2,10 +2,12 @@ package server
 
 import (
 	"bytes"
+	"fmt"
 	"io"
 	"net/netip"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 	"time"
@@ -182,5 +184,53 @@ func BenchmarkFloodPcap(b *testing.B) {
 		if dec.Decode(frames[n], ci, &h) {
 			srv.Handle(&h)
 		}
+	}
+}
+
+// BenchmarkFloodDoors is what the number of doors costs under one flood:
+// 300,000 spoofed first knocks from distinct IPv6 sources at the first
+// port that 1, 10, 100 or 200 doors share (door i: 7000, 8000+i,
+// 9000+i), with the default knocker table and log limit. It reports the
+// cost per packet and the peak of the Go heap during the replay;
+// compare the rows (knockd should stay within 3x one door's CPU and
+// 24 MiB at 200 doors).
+//
+//	go test ./server -run '^$' -bench FloodDoors -benchtime 1x
+func BenchmarkFloodDoors(b *testing.B) {
+	frames, cis := floodFrames(b, flood.Spec{Packets: 300_000, Sources: 300_000,
+		FirstSource: netip.MustParseAddr("fd77:f1::"), Ports: []uint16{7000}, Dst: me6,
+		SrcMAC: macA, DstMAC: macB, Seed: 1})
+	for _, doors := range []int{1, 10, 100, 200} {
+		b.Run(fmt.Sprintf("doors=%d", doors), func(b *testing.B) {
+			var conf strings.Builder
+			for i := range doors {
+				fmt.Fprintf(&conf, "[door%d]\nsequence = 7000,%d,%d\nseq_timeout = 5\ncommand = true\n", i, 8000+i, 9000+i)
+			}
+			var peak uint64
+			var ms runtime.MemStats
+			b.ResetTimer()
+			for range b.N {
+				b.StopTimer()
+				srv := newTestServer(b, conf.String(), io.Discard)
+				srv.SetLocal([]netip.Addr{me, me6})
+				dec := NewDecoder(LinkTypeEthernet)
+				var h Hit
+				runtime.GC()
+				b.StartTimer()
+				for i, data := range frames {
+					if dec.Decode(data, cis[i], &h) {
+						srv.Handle(&h)
+					}
+					if i%20_000 == 0 {
+						b.StopTimer()
+						runtime.ReadMemStats(&ms)
+						peak = max(peak, ms.HeapInuse)
+						b.StartTimer()
+					}
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(frames)), "ns/packet")
+			b.ReportMetric(float64(peak)/(1<<20), "peak-heap-MiB")
+		})
 	}
 }

@@ -33,6 +33,19 @@ func (b *lineBudget) allow(now time.Time) (ok bool, dropped int) {
 	return true, dropped
 }
 
+// exhausted reports whether a line at now would be past the budget (the
+// second it falls in being the current one).
+func (b *lineBudget) exhausted(now time.Time) bool {
+	return b.perSecond > 0 && now.Truncate(time.Second).Equal(b.second) && b.used >= b.perSecond
+}
+
+// drop counts n lines held back in the current second.
+func (b *lineBudget) drop(n int) {
+	if b.perSecond > 0 {
+		b.dropped += n
+	}
+}
+
 // roll starts a new second when now is past the current one and returns
 // what the old one held back.
 func (b *lineBudget) roll(now time.Time) int {

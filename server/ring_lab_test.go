@@ -30,7 +30,9 @@ func TestRingRidesOutAStall(t *testing.T) {
 	}
 	defer src.Close()
 	if _, ok := src.(*liveSource); !ok {
-		t.Fatal("no capture ring here")
+		// qemu-user (archtest's mips run) offers no TPACKET ring: knockd
+		// reads a plain socket there, whose buffer is RingSize bytes.
+		t.Skipf("no capture ring on this system (%T): nothing to test", src)
 	}
 	const knocks = 50
 	ports := make([]uint16, knocks)

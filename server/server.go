@@ -326,6 +326,24 @@ func peer(h *Hit) bool {
 
 // event logs what the tracker saw and opens doors; called with s.mu held.
 func (s *Server) event(e Event) {
+	if e.Group > 0 {
+		// One line per door of the group, while the budget lasts: past
+		// it, the rest are counted at once, so a flood of first knocks
+		// at a port many doors share costs one event a packet.
+		doors := s.tracker.GroupDoors(e.Group - 1)
+		for i, door := range doors {
+			if i > 0 && !s.Log.Enabled() {
+				return
+			}
+			if i > 0 && s.budget.exhausted(e.Time) {
+				s.budget.drop(len(doors) - i)
+				return
+			}
+			e.Door, e.Group = int(door), 0
+			s.event(e)
+		}
+		return
+	}
 	d := s.tracker.Doors[e.Door]
 	switch e.Kind {
 	case EventStage:

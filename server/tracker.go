@@ -21,10 +21,13 @@ const (
 	EventTimeout
 )
 
-// Event is what the tracker reports; Door indexes Tracker.Doors.
+// Event is what the tracker reports; Door indexes Tracker.Doors. An event
+// of a door group (Group > 0: Tracker.GroupDoors(Group-1)) stands for the
+// same event at each of the group's doors, Door being the first of them.
 type Event struct {
 	Kind  EventKind
 	Door  int
+	Group int
 	Src   netip.Addr
 	Stage int
 	Time  time.Time
@@ -44,7 +47,8 @@ type TrackedDoor struct {
 	Window   uint64 // for a time-based door: the window Seq belongs to
 }
 
-// attempt is one source's progress through one door. It holds no pointer
+// attempt is one source's progress through one door, or through a door
+// group (door < 0: group -1-door) at its first knock. It holds no pointer
 // (the start is in Unix nanoseconds), so the garbage collector need not
 // scan a table full of them.
 type attempt struct {
@@ -53,6 +57,28 @@ type attempt struct {
 	stage int32 // knocks matched so far
 	ended bool  // completed, failed or timed out
 }
+
+// group is doors whose first knocks are started as one: fixed sequences
+// (neither one-time nor time-based, whose sequences change) of two knocks
+// or more with the same first knock, TCP flag test, Target, Seq_Timeout
+// and Allow_Repeats. Until a knocker's second knock, one attempt stands
+// for an attempt at each door of the group, so a flood of spoofed first
+// knocks at a port that many doors share costs what it costs one door.
+type group struct {
+	doors []int32 // in config order
+}
+
+// slot is where an attempt counts for eviction's fair shares: its door,
+// or its group after the doors.
+func (t *Tracker) slot(a attempt) int {
+	if a.door < 0 {
+		return len(t.Doors) + int(-1-a.door)
+	}
+	return int(a.door)
+}
+
+// GroupDoors returns the doors of group g (Event.Group-1).
+func (t *Tracker) GroupDoors(g int) []int32 { return t.groups[g].doors }
 
 // source is one knocker's record; released records have gen 0. Its
 // address is kept in slot form, which holds no pointer (a netip.Addr
@@ -109,14 +135,64 @@ type Tracker struct {
 	gen        uint32
 	maxTimeout time.Duration
 	ports      [2][65536]bool // ports some door listens on, per protocol
-	perDoor    []int          // attempts held per door, for eviction's fair shares
+	perDoor    []int          // attempts held per door, then per group, for eviction's fair shares
+	groups     []group
+	starters   []int32 // the doors start tries: those in no group, and each group's first
+	groupOf    []int32 // per door: its group, or -1
 }
 
 // NewTracker tracks knocks at doors.
 func NewTracker(doors []*TrackedDoor, isLocal func(netip.Addr) bool) *Tracker {
-	t := &Tracker{Doors: doors, IsLocal: isLocal, MaxSources: DefaultMaxSources, perDoor: make([]int, len(doors))}
+	t := &Tracker{Doors: doors, IsLocal: isLocal, MaxSources: DefaultMaxSources}
+	t.makeGroups()
+	t.perDoor = make([]int, len(doors)+len(t.groups))
 	t.Reindex()
 	return t
+}
+
+// makeGroups finds the door groups (see group); fixed doors never change,
+// so the groups hold for the tracker's life.
+func (t *Tracker) makeGroups() {
+	type key struct {
+		first        knock.Knock
+		flags        knock.FlagMatch
+		target       netip.Addr
+		timeout      time.Duration
+		allowRepeats bool
+	}
+	byKey := map[key]int{}
+	t.groupOf = make([]int32, len(t.Doors))
+	for i, d := range t.Doors {
+		t.groupOf[i] = -1
+		if d.OneTimeFile != "" || d.Time != nil || len(d.Seq) < 2 {
+			continue
+		}
+		k := key{knock.Knock{Port: d.Seq[0].Port, Proto: d.Seq[0].Proto}, d.Flags, d.Target, d.SeqTimeout, d.AllowRepeats}
+		g, ok := byKey[k]
+		if !ok {
+			g = len(t.groups)
+			byKey[k] = g
+			t.groups = append(t.groups, group{})
+		}
+		t.groups[g].doors = append(t.groups[g].doors, int32(i))
+	}
+	// A group of one is its door.
+	kept := t.groups[:0]
+	for _, g := range t.groups {
+		if len(g.doors) < 2 {
+			continue
+		}
+		for _, d := range g.doors {
+			t.groupOf[d] = int32(len(kept))
+		}
+		kept = append(kept, g)
+	}
+	t.groups = kept
+	for i := range t.Doors {
+		if g := t.groupOf[i]; g < 0 || t.groups[g].doors[0] == int32(i) {
+			t.starters = append(t.starters, int32(i))
+		}
+	}
 }
 
 // Reindex recomputes what depends on the doors' sequences; call it after
@@ -202,6 +278,10 @@ func (t *Tracker) advance(s *source, h *Hit, emit func(Event)) bool {
 		if a.ended {
 			continue
 		}
+		if a.door < 0 {
+			any = t.advanceGroup(s, i, h, emit) || any
+			continue
+		}
 		d := t.Doors[a.door]
 		if time.Duration(h.Time.UnixNano()-a.start) >= d.SeqTimeout {
 			a.ended = true
@@ -234,6 +314,55 @@ func (t *Tracker) advance(s *source, h *Hit, emit func(Event)) bool {
 	return any
 }
 
+// advanceGroup applies a packet to the group attempt s.attempts[i]: the
+// second knock turns it into an attempt at each of the group's doors that
+// it advances (and fails the others), as separate attempts would have
+// gone. It reports whether the group guards the packet's destination.
+func (t *Tracker) advanceGroup(s *source, i int, h *Hit, emit func(Event)) bool {
+	a := s.attempts[i]
+	g := int(-1 - a.door)
+	doors := t.groups[g].doors
+	lead := t.Doors[doors[0]] // the group's doors share Seq_Timeout, Target, flags
+	if time.Duration(h.Time.UnixNano()-a.start) >= lead.SeqTimeout {
+		s.attempts[i].ended = true
+		emit(Event{Kind: EventTimeout, Door: int(doors[0]), Group: g + 1, Src: h.Src, Stage: 1, Time: h.Time})
+		return false
+	}
+	if !t.guards(lead, h.Dst) {
+		return false
+	}
+	if !flagsPass(lead, h) {
+		return true
+	}
+	first := lead.Seq[0]
+	repeat := lead.AllowRepeats && first.Proto == h.Proto && first.Port == h.Port
+	advances := false
+	for _, di := range doors {
+		if next := t.Doors[di].Seq[1]; next.Proto == h.Proto && next.Port == h.Port {
+			advances = true
+			break
+		}
+	}
+	if repeat && !advances {
+		return true // the first knock again: ignored by every door
+	}
+	s.attempts[i].ended = true
+	for _, di := range doors {
+		d := t.Doors[di]
+		next := d.Seq[1]
+		switch {
+		case next.Proto == h.Proto && next.Port == h.Port:
+			s.attempts = append(s.attempts, attempt{start: a.start, door: di, stage: 1})
+			t.perDoor[di]++
+			t.step(&s.attempts[len(s.attempts)-1], h, emit)
+		case repeat:
+			s.attempts = append(s.attempts, attempt{start: a.start, door: di, stage: 1})
+			t.perDoor[di]++
+		}
+	}
+	return true
+}
+
 // step advances an attempt by one knock.
 func (t *Tracker) step(a *attempt, h *Hit, emit func(Event)) {
 	a.stage++
@@ -244,11 +373,13 @@ func (t *Tracker) step(a *attempt, h *Hit, emit func(Event)) {
 	}
 }
 
-// start begins an attempt at every door whose first knock this is, in
-// record idx when has says the source still has one.
+// start begins an attempt at every door whose first knock this is (one
+// for each door group), in record idx when has says the source still has
+// one.
 func (t *Tracker) start(h *Hit, k addrKey, idx uint32, has bool, emit func(Event)) {
 	var s *source
-	for i, d := range t.Doors {
+	for _, i := range t.starters {
+		d := t.Doors[i]
 		if d.Disabled || len(d.Seq) == 0 || !t.guards(d, h.Dst) || !flagsPass(d, h) {
 			continue
 		}
@@ -261,7 +392,14 @@ func (t *Tracker) start(h *Hit, k addrKey, idx uint32, has bool, emit func(Event
 			}
 			s = &t.records[idx]
 		}
-		s.attempts = append(s.attempts, attempt{door: int32(i), start: h.Time.UnixNano()})
+		if g := t.groupOf[i]; g >= 0 {
+			a := attempt{door: -1 - g, start: h.Time.UnixNano(), stage: 1}
+			s.attempts = append(s.attempts, a)
+			t.perDoor[t.slot(a)]++
+			emit(Event{Kind: EventStage, Door: int(i), Group: int(g) + 1, Src: h.Src, Stage: 1, Time: h.Time})
+			continue
+		}
+		s.attempts = append(s.attempts, attempt{door: i, start: h.Time.UnixNano()})
 		t.perDoor[i]++
 		t.step(&s.attempts[len(s.attempts)-1], h, emit)
 	}
@@ -346,7 +484,9 @@ const evictScan = 64
 // spoofed one at the same door: such a knocker keeps its place while fewer
 // than MaxSources new sources crowd that door before its second knock.
 func (t *Tracker) evict() {
-	share := max(t.MaxSources/(2*max(len(t.Doors), 1)), 1)
+	// A door group counts as one door: a flood of its first knock is
+	// one door's flood.
+	share := max(t.MaxSources/(2*max(len(t.starters), 1)), 1)
 	for skipped := 0; t.table.n >= t.MaxSources && t.head < len(t.queue); {
 		q := t.queue[t.head]
 		t.head++
@@ -367,7 +507,7 @@ func (t *Tracker) evict() {
 // share attempts (half the door's fair share, see evict).
 func (t *Tracker) crowded(s *source, share int) bool {
 	for _, a := range s.attempts {
-		if !a.ended && t.perDoor[a.door] >= share {
+		if !a.ended && t.perDoor[t.slot(a)] >= share {
 			return true
 		}
 	}
@@ -389,7 +529,7 @@ func (t *Tracker) release(i uint32) {
 	s := &t.records[i]
 	t.table.del(s.key)
 	for _, a := range s.attempts {
-		t.perDoor[a.door]--
+		t.perDoor[t.slot(a)]--
 	}
 	s.attempts, s.gen = s.attempts[:0], 0
 	t.free = append(t.free, i)
@@ -401,7 +541,7 @@ func (t *Tracker) tidy(i uint32) {
 	live := s.attempts[:0]
 	for _, a := range s.attempts {
 		if a.ended {
-			t.perDoor[a.door]--
+			t.perDoor[t.slot(a)]--
 		} else {
 			live = append(live, a)
 		}
@@ -423,7 +563,12 @@ func (t *Tracker) expire(now time.Time, emit func(Event)) {
 				break
 			}
 			for _, a := range s.attempts {
-				if !a.ended {
+				switch {
+				case a.ended:
+				case a.door < 0:
+					g := int(-1 - a.door)
+					emit(Event{Kind: EventTimeout, Door: int(t.groups[g].doors[0]), Group: g + 1, Src: s.key.addr(), Stage: 1, Time: now})
+				default:
 					emit(Event{Kind: EventTimeout, Door: int(a.door), Src: s.key.addr(), Stage: int(a.stage), Time: now})
 				}
 			}

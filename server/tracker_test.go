@@ -3,6 +3,7 @@ package server
 import (
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -81,7 +82,7 @@ func run(t *testing.T, tr *Tracker, packets []string) []string {
 	var got []string
 	for _, s := range packets {
 		h := pkt(t, s)
-		tr.Hit(&h, func(e Event) {
+		tr.Hit(&h, expandGroups(tr, func(e Event) {
 			name := tr.Doors[e.Door].Name
 			switch e.Kind {
 			case EventStage:
@@ -91,9 +92,24 @@ func run(t *testing.T, tr *Tracker, packets []string) []string {
 			case EventTimeout:
 				got = append(got, fmt.Sprintf("%s %s timeout %d", e.Src, name, e.Stage))
 			}
-		})
+		}))
 	}
 	return got
+}
+
+// expandGroups turns a door group's events into one per door, as
+// Server.event logs them.
+func expandGroups(tr *Tracker, emit func(Event)) func(Event) {
+	return func(e Event) {
+		if e.Group == 0 {
+			emit(e)
+			return
+		}
+		for _, d := range tr.GroupDoors(e.Group - 1) {
+			e.Door, e.Group = int(d), 0
+			emit(e)
+		}
+	}
 }
 
 func opened(events []string) []string {
@@ -325,10 +341,21 @@ func TestTrackerPerDoorCountsFollowAttempts(t *testing.T) {
 			}
 		}
 	}
-	run(t, tr, []string{"A 6001"}) // shareA and shareB both start
-	check("a shared first knock", 0, 0, 0, 1, 1)
-	run(t, tr, []string{"A 6002", "A 6003"}) // shareA opens, shareB fails
+	// shareA and shareB are a door group: their first knock starts one
+	// attempt, counted for the group; the second splits it.
+	group := len(tr.Doors)
+	run(t, tr, []string{"A 6001"})
+	check("a shared first knock", 0, 0, 0, 0, 0)
+	if tr.perDoor[group] != 1 {
+		t.Fatalf("the group holds %d attempts, want 1", tr.perDoor[group])
+	}
+	run(t, tr, []string{"A 6002"})
+	check("the second knock", 0, 0, 0, 1, 1)
+	run(t, tr, []string{"A 6003"}) // shareA opens, shareB fails
 	check("opening one of two", 0, 0, 0, 0, 0)
+	if tr.perDoor[group] != 0 {
+		t.Fatalf("the group still holds %d attempts", tr.perDoor[group])
+	}
 	run(t, tr, []string{"A 7001", "B 7001"})
 	check("two first knocks", 2)
 	run(t, tr, []string{"A 7002 @30s"}) // both time out (the longest Seq_Timeout is 25s)
@@ -339,4 +366,94 @@ func TestTrackerPerDoorCountsFollowAttempts(t *testing.T) {
 	if tr.Tracked() != 0 {
 		t.Fatalf("%d sources left", tr.Tracked())
 	}
+}
+
+// groupConf has door groups of every kind: two doors sharing a prefix,
+// three sharing only the first knock, a pair that allows repeats (one of
+// them repeating its first port), and doors that look alike but differ in
+// flags or timeout, so they are no group.
+const groupConf = `
+[a]
+sequence = 6001,6002,6003
+[b]
+sequence = 6001,6002,6004
+[c]
+sequence = 6001,6005
+[ra]
+sequence = 7001,7002
+allow_repeats = yes
+[rb]
+sequence = 7001,7001,7003
+allow_repeats = yes
+[fin]
+sequence = 6001,6003
+tcpflags = fin
+[slow]
+sequence = 6001,6004
+seq_timeout = 60
+[udp]
+sequence = 6001:udp,6002
+`
+
+// ungrouped is the tracker without door groups: the reference a grouped
+// tracker must match.
+func ungrouped(t *Tracker) *Tracker {
+	t.groups = nil
+	t.starters = t.starters[:0]
+	for i := range t.Doors {
+		t.groupOf[i] = -1
+		t.starters = append(t.starters, int32(i))
+	}
+	t.perDoor = make([]int, len(t.Doors))
+	return t
+}
+
+// FuzzTrackerGroups holds a tracker with door groups to one without, on
+// any packets: the same doors open, and every packet gives the same
+// Stage and timeout events (in whatever order).
+func FuzzTrackerGroups(f *testing.F) {
+	f.Add([]byte{0, 0, 0, 1, 0, 2})
+	f.Add([]byte{0, 0, 1, 0, 0, 4, 1, 4, 0, 0, 0, 0, 0, 5})
+	f.Add([]byte{2, 6, 2, 6, 2, 7})
+	ports := []knock.Knock{{Port: 6001}, {Port: 6002}, {Port: 6003}, {Port: 6004}, {Port: 6005},
+		{Port: 7001}, {Port: 7002}, {Port: 7003}, {Port: 6001, Proto: knock.UDP}}
+	f.Fuzz(func(t *testing.T, data []byte) {
+		doors := testDoors(t, groupConf)
+		grouped := NewTracker(doors, nil)
+		if len(grouped.groups) != 2 {
+			t.Fatalf("%d groups, want 2 (a b c; ra rb; fin, slow and udp alone)", len(grouped.groups))
+		}
+		ref := ungrouped(NewTracker(testDoors(t, groupConf), nil))
+		at := t0
+		for i := 0; i+1 < len(data); i += 2 {
+			src := netip.AddrFrom4([4]byte{10, 77, 0, 1 + data[i]&3})
+			k := ports[int(data[i+1]&0x0f)%len(ports)]
+			flags := knock.SYN
+			if data[i]&4 != 0 {
+				flags = knock.FIN
+			}
+			at = at.Add(time.Duration(data[i]>>3) * 3 * time.Second)
+			h := Hit{Src: src, Dst: me, Proto: k.Proto, Port: k.Port, Flags: flags, Time: at}
+			if k.Proto == knock.UDP {
+				h.Flags = 0
+			}
+			record := func(tr *Tracker, out *[]string) func(Event) {
+				return expandGroups(tr, func(e Event) {
+					*out = append(*out, fmt.Sprintf("%d %s %s %d", e.Kind, e.Src, tr.Doors[e.Door].Name, e.Stage))
+				})
+			}
+			var got, want []string
+			h2 := h
+			grouped.Hit(&h, record(grouped, &got))
+			ref.Hit(&h2, record(ref, &want))
+			slices.Sort(got)
+			slices.Sort(want)
+			if !slices.Equal(got, want) {
+				t.Fatalf("packet %d (%s %s/%s %v): grouped %q, ungrouped %q", i/2, src, k.Proto, itoa(int(k.Port)), flags, got, want)
+			}
+		}
+		if grouped.Tracked() != ref.Tracked() {
+			t.Fatalf("tracked %d, ungrouped %d", grouped.Tracked(), ref.Tracked())
+		}
+	})
 }
