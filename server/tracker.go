@@ -77,6 +77,18 @@ func (t *Tracker) slot(a attempt) int {
 	return int(a.door)
 }
 
+// hold and unhold count an attempt of slot (see slot) in and out.
+func (t *Tracker) hold(slot int)   { t.perDoor[slot]++; t.held++ }
+func (t *Tracker) unhold(slot int) { t.perDoor[slot]--; t.held-- }
+
+// MaxAttemptsPerKnocker bounds the attempts the table holds in all, as a
+// multiple of MaxSources: a knocker holds one attempt at a door or door
+// group it knocks, so a real one holds one or two, while a source that
+// knocks the first ports of many doors (a flood aimed at memory) would
+// hold one each. Past the bound the oldest knockers go, as past
+// MaxSources.
+const MaxAttemptsPerKnocker = 2
+
 // GroupDoors returns the doors of group g (Event.Group-1).
 func (t *Tracker) GroupDoors(g int) []int32 { return t.groups[g].doors }
 
@@ -97,17 +109,18 @@ type queued struct {
 
 // DefaultMaxSources bounds how many knockers are tracked at once; past it
 // the oldest attempts are dropped first (see evict). 16384 knockers cost
-// about 2.4 MiB (KnockerBytes each) and keep a real knocker's first knock
+// at most 3.5 MiB (KnockerBytes each) and keep a real knocker's first knock
 // alive while 16384 spoofed first knocks come in before its second: about
 // 20,000 packets of a flood aimed at two doors' first ports, a quarter of
 // them at random ports. A busy server sets more (MaxKnockers).
 const DefaultMaxSources = 1 << 14
 
-// KnockerBytes is what one tracked knocker costs at most: its record
-// with one attempt, two slots of the address table (kept at most half
-// full) and its entries in the expiry queue (at most two live ones and
-// the stale ones a sweep allows).
-const KnockerBytes = int(unsafe.Sizeof(source{}) + unsafe.Sizeof(attempt{}) + 2*unsafe.Sizeof(slot{}) + 3*unsafe.Sizeof(queued{}))
+// KnockerBytes is what one tracked knocker costs at most: its record, its
+// share of the attempts the table holds (MaxAttemptsPerKnocker, and as
+// much again of room in the slices that hold them), two slots of the
+// address table (kept at most half full) and its entries in the expiry
+// queue (at most two live ones and the stale ones a sweep allows).
+const KnockerBytes = int(unsafe.Sizeof(source{}) + 2*MaxAttemptsPerKnocker*unsafe.Sizeof(attempt{}) + 2*unsafe.Sizeof(slot{}) + 3*unsafe.Sizeof(queued{}))
 
 // Tracker is knockd 0.8's state machine, per packet and in this order:
 // drop the source's attempts that ended or outlived Seq_Timeout (counted
@@ -136,6 +149,7 @@ type Tracker struct {
 	maxTimeout time.Duration
 	ports      [2][65536]bool // ports some door listens on, per protocol
 	perDoor    []int          // attempts held per door, then per group, for eviction's fair shares
+	held       int            // attempts held in all (the sum of perDoor)
 	groups     []group
 	starters   []int32 // the doors start tries: those in no group, and each group's first
 	groupOf    []int32 // per door: its group, or -1
@@ -353,11 +367,11 @@ func (t *Tracker) advanceGroup(s *source, i int, h *Hit, emit func(Event)) bool 
 		switch {
 		case next.Proto == h.Proto && next.Port == h.Port:
 			s.attempts = append(s.attempts, attempt{start: a.start, door: di, stage: 1})
-			t.perDoor[di]++
+			t.hold(int(di))
 			t.step(&s.attempts[len(s.attempts)-1], h, emit)
 		case repeat:
 			s.attempts = append(s.attempts, attempt{start: a.start, door: di, stage: 1})
-			t.perDoor[di]++
+			t.hold(int(di))
 		}
 	}
 	return true
@@ -392,15 +406,18 @@ func (t *Tracker) start(h *Hit, k addrKey, idx uint32, has bool, emit func(Event
 			}
 			s = &t.records[idx]
 		}
+		if t.held >= MaxAttemptsPerKnocker*t.MaxSources {
+			t.evict(int64(idx)) // this knocker stays
+		}
 		if g := t.groupOf[i]; g >= 0 {
 			a := attempt{door: -1 - g, start: h.Time.UnixNano(), stage: 1}
 			s.attempts = append(s.attempts, a)
-			t.perDoor[t.slot(a)]++
+			t.hold(t.slot(a))
 			emit(Event{Kind: EventStage, Door: int(i), Group: int(g) + 1, Src: h.Src, Stage: 1, Time: h.Time})
 			continue
 		}
 		s.attempts = append(s.attempts, attempt{door: i, start: h.Time.UnixNano()})
-		t.perDoor[i]++
+		t.hold(int(i))
 		t.step(&s.attempts[len(s.attempts)-1], h, emit)
 	}
 	if s != nil {
@@ -415,7 +432,7 @@ func (t *Tracker) newSource(k addrKey) uint32 {
 		t.resize()
 	}
 	if t.table.n >= t.MaxSources {
-		t.evict()
+		t.evict(-1)
 	}
 	var i uint32
 	if n := len(t.free); n > 0 {
@@ -483,15 +500,27 @@ const evictScan = 64
 // What it cannot do is tell a real knocker at its first knock from a
 // spoofed one at the same door: such a knocker keeps its place while fewer
 // than MaxSources new sources crowd that door before its second knock.
-func (t *Tracker) evict() {
+//
+// It evicts while the table is full or the attempts held reach their
+// bound (MaxAttemptsPerKnocker), sparing record keep (-1: none), the
+// knocker whose attempt is being added.
+func (t *Tracker) evict(keep int64) {
 	// A door group counts as one door: a flood of its first knock is
 	// one door's flood.
 	share := max(t.MaxSources/(2*max(len(t.starters), 1)), 1)
-	for skipped := 0; t.table.n >= t.MaxSources && t.head < len(t.queue); {
+	kept := 0
+	for skipped := 0; (t.table.n >= t.MaxSources || t.held >= MaxAttemptsPerKnocker*t.MaxSources) && t.head < len(t.queue); {
 		q := t.queue[t.head]
 		t.head++
 		if !t.live(q) {
 			continue // stale entry
+		}
+		if int64(q.idx) == keep {
+			t.queue = append(t.queue, q)
+			if kept++; kept > 1 {
+				return // around the queue: no one else to evict
+			}
+			continue
 		}
 		s := &t.records[q.idx]
 		if skipped < evictScan && (progressed(s) || !t.crowded(s, share)) {
@@ -529,9 +558,12 @@ func (t *Tracker) release(i uint32) {
 	s := &t.records[i]
 	t.table.del(s.key)
 	for _, a := range s.attempts {
-		t.perDoor[t.slot(a)]--
+		t.unhold(t.slot(a))
 	}
 	s.attempts, s.gen = s.attempts[:0], 0
+	if cap(s.attempts) > 2*MaxAttemptsPerKnocker {
+		s.attempts = nil // a record reused keeps no room for a hundred attempts
+	}
 	t.free = append(t.free, i)
 }
 
@@ -541,7 +573,7 @@ func (t *Tracker) tidy(i uint32) {
 	live := s.attempts[:0]
 	for _, a := range s.attempts {
 		if a.ended {
-			t.perDoor[t.slot(a)]--
+			t.unhold(t.slot(a))
 		} else {
 			live = append(live, a)
 		}

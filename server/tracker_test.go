@@ -457,3 +457,49 @@ func FuzzTrackerGroups(f *testing.F) {
 		}
 	})
 }
+
+// A source that knocks the first ports of many doors holds an attempt at
+// each, but the table holds at most MaxAttemptsPerKnocker x MaxSources
+// attempts in all: a flood that sends each spoofed source to every first
+// port is bounded as one that sends it to one, and a real knocker still
+// gets in.
+func TestTrackerBoundsAttempts(t *testing.T) {
+	var conf strings.Builder
+	for i := range 50 {
+		fmt.Fprintf(&conf, "[d%d]\nsequence = %d,%d\nseq_timeout = 5\n", i, 6000+i, 7000+i)
+	}
+	tr := NewTracker(testDoors(t, conf.String()), nil)
+	tr.MaxSources = 256
+	at := t0
+	for src := range 2000 {
+		a := netip.AddrFrom4([4]byte{10, 77, byte(1 + src/250), byte(src % 250)})
+		for i := range 50 {
+			h := Hit{Src: a, Dst: me, Proto: knock.TCP, Port: uint16(6000 + i), Flags: knock.SYN, Time: at}
+			tr.Hit(&h, func(Event) {})
+		}
+		if tr.held > MaxAttemptsPerKnocker*tr.MaxSources+1 {
+			t.Fatalf("after source %d: %d attempts held, bound %d", src, tr.held, MaxAttemptsPerKnocker*tr.MaxSources)
+		}
+		at = at.Add(time.Millisecond)
+	}
+	sum := 0
+	for _, n := range tr.perDoor {
+		sum += n
+	}
+	if sum != tr.held {
+		t.Fatalf("per-door counts add up to %d, held %d", sum, tr.held)
+	}
+	var got []string
+	for _, s := range []string{"A 6007", "A 7007"} {
+		h := pkt(t, s)
+		h.Time = at
+		tr.Hit(&h, func(e Event) {
+			if e.Kind == EventOpen {
+				got = append(got, tr.Doors[e.Door].Name)
+			}
+		})
+	}
+	if len(got) != 1 || got[0] != "d7" {
+		t.Fatalf("a real knocker after the flood opened %v", got)
+	}
+}

@@ -206,6 +206,7 @@ func exercise(t *testing.T, b build, f fixture) *results {
 	out, errOut, code = b.run(t, nil, b.knockd, "--check", "-c", "../../etc/knockd.conf")
 	// What a tracked knocker costs depends on the word size.
 	out = knockerCost.ReplaceAllString(out, "(up to N of memory)")
+	out = memoryBound.ReplaceAllString(out, "at most about N resident")
 	r.add("knockd --check of etc/knockd.conf", fmt.Sprintf("exit %d\n%s%s", code, out, errOut))
 
 	work := filepath.Join(t.TempDir())
@@ -257,6 +258,7 @@ var (
 	// ports and the time of each knock.
 	random      = regexp.MustCompile(`("source_port":|"time":|via raw from [0-9.]+:)("[^"]*"|[0-9]+)`)
 	knockerCost = regexp.MustCompile(`\(up to [0-9.]+ [KMG]iB of memory\)`)
+	memoryBound = regexp.MustCompile(`at most about [0-9.]+ [KMG]iB resident`)
 )
 
 // splitCommands separates the lines of the commands knockd runs, which it

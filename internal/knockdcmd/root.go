@@ -419,8 +419,17 @@ func printMemory(w io.Writer, ifaces []string, sz sizes) {
 	} else {
 		fmt.Fprintf(w, "capture: %s, a %s ring each (%s of kernel memory in all)\n", strings.Join(ifaces, ","), ring, config.FormatSize(int64(sz.ring*len(ifaces))))
 	}
-	fmt.Fprintf(w, "knockers: at most %d tracked at once (up to %s of memory)\n", sz.knockers, config.FormatApprox(int64(sz.knockers*server.KnockerBytes)))
+	table := int64(sz.knockers * server.KnockerBytes)
+	fmt.Fprintf(w, "knockers: at most %d tracked at once (up to %s of memory)\n", sz.knockers, config.FormatApprox(table))
 	fmt.Fprintf(w, "commands: at most %d running at once, %d per door (MaxCommands, MaxDoorCommands); a knock past them is not opened\n", sz.commands, sz.doorCommands)
+	rings := int64(sz.ring * max(len(ifaces), 1))
+	if len(ifaces) == 1 && ifaces[0] == config.AnyInterface {
+		fmt.Fprintf(w, "memory: at most about %s resident, and a ring more per interface beyond the first: the rings, the knocker table twice (the garbage collector lets the heap grow to twice what is live) and %s for knockd itself\n",
+			config.FormatApprox(rings+2*table+server.ProgramBytes), config.FormatApprox(server.ProgramBytes))
+	} else {
+		fmt.Fprintf(w, "memory: at most about %s resident, whatever comes in: the rings (%s), the knocker table twice (the garbage collector lets the heap grow to twice what is live) and %s for knockd itself\n",
+			config.FormatApprox(rings+2*table+server.ProgramBytes), config.FormatApprox(rings), config.FormatApprox(server.ProgramBytes))
+	}
 	switch {
 	case sz.memLimit == config.NoMemoryLimit:
 		fmt.Fprintln(w, "memory limit: off")
