@@ -112,7 +112,8 @@ func writeOpenClose(b *strings.Builder, port uint16, op string) {
 	for _, fw := range []struct{ key, prog string }{{"start_command  ", "iptables"}, {"start_command_6", "ip6tables"}} {
 		cmd := fmt.Sprintf("/usr/sbin/%s %s %s", fw.prog, op, rule)
 		if op == "-I" {
-			cmd = keepEstablished(fw.prog) + fmt.Sprintf("/usr/sbin/%s -C %s || %s", fw.prog, rule, cmd)
+			// The check's "Bad rule" on every open is no news: quiet.
+			cmd = keepEstablished(fw.prog) + fmt.Sprintf("/usr/sbin/%s -C %s 2>/dev/null || %s", fw.prog, rule, cmd)
 		}
 		fmt.Fprintf(b, "\t%s = %s\n", fw.key, cmd)
 	}

@@ -37,7 +37,11 @@ type hitJSON struct {
 	SourcePort uint16 `json:"source_port,omitempty"`
 	TTL        int    `json:"ttl,omitempty"`
 	Time       string `json:"time"`
-	DryRun     bool   `json:"dry_run,omitempty"`
+	// OffsetMS is when the knock goes, after the first: its index times
+	// the delay (the plan, also in a dry run, which does not wait).
+	OffsetMS int64 `json:"offset_ms"`
+	DelayMS  int64 `json:"delay_ms"`
+	DryRun   bool  `json:"dry_run,omitempty"`
 	// PayloadHex is a UDP knock's own payload, in hex ("" is an empty
 	// datagram); absent for the default single zero byte.
 	PayloadHex *string `json:"payload_hex,omitempty"`
@@ -47,6 +51,7 @@ type hitJSON struct {
 // 0.8's "hitting tcp ADDR:PORT" with -v, or nothing.
 func reporter(opts *rootOptions) func(client.Hit) {
 	out := opts.streams.Out
+	delay := opts.Client.Delay
 	switch {
 	case opts.JSON:
 		enc := json.NewEncoder(out)
@@ -55,6 +60,7 @@ func reporter(opts *rootOptions) func(client.Hit) {
 				Index: h.Index + 1, Host: h.Host, Proto: h.Knock.Proto.String(),
 				Addr: h.Dst.Addr().String(), Port: h.Dst.Port(), Method: string(h.Method),
 				SourcePort: h.SrcPort, TTL: h.TTL, Time: h.Time.UTC().Format(time.RFC3339Nano), DryRun: h.DryRun,
+				OffsetMS: (time.Duration(h.Index) * delay).Milliseconds(), DelayMS: delay.Milliseconds(),
 			}
 			if h.Knock.Proto == knock.TCP {
 				j.Flags = h.Flags.String()
@@ -82,6 +88,8 @@ func reporter(opts *rootOptions) func(client.Hit) {
 			if h.Knock.HasPayload {
 				line += " payload " + strconv.Itoa(len(h.Knock.Payload)) + " bytes"
 			}
+			// The timeline: when each knock goes, after the first.
+			line += " at +" + strconv.FormatInt((time.Duration(h.Index)*delay).Milliseconds(), 10) + "ms"
 			fmt.Fprintln(out, line)
 		}
 	case opts.Verbose:
@@ -90,11 +98,12 @@ func reporter(opts *rootOptions) func(client.Hit) {
 	return nil
 }
 
-// target spells a hit as knock 0.8 does ("tcp 10.0.0.2:7000", the address
-// unbracketed even for IPv6), followed by the flags when they are not a
-// plain SYN.
+// target spells a hit as knock 0.8 does ("tcp 10.0.0.2:7000"), but for
+// an IPv6 address in brackets ("tcp [fd77::2]:7000", where 0.8 writes
+// fd77::2:7000, which reads as another address), followed by the flags
+// when they are not a plain SYN.
 func target(h client.Hit) string {
-	s := h.Knock.Proto.String() + " " + h.Dst.Addr().String() + ":" + strconv.Itoa(int(h.Dst.Port()))
+	s := h.Knock.Proto.String() + " " + h.Dst.String()
 	if h.Knock.Proto == knock.TCP && h.Flags != knock.SYN {
 		s += " " + h.Flags.String()
 	}

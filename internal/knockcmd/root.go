@@ -343,15 +343,19 @@ func timeSequence(cmd *cobra.Command, p profiles.Profile, d knock.Defaults) (kno
 }
 
 // completeFlagList offers the TCP flag names, continuing a list already
-// begun with "+" ("fin+<TAB>" offers "fin+psh", ...).
+// begun with "+" ("fin+<TAB>" offers "fin+psh", ...), without the flags
+// the list already has ("fin+<TAB>" does not offer "fin+fin").
 func completeFlagList(_ *cobra.Command, _ []string, toComplete string) ([]string, cobra.ShellCompDirective) {
 	prefix := ""
 	if i := strings.LastIndexAny(toComplete, "+,"); i >= 0 {
 		prefix = toComplete[:i+1]
 	}
+	given := strings.FieldsFunc(strings.ToLower(prefix), func(r rune) bool { return r == '+' || r == ',' })
 	var out []string
 	for _, n := range knock.FlagNames() {
-		out = append(out, prefix+n)
+		if !slices.Contains(given, n) {
+			out = append(out, prefix+n)
+		}
 	}
 	return out, cobra.ShellCompDirectiveNoFileComp | cobra.ShellCompDirectiveNoSpace
 }
