@@ -338,8 +338,15 @@ func period(v *yaml.Node) (Duration, error) {
 }
 
 func stringList(v *yaml.Node) ([]string, error) {
+	if v.Kind == yaml.ScalarNode && (v.Tag == "!!str" || v.Tag == "!!int") && strings.TrimSpace(v.Value) != "" {
+		// "7000,8000:udp" (or with spaces), as on the command line.
+		out := strings.FieldsFunc(v.Value, func(r rune) bool { return r == ',' || r == ' ' })
+		if len(out) > 0 {
+			return out, nil
+		}
+	}
 	if v.Kind != yaml.SequenceNode {
-		return nil, errors.New(`want a list such as ["7000", "8000:udp", "9000:tcp:fin"]`)
+		return nil, errors.New(`want a list such as ["7000", "8000:udp", "9000:tcp:fin"], or a string such as "7000,8000:udp"`)
 	}
 	out := make([]string, 0, len(v.Content))
 	for _, item := range v.Content {

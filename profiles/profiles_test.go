@@ -64,7 +64,7 @@ func TestParseErrorsNameFileLineAndToken(t *testing.T) {
 		{"bad method", "profiles:\n  a:\n    host: h\n    sequence: [1]\n    method: pigeon\n",
 			`method: unknown method "pigeon"`},
 		{"no host", "profiles:\n  a:\n    sequence: [1]\n", `profile "a": host: missing`},
-		{"sequence not a list", "profiles:\n  a:\n    host: h\n    sequence: 7000,8000\n", `cfg.yaml:4: profile "a": sequence: want a list`},
+		{"sequence not a list", "profiles:\n  a:\n    host: h\n    sequence: {port: 7000}\n", `cfg.yaml:4: profile "a": sequence: want a list`},
 		{"unknown top key", "profile:\n  a: {}\n", `cfg.yaml:1: unknown top-level key "profile"`},
 		{"bad name", "profiles:\n  \"has space\":\n    host: h\n    sequence: [1]\n", `cfg.yaml:2: invalid profile name "has space"`},
 		{"duplicate", "profiles:\n  a: {host: h, sequence: [1]}\n  a: {host: h, sequence: [2]}\n", `cfg.yaml:3: profile "a" defined twice (first at line 2)`},
@@ -369,5 +369,26 @@ func TestParseTrailingDocumentMarker(t *testing.T) {
 	f, err := Parse("cfg.yaml", []byte("---\nprofiles:\n  a:\n    host: h\n    sequence: [1]\n---\n"))
 	if err != nil || len(f.Profiles) != 1 {
 		t.Fatalf("%v %v", f, err)
+	}
+}
+
+// A hand-written sequence may be a string, as on the command line.
+func TestSequenceAsString(t *testing.T) {
+	for _, tc := range []struct{ yaml, want string }{
+		{`"7000,8000:udp,9000:tcp:fin"`, "7000 8000:udp 9000:tcp:fin"},
+		{`7000, 8000`, "7000 8000"},
+		{`7000`, "7000"},
+		{`[7000, "8000:udp"]`, "7000 8000:udp"},
+	} {
+		f, err := Parse("cfg.yaml", []byte("profiles:\n  a:\n    host: 10.77.0.2\n    sequence: "+tc.yaml+"\n    close_sequence: \"9000,8000\"\n"))
+		if err != nil {
+			t.Fatalf("%s: %v", tc.yaml, err)
+		}
+		if got := strings.Join(f.Profiles["a"].Sequence, " "); got != tc.want || strings.Join(f.Profiles["a"].CloseSequence, " ") != "9000 8000" {
+			t.Errorf("sequence: %s read as %q, want %q", tc.yaml, got, tc.want)
+		}
+	}
+	if _, err := Parse("cfg.yaml", []byte("profiles:\n  a:\n    host: h\n    sequence: \"7000,70000\"\n")); err == nil || !strings.Contains(err.Error(), "cfg.yaml:4") {
+		t.Fatalf("a bad port in a string sequence: %v", err)
 	}
 }

@@ -239,14 +239,22 @@ func newProfileAddCmd(a *app) *cobra.Command {
 				p.SPA.KeyBase64 = base64.StdEncoding.EncodeToString(key)
 				p.SPA.HMACKeyBase64 = base64.StdEncoding.EncodeToString(hkey)
 			}
+			verb, path := "saved", ""
 			err = a.store().Update(func(f *profiles.File) error {
 				if _, exists := f.Profiles[name]; exists && !force {
 					return fmt.Errorf("profile %q already exists in %s (replace it with --force, or change it with profile edit)", name, f.Path)
+				} else if exists {
+					verb = "replaced"
 				}
+				path = f.Path
 				return f.Put(name, p)
 			})
-			if err != nil || !totp && !keyGen {
+			if err != nil {
 				return err
+			}
+			if !totp && !keyGen {
+				fmt.Fprintf(a.streams.Err, "profile %q %s in %s: knock %s\n", name, verb, path, name)
+				return nil
 			}
 			if keyGen {
 				stanza, err := profiles.ExportFwknopd(name, p)
@@ -345,14 +353,20 @@ func newProfileRmCmd(a *app) *cobra.Command {
 		Args:              minArgs(1, "NAME"),
 		ValidArgsFunction: a.completeProfiles(-1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			return a.store().Update(func(f *profiles.File) error {
+			path := ""
+			err := a.store().Update(func(f *profiles.File) error {
 				for _, n := range args {
 					if err := f.Remove(n); err != nil {
 						return err
 					}
 				}
+				path = f.Path
 				return nil
 			})
+			if err == nil {
+				fmt.Fprintf(a.fileMessages(), "removed %d profile(s) from %s: %s\n", len(args), path, strings.Join(args, ", "))
+			}
+			return err
 		},
 	}
 }
