@@ -23,23 +23,40 @@ import (
 // selectProfile picks the profile for a connection to host: the one named
 // by --profile, else the one called host, else the one whose host is host.
 func selectProfile(f *profiles.File, name, host string) (string, profiles.Profile, error) {
+	n, p, _, err := selectProfileNote(f, name, host, "pick one with --profile")
+	return n, p, err
+}
+
+// selectProfileNote is selectProfile, and when several profiles have
+// host as their host, a note saying which one it took and how to choose
+// (choose).
+func selectProfileNote(f *profiles.File, name, host, choose string) (string, profiles.Profile, string, error) {
 	if name != "" {
 		p, err := f.Get(name)
-		return name, p, err
+		return name, p, "", err
 	}
 	if p, ok := f.Resolve(host); ok {
-		return host, p, nil
+		return host, p, "", nil
 	}
+	var matches []string
 	for _, n := range f.Names() {
 		if p, _ := f.Resolve(n); strings.EqualFold(p.Host, host) {
-			return n, p, nil
+			matches = append(matches, n)
 		}
+	}
+	if len(matches) > 0 {
+		p, _ := f.Resolve(matches[0])
+		note := ""
+		if len(matches) > 1 {
+			note = fmt.Sprintf("profiles %s have host %s; using %s, the first by name (%s)", strings.Join(matches, ", "), host, matches[0], choose)
+		}
+		return matches[0], p, note, nil
 	}
 	known := f.Names()
 	if len(known) == 0 {
-		return "", profiles.Profile{}, fmt.Errorf("no profile for %q: %s holds no profiles", host, f.Path)
+		return "", profiles.Profile{}, "", fmt.Errorf("no profile for %q: %s holds no profiles", host, f.Path)
 	}
-	return "", profiles.Profile{}, fmt.Errorf("no profile is called %q or has it as host in %s (profiles: %s); pick one with --profile", host, f.Path, strings.Join(known, ", "))
+	return "", profiles.Profile{}, "", fmt.Errorf("no profile is called %q or has it as host in %s (profiles: %s); %s", host, f.Path, strings.Join(known, ", "), choose)
 }
 
 // knockProfile sends a profile's knock to host, reporting hits on stderr
@@ -96,9 +113,12 @@ error.`,
 			if err != nil {
 				return err
 			}
-			name, p, err := selectProfile(f, profile, host)
+			name, p, note, err := selectProfileNote(f, profile, host, "choose with --profile")
 			if err != nil {
 				return err
+			}
+			if note != "" {
+				fmt.Fprintf(a.streams.Err, "knock: %s\n", note)
 			}
 			knocked, err := a.knockProfile(cmd.Context(), cmd, name, p, p.Host, verbose)
 			if err != nil {
@@ -349,19 +369,27 @@ func newCheckCmd(a *app) *cobra.Command {
 	var port uint16
 	var wait time.Duration
 	cmd := &cobra.Command{
-		Use:   "check PROFILE",
+		Use:   "check PROFILE|HOST",
 		Short: "Knock a profile and report whether its port opened, and how soon",
 		Long: `Knock the profile, then try its port (default 22) until it opens or the wait
 (default the profile's, else 10s) runs out. Prints how long the door took;
-the exit status is 0 when it opened, 1 when it did not.`,
+the exit status is 0 when it opened, 1 when it did not. As knock proxy, it
+takes a host too: the profile whose host it is.`,
 		Args:              exactArgs(1, "PROFILE"),
 		ValidArgsFunction: a.completeProfiles(1),
 		RunE: func(cmd *cobra.Command, args []string) error {
-			p, err := a.profile(args[0])
+			f, err := a.load()
 			if err != nil {
 				return err
 			}
-			knocked, err := a.knockProfile(cmd.Context(), cmd, args[0], p, p.Host, false)
+			name, p, note, err := selectProfileNote(f, "", args[0], "name the profile to choose: knock check NAME")
+			if err != nil {
+				return err
+			}
+			if note != "" {
+				fmt.Fprintf(a.streams.Err, "knock: %s\n", note)
+			}
+			knocked, err := a.knockProfile(cmd.Context(), cmd, name, p, p.Host, false)
 			if err != nil {
 				return err
 			}
