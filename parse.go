@@ -3,6 +3,7 @@ package knock
 import (
 	"encoding/base64"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"slices"
 	"strconv"
@@ -67,14 +68,14 @@ func ParseKnock(s string, d Defaults) (Knock, error) {
 	switch {
 	case len(parts) > 2 && k.Proto == UDP:
 		if _, ferr := ParseTCPFlags(parts[2]); ferr == nil {
-			return Knock{}, fmt.Errorf("%q: TCP flags given for a udp knock (a UDP knock may carry a payload: hex=..., b64=... or text=...)", s)
+			return Knock{}, errors.New("TCP flags on a UDP knock (a UDP knock may carry a payload: hex=..., b64=... or text=...)")
 		}
 		if k.Payload, err = ParsePayload(parts[2]); err != nil {
 			return Knock{}, err
 		}
 		k.HasPayload = true
 	case len(parts) > 2 && strings.Contains(parts[2], ":"):
-		return Knock{}, fmt.Errorf("%q: too many fields (want PORT[:PROTO[:FLAGS]])", s)
+		return Knock{}, errors.New("too many fields (want PORT[:PROTO[:FLAGS]])")
 	case len(parts) > 2:
 		if k.Flags, err = ParseTCPFlags(parts[2]); err != nil {
 			return Knock{}, err

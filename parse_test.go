@@ -33,7 +33,7 @@ func TestParseKnock(t *testing.T) {
 		{in: "", wantErr: "missing port"},
 		{in: "99999999999999999999", wantErr: "out of range"},
 		{in: "7000:icmpx", wantErr: `unknown protocol "icmpx"`},
-		{in: "7000:udp:syn", wantErr: "TCP flags given for a udp knock"},
+		{in: "7000:udp:syn", wantErr: "TCP flags on a UDP knock"},
 		{in: "7000:udp:zzz", wantErr: `payload "zzz": want hex=`},
 		{in: "7000:udp:hex=dead01", want: Knock{Port: 7000, Proto: UDP, Payload: "\xde\xad\x01", HasPayload: true}},
 		{in: "7000:udp:HEX=DEAD", want: Knock{Port: 7000, Proto: UDP, Payload: "\xde\xad", HasPayload: true}},

@@ -47,6 +47,7 @@ func ParseMethod(s string) (Method, error) {
 // Options shape one run of a sequence.
 type Options struct {
 	Family     int           // 4 or 6 to force a family; 0 takes the resolver's first address
+	FamilyFrom string        // what asked for Family, for messages ("KNOCK_FAMILY=6"); "": -4 or -6
 	Method     Method        // empty means MethodAuto
 	Delay      time.Duration // pause between hits
 	SourcePort uint16        // 0: random for raw packets, the kernel's choice otherwise
@@ -132,6 +133,9 @@ func (k *Knocker) KnockHost(ctx context.Context, host string, seq knock.Sequence
 // reach that address at all, and returns the address it stopped at.
 func (k *Knocker) firstReachable(ctx context.Context, host string, o Options, try func(netip.Addr) (int, error)) (netip.Addr, error) {
 	addrs, err := ResolveAll(ctx, k.resolver(), host, o.Family)
+	if fe := (*FamilyError)(nil); errors.As(err, &fe) {
+		fe.From = o.FamilyFrom
+	}
 	if err != nil {
 		return netip.Addr{}, err
 	}

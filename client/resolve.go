@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/netip"
 	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -38,11 +39,8 @@ func ResolveAll(ctx context.Context, r Resolver, host string, family int) ([]net
 	}
 	if a, err := netip.ParseAddr(name); err == nil {
 		a = a.Unmap()
-		if family == 4 && !a.Is4() {
-			return nil, fmt.Errorf("host %s is an IPv6 address, but -4 asks for IPv4", host)
-		}
-		if family == 6 && a.Is4() {
-			return nil, fmt.Errorf("host %s is an IPv4 address, but -6 asks for IPv6", host)
+		if family == 4 && !a.Is4() || family == 6 && a.Is4() {
+			return nil, &FamilyError{Host: host, Want: family}
 		}
 		return []netip.Addr{a}, nil
 	}
@@ -69,3 +67,27 @@ func ResolveAll(ctx context.Context, r Resolver, host string, family int) ([]net
 	}
 	return addrs, nil
 }
+
+// FamilyError is a host given as an address of the other family than the
+// one asked for: a conflict of the command line (or of what stands in for
+// it), not a failure to knock.
+type FamilyError struct {
+	Host string
+	Want int    // 4 or 6
+	From string // what asked for the family ("KNOCK_FAMILY=6"); "" for -4 or -6
+}
+
+func (e *FamilyError) Error() string {
+	from := e.From
+	if from == "" {
+		from = "-" + strconv.Itoa(e.Want)
+	}
+	return fmt.Sprintf("host %s is an IPv%d address, but %s asks for IPv%d", e.Host, 10-e.Want, from, e.Want)
+}
+
+// ConflictError is an option that cannot go with the sequence (--method
+// connect with custom TCP flags): a usage error, not a failure to knock.
+type ConflictError struct{ Err error }
+
+func (e *ConflictError) Error() string { return e.Err.Error() }
+func (e *ConflictError) Unwrap() error { return e.Err }

@@ -67,7 +67,7 @@ func OpenSystemSender(dst netip.Addr, m Method, seq knock.Sequence, o Options) (
 	}
 	if m == MethodConnect {
 		if custom >= 0 {
-			return nil, "", fmt.Errorf("sequence item %d %q: %w; --method connect can only send a plain SYN (use --method raw)", custom+1, seq[custom], ErrNeedRaw)
+			return nil, "", &ConflictError{fmt.Errorf("sequence item %d %q: %w; --method connect can only send a plain SYN (use --method raw)", custom+1, seq[custom], ErrNeedRaw)}
 		}
 		return s, MethodConnect, nil
 	}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/knocktools/knock/client"
 	"github.com/knocktools/knock/internal/safetext"
 	"github.com/knocktools/knock/profiles"
 )
@@ -67,8 +68,12 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 	}
 	// An error may quote what a file or an argument held.
 	fmt.Fprintf(stderr, "knock: %s\n", safetext.Escape(err.Error()))
-	var ue usageError
-	if errors.As(err, &ue) {
+	var (
+		ue       usageError
+		family   *client.FamilyError
+		conflict *client.ConflictError
+	)
+	if errors.As(err, &ue) || errors.As(err, &family) || errors.As(err, &conflict) {
 		fmt.Fprintf(stderr, "Run 'knock --help' for usage.\n")
 		return exitUsage
 	}

@@ -165,6 +165,11 @@ func (s *settings) options() (client.Options, knock.Defaults, error) {
 				return o, d, bad("family", fmt.Errorf("%q: want 4 or 6", str))
 			}
 			o.Family = int(str[0] - '0')
+			if src := s.explicitSource("family"); src != "" {
+				o.FamilyFrom = src + "=" + str
+			} else {
+				o.FamilyFrom = s.source("family") + " " + str
+			}
 		}
 	}
 	return o, d, nil
