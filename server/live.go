@@ -44,11 +44,26 @@ func (s *Server) RunLive(ctx context.Context, ifaces []string) error {
 		r.start(ctx, iface, !anyIface, first.Done)
 	}
 	first.Wait() // every capture was tried once
-	spec := strings.Join(ifaces, ",")
 	// Said once the captures are open, so that whoever waits for it can
-	// knock at once; knockd 0.8's words.
-	s.Log.Logf("starting up, listening on %s", spec)
-	s.Log.Verbosef("listening on %s...", spec)
+	// knock at once; knockd 0.8's words, for the interfaces there are.
+	var present, missing []string
+	for _, iface := range ifaces {
+		if anyIface || !Missing(iface) {
+			present = append(present, iface)
+		} else {
+			missing = append(missing, iface)
+		}
+	}
+	for _, iface := range missing {
+		s.Log.Printf("interface %s does not exist (yet): waiting for it to appear", iface)
+	}
+	if len(present) > 0 {
+		spec := strings.Join(present, ",")
+		s.Log.Logf("starting up, listening on %s", spec)
+		s.Log.Verbosef("listening on %s...", spec)
+	} else {
+		s.Log.Logf("starting up, waiting for %s", strings.Join(missing, ","))
+	}
 
 	for {
 		if anyIface {
@@ -212,6 +227,12 @@ func (s *Server) captureLoop(ctx context.Context, iface string, persistent bool,
 		}
 		wait = min(2*wait, 30*time.Second)
 	}
+}
+
+// Missing reports whether there is no interface called iface (yet).
+func Missing(iface string) bool {
+	_, err := net.InterfaceByName(iface)
+	return err != nil
 }
 
 // gone reports whether iface no longer exists, or is down.

@@ -23,6 +23,11 @@ type Logger struct {
 	file    *os.File
 	syslog  io.Writer
 	Verbose io.Writer // nil: quiet
+	// Journal, when set, gets every log line with a syslog priority
+	// prefix ("<5>..."), as systemd's journal reads a service's standard
+	// error: knockd sets it to stderr when that is not a terminal and
+	// neither UseSyslog nor -v already carries the lines there.
+	Journal io.Writer
 	Debug   bool      // -D: packet lines too
 	Lookup  bool      // -l: "IP (hostname)"
 	// LookupAddr is -l's reverse lookup; nil: net.DefaultResolver's.
@@ -61,7 +66,9 @@ func (l *Logger) Logf(format string, a ...any) { l.print(false, format, a...) }
 
 // Enabled reports whether log lines go anywhere; when they do not, the
 // packet path skips formatting them.
-func (l *Logger) Enabled() bool { return l.file != nil || l.syslog != nil || l.Verbose != nil }
+func (l *Logger) Enabled() bool {
+	return l.file != nil || l.syslog != nil || l.Verbose != nil || l.Journal != nil
+}
 
 func (l *Logger) print(verbose bool, format string, a ...any) {
 	if !l.Enabled() {
@@ -77,6 +84,10 @@ func (l *Logger) print(verbose bool, format string, a ...any) {
 	}
 	if l.syslog != nil {
 		_, _ = io.WriteString(l.syslog, msg)
+	}
+	if l.Journal != nil {
+		// <5>: notice, as 0.8's syslog lines (daemon.notice).
+		_, _ = io.WriteString(l.Journal, "<5>"+msg+"\n")
 	}
 	if verbose && l.Verbose != nil {
 		fmt.Fprintln(l.Verbose, msg)

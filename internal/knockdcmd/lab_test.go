@@ -124,6 +124,10 @@ func TestInterfaceComesLateAndGoesDown(t *testing.T) {
 	writeFile(t, conf, "[late]\n\tsequence = 7001,7002\n\tcommand = echo %IP% >> "+dir+"/late\n")
 	kd := l.Server.Start(ourKnockd(t), "-i", "late0", "-c", conf, "-v")
 	kd.WaitOutput(t, "cannot capture on late0", 10*time.Second)
+	kd.WaitOutput(t, "interface late0 does not exist (yet): waiting for it to appear", 10*time.Second)
+	if strings.Contains(kd.Output(), "listening on late0") {
+		t.Fatalf("knockd says it listens on a missing interface:\n%s", kd.Output())
+	}
 
 	l.Server.Run("ip", "link", "set", "eth0", "down")
 	l.Server.Run("ip", "link", "set", "eth0", "name", "late0")

@@ -80,3 +80,32 @@ func TestCheckWarnsAboutAmbiguousAutoBackend(t *testing.T) {
 		t.Fatalf("warnings for a clear choice: %q", w)
 	}
 }
+
+// Under systemd knockd's lines reach the journal through standard error,
+// with syslog priority prefixes, and never twice.
+func TestJournalOnStderr(t *testing.T) {
+	var stderr bytes.Buffer
+	if journal(&options{}, false, &stderr) == nil {
+		t.Fatal("no journal for a knockd whose stderr is no terminal")
+	}
+	for name, o := range map[string]*options{"-v": {Verbose: true}, "-D": {Debug: true}, "--replay": {Replay: "x.pcap"}} {
+		if journal(o, false, &stderr) != nil {
+			t.Errorf("%s: lines would be written twice", name)
+		}
+	}
+	if journal(&options{}, true, &stderr) != nil {
+		t.Error("UseSyslog: lines would be written twice")
+	}
+	if devnull, err := os.Open(os.DevNull); err == nil {
+		defer devnull.Close()
+		if journal(&options{}, false, devnull) != nil {
+			t.Error("a journal on a character device")
+		}
+	}
+	l := &server.Logger{Journal: journal(&options{}, false, &stderr), Now: time.Now}
+	l.Printf("%s: %s: OPEN SESAME", "10.77.0.1", "ssh")
+	l.Logf("starting up, listening on %s", "eth0")
+	if want := "<5>10.77.0.1: ssh: OPEN SESAME\n<5>starting up, listening on eth0\n"; stderr.String() != want {
+		t.Fatalf("stderr %q, want %q", stderr.String(), want)
+	}
+}

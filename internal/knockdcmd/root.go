@@ -214,7 +214,13 @@ func serve(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 	if o.Check {
 		printDoors(stdout, cfg)
 		printMemory(stdout, ifaces, sz)
-		for _, w := range append(cfg.PermissionWarnings(), fwAutoWarnings(cfg, firewall.Exec{})...) {
+		warnings := append(cfg.PermissionWarnings(), fwAutoWarnings(cfg, firewall.Exec{})...)
+		for _, iface := range ifaces {
+			if iface != config.AnyInterface && server.Missing(iface) {
+				warnings = append(warnings, fmt.Sprintf("interface %s does not exist (yet): knockd will wait for it to appear", iface))
+			}
+		}
+		for _, w := range warnings {
 			fmt.Fprintf(stdout, "warning: %s\n", w)
 		}
 		return nil
@@ -235,6 +241,7 @@ func serve(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 	if o.Verbose || o.Debug {
 		log.Verbose = stdout
 	}
+	log.Journal = journal(o, useSyslog, stderr)
 	log.Debug, log.Lookup = o.Debug, o.Lookup
 	for _, w := range cfg.PermissionWarnings() {
 		log.Printf("warning: %s", w)
@@ -496,4 +503,27 @@ func firstOf(s ...string) string {
 		}
 	}
 	return ""
+}
+
+// journal is where log lines go with syslog priority prefixes: standard
+// error, when it is not a terminal (under systemd it is the journal), for
+// a knockd that serves, unless UseSyslog (which reaches the journal
+// already) or -v/-D (lines on standard output) carry them there: a line
+// is never written twice. nil: nowhere.
+func journal(o *options, useSyslog bool, stderr io.Writer) io.Writer {
+	if useSyslog || o.Verbose || o.Debug || o.Replay != "" || isTerminal(stderr) {
+		return nil
+	}
+	return stderr
+}
+
+// isTerminal reports whether w is a terminal (or /dev/null, a character
+// device too: either way, not a journal).
+func isTerminal(w io.Writer) bool {
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
 }
