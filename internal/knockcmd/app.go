@@ -67,7 +67,7 @@ func Run(args []string, stdin io.Reader, stdout, stderr io.Writer) int {
 		return int(status)
 	}
 	// An error may quote what a file or an argument held.
-	fmt.Fprintf(stderr, "knock: %s\n", safetext.Escape(err.Error()))
+	fmt.Fprintf(stderr, "knock: %s\n", safetext.Lines(err.Error()))
 	var (
 		ue       usageError
 		family   *client.FamilyError

@@ -217,3 +217,48 @@ func fwAutoWarnings(cfg *config.Config, run firewall.Runner) []string {
 	}
 	return out
 }
+
+// shellWords are what a door command may start with that is no program:
+// the shell's builtins and keywords.
+var shellWords = map[string]bool{
+	"!": true, ":": true, "{": true, "}": true, "(": true, ")": true, "[": true, "[[": true, "break": true, "case": true,
+	"cd": true, "command": true, "continue": true, "do": true, "done": true, "echo": true, "elif": true, "else": true,
+	"esac": true, "eval": true, "exec": true, "exit": true, "export": true, "false": true, "fi": true, "for": true,
+	"if": true, "local": true, "printf": true, "read": true, "return": true, "set": true, "shift": true, "test": true,
+	"then": true, "trap": true, "true": true, "umask": true, "unset": true, "wait": true, "while": true,
+}
+
+// missingPrograms are --check's warnings for door commands that run a
+// program this host does not have (a typo, or a package not installed):
+// the first word of each part of each command (split at ; & | and
+// newlines), past variable assignments and shell builtins; words the
+// shell computes ($VAR, $(...), %IP%) are left alone. lookPath finds a
+// program.
+func missingPrograms(cfg *config.Config, lookPath func(string) (string, error)) []string {
+	var out []string
+	for _, d := range cfg.Doors {
+		cmds := []struct{ name, cmd string }{{"start_command", d.Start(false)}, {"start_command_6", d.Start(true)},
+			{"stop_command", d.Stop(false)}, {"stop_command_6", d.Stop(true)}}
+		seen := map[string]bool{}
+		for _, c := range cmds {
+			for _, part := range strings.FieldsFunc(c.cmd, func(r rune) bool { return strings.ContainsRune(";&|\n", r) }) {
+				words := strings.Fields(part)
+				for len(words) > 0 && strings.Contains(words[0], "=") && !strings.HasPrefix(words[0], "=") {
+					words = words[1:] // VAR=value
+				}
+				if len(words) == 0 || seen[words[0]] {
+					continue
+				}
+				prog := words[0]
+				seen[prog] = true
+				if shellWords[prog] || strings.ContainsAny(prog, "$`%\"'*?") {
+					continue
+				}
+				if _, err := lookPath(prog); err != nil {
+					out = append(out, fmt.Sprintf("door [%s] %s runs %s, which this host does not have (%v)", d.Name, c.name, prog, err))
+				}
+			}
+		}
+	}
+	return out
+}

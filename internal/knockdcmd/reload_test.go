@@ -109,3 +109,24 @@ func TestJournalOnStderr(t *testing.T) {
 		t.Fatalf("stderr %q, want %q", stderr.String(), want)
 	}
 }
+
+// --check warns about a door command whose program the host lacks, past
+// assignments, builtins and what the shell computes.
+func TestMissingPrograms(t *testing.T) {
+	cfg, err := config.Parse("k.conf", []byte("[a]\nsequence = 1\ncommand = PATH=/x iptabels -I INPUT -s %IP% -j ACCEPT; echo done | logger -t knockd\n"+
+		"stop_command = /usr/sbin/nft add element inet fw4 s { %IP% } && $HOME/bin/x && exit 0\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	have := map[string]bool{"logger": true, "/usr/sbin/nft": true}
+	look := func(p string) (string, error) {
+		if have[p] {
+			return p, nil
+		}
+		return "", errors.New("not found")
+	}
+	w := missingPrograms(cfg, look)
+	if len(w) != 1 || !strings.Contains(w[0], "door [a] start_command runs iptabels, which this host does not have") {
+		t.Fatalf("warnings %q", w)
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"math"
 	"net/netip"
 	"os"
+	"os/exec"
 	"os/signal"
 	"runtime/debug"
 	"strconv"
@@ -128,7 +129,7 @@ func Run(args []string, stdout, stderr io.Writer) int {
 	if err == nil {
 		return 0
 	}
-	fmt.Fprintf(stderr, "knockd: %s\n", safetext.Escape(err.Error()))
+	fmt.Fprintf(stderr, "knockd: %s\n", safetext.Lines(err.Error()))
 	var ee exitError
 	if errors.As(err, &ee) {
 		return ee.code
@@ -215,6 +216,7 @@ func serve(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 		printDoors(stdout, cfg)
 		printMemory(stdout, ifaces, sz)
 		warnings := append(cfg.PermissionWarnings(), fwAutoWarnings(cfg, firewall.Exec{})...)
+		warnings = append(warnings, missingPrograms(cfg, exec.LookPath)...)
 		for _, iface := range ifaces {
 			if iface != config.AnyInterface && server.Missing(iface) {
 				warnings = append(warnings, fmt.Sprintf("interface %s does not exist (yet): knockd will wait for it to appear", iface))

@@ -190,13 +190,30 @@ func Parse(path string, data []byte) (*Config, error) {
 	var (
 		door        *Door
 		inOptions   bool
+		skip        bool // the lines of a section whose header was refused
+		doorFailed  bool // the current door had an error: finishing it would only echo it
 		optionsLine int
 		seen        = map[string]int{}
 		doorLines   = map[string]int{}
+		errs        []error
 	)
+	// Every error of the file is reported, not only the first; a section
+	// whose header is refused is skipped, so it adds no errors of its own.
+	fail := func(err error) {
+		if err != nil {
+			errs = append(errs, err)
+			doorFailed = true
+		}
+	}
+	finish := func() {
+		if !doorFailed {
+			fail(finishDoor(path, door))
+		}
+		doorFailed = false
+	}
 	sc := bufio.NewScanner(bytes.NewReader(data))
 	sc.Buffer(make([]byte, 64*1024), 1024*1024)
-	for n := 1; sc.Scan(); n++ {
+	for n := 1; sc.Scan() && len(errs) < maxErrors; n++ {
 		line := strings.TrimSpace(sc.Text())
 		if line == "" || line[0] == '#' {
 			continue
@@ -205,44 +222,46 @@ func Parse(path string, data []byte) (*Config, error) {
 		// control character (tabs aside) or invalid UTF-8 in any line
 		// but comments.
 		if !safetext.Safe(line) {
-			return nil, lineError(path, n, "control character or invalid UTF-8 in \"%s\": not allowed", safetext.Escape(line))
+			fail(lineError(path, n, "control character or invalid UTF-8 in \"%s\": not allowed", safetext.Escape(line)))
+			continue
 		}
 		if line[0] == '[' {
-			if !strings.HasSuffix(line, "]") {
-				return nil, lineError(path, n, "section header %q has no closing ]", line)
-			}
-			name := strings.TrimSpace(line[1 : len(line)-1])
-			if name == "" {
-				return nil, lineError(path, n, "empty section name")
-			}
-			if err := finishDoor(path, door); err != nil {
-				return nil, err
-			}
+			finish()
+			door, inOptions, skip = nil, false, true
 			seen = map[string]int{}
-			if strings.EqualFold(name, "options") {
-				if optionsLine != 0 {
-					return nil, lineError(path, n, "[options] given twice (first at line %d): merge them", optionsLine)
-				}
-				door, inOptions, optionsLine = nil, true, n
-				continue
+			name := strings.TrimSpace(strings.TrimSuffix(line[1:], "]"))
+			switch {
+			case !strings.HasSuffix(line, "]"):
+				fail(lineError(path, n, "section header %q has no closing ]", line))
+			case name == "":
+				fail(lineError(path, n, "empty section name"))
+			case strings.EqualFold(name, "options") && optionsLine != 0:
+				fail(lineError(path, n, "[options] given twice (first at line %d): merge them", optionsLine))
+			case strings.EqualFold(name, "options"):
+				inOptions, optionsLine, skip = true, n, false
+			case doorLines[name] != 0:
+				fail(lineError(path, n, "door [%s] defined twice (first at line %d)", name, doorLines[name]))
+			default:
+				doorLines[name] = n
+				door = &Door{Name: name, Line: n, SeqTimeout: DefaultSeqTimeout, CmdTimeout: DefaultCmdTimeout}
+				c.Doors = append(c.Doors, door)
+				skip = false
 			}
-			if prev, dup := doorLines[name]; dup {
-				return nil, lineError(path, n, "door [%s] defined twice (first at line %d)", name, prev)
-			}
-			doorLines[name] = n
-			door = &Door{Name: name, Line: n, SeqTimeout: DefaultSeqTimeout, CmdTimeout: DefaultCmdTimeout}
-			c.Doors = append(c.Doors, door)
-			inOptions = false
+			continue
+		}
+		if skip {
 			continue
 		}
 		key, value, hasValue := strings.Cut(line, "=")
 		key, value = strings.ToLower(strings.TrimSpace(key)), strings.TrimSpace(value)
 		if !inOptions && door == nil {
-			return nil, lineError(path, n, "%q is outside any section (start one with [options] or [doorname])", key)
+			fail(lineError(path, n, "%q is outside any section (start one with [options] or [doorname])", key))
+			continue
 		}
 		canon := canonical(key)
 		if prev, dup := seen[canon]; dup {
-			return nil, lineError(path, n, "%s given twice in this section (first at line %d)", key, prev)
+			fail(lineError(path, n, "%s given twice in this section (first at line %d)", key, prev))
+			continue
 		}
 		seen[canon] = n
 		var err error
@@ -250,7 +269,8 @@ func Parse(path string, data []byte) (*Config, error) {
 			err = c.option(key, value, hasValue)
 		} else {
 			if !hasValue {
-				return nil, lineError(path, n, "%q: want Key = value", key)
+				fail(lineError(path, n, "%q: want Key = value", key))
+				continue
 			}
 			err = door.directive(key, value)
 			if key == "one_time_sequences" {
@@ -258,17 +278,26 @@ func Parse(path string, data []byte) (*Config, error) {
 			}
 		}
 		if err != nil {
-			return nil, lineError(path, n, "%v", err)
+			fail(lineError(path, n, "%v", err))
 		}
 	}
 	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		fail(fmt.Errorf("%s: %w", path, err))
 	}
-	if err := finishDoor(path, door); err != nil {
-		return nil, err
+	if len(errs) < maxErrors {
+		finish()
+	}
+	if len(errs) == maxErrors {
+		errs = append(errs, fmt.Errorf("%s: more errors not shown (the first %d are above)", path, maxErrors))
+	}
+	if len(errs) > 0 {
+		return nil, errors.Join(errs...)
 	}
 	return c, nil
 }
+
+// maxErrors bounds the errors Parse reports of one file.
+const maxErrors = 20
 
 // canonical maps the aliases of knockd 0.8 to one name, so "Command" and
 // "Start_Command" in one door count as the same directive given twice.

@@ -342,3 +342,34 @@ func TestStrictModes(t *testing.T) {
 		t.Fatalf("err %v", err)
 	}
 }
+
+// Every error of a file is reported, each with its line, without the
+// echoes of an earlier one (a door whose sequence was refused is not also
+// "empty"), and a refused section adds nothing of its own.
+func TestParseReportsEveryError(t *testing.T) {
+	conf := "[a]\nsequence = 7000,abc\n[b]\nsequence = 1\nsequense = 2\n[c\nsequence = 3\nbogus = 4\n[d]\ntcpflags = syn\n[e]\nsequence = 5\n"
+	_, err := Parse("k.conf", []byte(conf))
+	if err == nil {
+		t.Fatal("accepted")
+	}
+	want := []string{
+		`k.conf:2: sequence: sequence item 2 "abc"`,
+		`k.conf:5: unknown directive "sequense" in door [b]`,
+		`k.conf:6: section header "[c" has no closing ]`,
+		`k.conf:9: section 'd' has an empty knock sequence`,
+	}
+	lines := strings.Split(err.Error(), "\n")
+	if len(lines) != len(want) {
+		t.Fatalf("%d errors, want %d:\n%s", len(lines), len(want), err)
+	}
+	for i, w := range want {
+		if !strings.HasPrefix(lines[i], w) {
+			t.Errorf("error %d: %q, want %q", i+1, lines[i], w)
+		}
+	}
+	// A file of nothing but errors stops at maxErrors.
+	_, err = Parse("k.conf", []byte(strings.Repeat("x = 1\n", 100)))
+	if n := strings.Count(err.Error(), "\n") + 1; n != maxErrors+1 || !strings.Contains(err.Error(), "more errors not shown") {
+		t.Fatalf("%d lines:\n%s", n, err)
+	}
+}
