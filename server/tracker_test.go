@@ -461,19 +461,19 @@ func FuzzTrackerGroups(f *testing.F) {
 // A source that knocks the first ports of many doors holds an attempt at
 // each, but the table holds at most MaxAttemptsPerKnocker x MaxSources
 // attempts in all: a flood that sends each spoofed source to every first
-// port is bounded as one that sends it to one, and a real knocker still
-// gets in.
+// port (here 500 sources, 20 doors, a table of 64) is bounded as one that
+// sends it to one, and a real knocker still gets in.
 func TestTrackerBoundsAttempts(t *testing.T) {
 	var conf strings.Builder
-	for i := range 50 {
+	for i := range 20 {
 		fmt.Fprintf(&conf, "[d%d]\nsequence = %d,%d\nseq_timeout = 5\n", i, 6000+i, 7000+i)
 	}
 	tr := NewTracker(testDoors(t, conf.String()), nil)
-	tr.MaxSources = 256
+	tr.MaxSources = 64
 	at := t0
-	for src := range 2000 {
+	for src := range 500 {
 		a := netip.AddrFrom4([4]byte{10, 77, byte(1 + src/250), byte(src % 250)})
-		for i := range 50 {
+		for i := range 20 {
 			h := Hit{Src: a, Dst: me, Proto: knock.TCP, Port: uint16(6000 + i), Flags: knock.SYN, Time: at}
 			tr.Hit(&h, func(Event) {})
 		}
