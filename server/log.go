@@ -28,8 +28,8 @@ type Logger struct {
 	// error: knockd sets it to stderr when that is not a terminal and
 	// neither UseSyslog nor -v already carries the lines there.
 	Journal io.Writer
-	Debug   bool      // -D: packet lines too
-	Lookup  bool      // -l: "IP (hostname)"
+	Debug   bool // -D: packet lines too
+	Lookup  bool // -l: "IP (hostname)"
 	// LookupAddr is -l's reverse lookup; nil: net.DefaultResolver's.
 	LookupAddr func(ctx context.Context, addr string) ([]string, error)
 	Now        func() time.Time
