@@ -4,6 +4,7 @@ import (
 	"context"
 	"net"
 	"net/netip"
+	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -229,8 +230,14 @@ func (s *Server) captureLoop(ctx context.Context, iface string, persistent bool,
 	}
 }
 
-// Missing reports whether there is no interface called iface (yet).
+// Missing reports whether there is no interface called iface (yet). It
+// looks in /sys first: a Go program under qemu-user cannot read netlink on
+// a big-endian target, so net.InterfaceByName fails there for interfaces
+// that exist.
 func Missing(iface string) bool {
+	if _, err := os.Stat("/sys/class/net/" + iface); err == nil {
+		return false
+	}
 	_, err := net.InterfaceByName(iface)
 	return err != nil
 }
