@@ -189,8 +189,8 @@ func (d *dryRunner) Run(name string, args ...string) (string, string, error) {
 func fwAutoWarnings(cfg *config.Config, run firewall.Runner) []string {
 	var doors []string
 	for _, d := range cfg.Doors {
-		for _, c := range []string{d.Start(false), d.Start(true), d.Stop(false), d.Stop(true)} {
-			if strings.Contains(c, "knockd fw ") && !strings.Contains(c, "--backend") {
+		for _, c := range doorCommands(d) {
+			if strings.Contains(c.cmd, "knockd fw ") && !strings.Contains(c.cmd, "--backend") {
 				doors = append(doors, d.Name)
 				break
 			}
@@ -237,10 +237,8 @@ var shellWords = map[string]bool{
 func missingPrograms(cfg *config.Config, lookPath func(string) (string, error)) []string {
 	var out []string
 	for _, d := range cfg.Doors {
-		cmds := []struct{ name, cmd string }{{"start_command", d.Start(false)}, {"start_command_6", d.Start(true)},
-			{"stop_command", d.Stop(false)}, {"stop_command_6", d.Stop(true)}}
 		seen := map[string]bool{}
-		for _, c := range cmds {
+		for _, c := range doorCommands(d) {
 			for _, part := range strings.FieldsFunc(c.cmd, func(r rune) bool { return strings.ContainsRune(";&|\n", r) }) {
 				words := strings.Fields(part)
 				for len(words) > 0 && strings.Contains(words[0], "=") && !strings.HasPrefix(words[0], "=") {
@@ -261,4 +259,13 @@ func missingPrograms(cfg *config.Config, lookPath func(string) (string, error)) 
 		}
 	}
 	return out
+}
+
+// doorCommand is one of a door's commands, by its directive.
+type doorCommand struct{ name, cmd string }
+
+// doorCommands are the commands a door runs, for IPv4 and IPv6 knockers.
+func doorCommands(d *config.Door) []doorCommand {
+	return []doorCommand{{"start_command", d.Start(false)}, {"start_command_6", d.Start(true)},
+		{"stop_command", d.Stop(false)}, {"stop_command_6", d.Stop(true)}}
 }
