@@ -143,7 +143,8 @@ const (
 type names struct {
 	mu    sync.Mutex
 	known map[netip.Addr]string // "" while looked up, or when none was found
-	order []netip.Addr          // known's keys, oldest first, for forgetting
+	order []netip.Addr          // known's keys in a ring: the oldest at next once it is full
+	next  int
 	queue chan netip.Addr
 }
 
@@ -168,12 +169,14 @@ func (c *names) get(ip netip.Addr, lookup func(context.Context, string) ([]strin
 	default:
 		return "" // behind: this address goes without a name
 	}
-	if len(c.order) == maxNames {
-		delete(c.known, c.order[0])
-		c.order = append(c.order[:0], c.order[1:]...)
+	if len(c.order) < maxNames {
+		c.order = append(c.order, ip)
+	} else {
+		delete(c.known, c.order[c.next])
+		c.order[c.next] = ip
+		c.next = (c.next + 1) % maxNames
 	}
 	c.known[ip] = ""
-	c.order = append(c.order, ip)
 	return ""
 }
 

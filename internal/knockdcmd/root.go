@@ -432,13 +432,12 @@ func printMemory(w io.Writer, ifaces []string, sz sizes) {
 	fmt.Fprintf(w, "knockers: at most %d tracked at once (up to %s of memory)\n", sz.knockers, config.FormatApprox(table))
 	fmt.Fprintf(w, "commands: at most %d running at once, %d per door (MaxCommands, MaxDoorCommands); a knock past them is not opened\n", sz.commands, sz.doorCommands)
 	rings := int64(sz.ring * max(len(ifaces), 1))
+	ringsSaid := "whatever comes in: the rings (" + config.FormatApprox(rings) + ")"
 	if len(ifaces) == 1 && ifaces[0] == config.AnyInterface {
-		fmt.Fprintf(w, "memory: at most about %s resident, and a ring more per interface beyond the first: the rings, the knocker table twice (the garbage collector lets the heap grow to twice what is live) and %s for knockd itself\n",
-			config.FormatApprox(rings+2*table+server.ProgramBytes), config.FormatApprox(server.ProgramBytes))
-	} else {
-		fmt.Fprintf(w, "memory: at most about %s resident, whatever comes in: the rings (%s), the knocker table twice (the garbage collector lets the heap grow to twice what is live) and %s for knockd itself\n",
-			config.FormatApprox(rings+2*table+server.ProgramBytes), config.FormatApprox(rings), config.FormatApprox(server.ProgramBytes))
+		ringsSaid = "and a ring more per interface beyond the first: the rings"
 	}
+	fmt.Fprintf(w, "memory: at most about %s resident, %s, the knocker table twice (the garbage collector lets the heap grow to twice what is live) and %s for knockd itself\n",
+		config.FormatApprox(rings+2*table+server.ProgramBytes), ringsSaid, config.FormatApprox(server.ProgramBytes))
 	switch {
 	case sz.memLimit == config.NoMemoryLimit:
 		fmt.Fprintln(w, "memory limit: off")
