@@ -81,34 +81,50 @@ func (a *Actions) Admit(door *config.Door) error {
 		return errors.New("shutting down")
 	case a.DryRun != nil:
 		return nil // nothing runs
-	case a.running >= cmp.Or(a.MaxCommands, config.DefaultMaxCommands):
-		return fmt.Errorf("%d commands running, MaxCommands", a.running)
-	case a.perDoor[door.Name] >= cmp.Or(a.MaxDoorCommands, config.DefaultMaxDoorCommands):
-		return fmt.Errorf("%d of this door's commands running, MaxDoorCommands", a.perDoor[door.Name])
 	}
-	a.running++
-	a.perDoor[door.Name]++
+	if why := a.full(door); why != "" {
+		return errors.New(why)
+	}
+	a.take(door, 1)
 	return nil
+}
+
+// full says why no command of door can start now (a cap is reached), or
+// ""; called with a.mu held.
+func (a *Actions) full(door *config.Door) string {
+	switch {
+	case a.running >= cmp.Or(a.MaxCommands, config.DefaultMaxCommands):
+		return fmt.Sprintf("%d commands running, MaxCommands", a.running)
+	case a.perDoor[door.Name] >= cmp.Or(a.MaxDoorCommands, config.DefaultMaxDoorCommands):
+		return fmt.Sprintf("%d of this door's commands running, MaxDoorCommands", a.perDoor[door.Name])
+	}
+	return ""
+}
+
+// take counts n slots of door as taken (n -1: given back); called with
+// a.mu held.
+func (a *Actions) take(door *config.Door, n int) {
+	a.running += n
+	a.perDoor[door.Name] += n
+	if n < 0 {
+		a.freed.Broadcast()
+	}
 }
 
 // release frees a command slot of door.
 func (a *Actions) release(door *config.Door) {
 	a.mu.Lock()
-	a.running--
-	a.perDoor[door.Name]--
-	a.freed.Broadcast()
+	a.take(door, -1)
 	a.mu.Unlock()
 }
 
 // waitSlot takes a slot for a stop command of door, waiting for one.
 func (a *Actions) waitSlot(door *config.Door) {
 	a.mu.Lock()
-	for a.running >= cmp.Or(a.MaxCommands, config.DefaultMaxCommands) ||
-		a.perDoor[door.Name] >= cmp.Or(a.MaxDoorCommands, config.DefaultMaxDoorCommands) {
+	for a.full(door) != "" {
 		a.freed.Wait()
 	}
-	a.running++
-	a.perDoor[door.Name]++
+	a.take(door, 1)
 	a.mu.Unlock()
 }
 
@@ -134,8 +150,7 @@ func (a *Actions) Start(door *config.Door, ip netip.Addr) {
 		return
 	}
 	if a.closed { // Shutdown came between Admit and Start
-		a.running--
-		a.perDoor[door.Name]--
+		a.take(door, -1)
 		return
 	}
 	if stop != "" {
