@@ -7,9 +7,10 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"syscall"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/knocktools/knock/internal/filepolicy"
 )
 
 // lockFile takes an exclusive flock on path (created if needed) and returns
@@ -139,20 +140,12 @@ func sharedDir(path string, fi fs.FileInfo) error {
 		return nil
 	}
 	return fmt.Errorf("%s is in %s, which others can write (mode %04o): another user could put a file or link there in its place; keep the profile file in a directory of your own (--config or KNOCK_CONFIG)",
-		path, dir, st.Mode().Perm()|stickyBit(st.Mode()))
+		path, dir, st.Mode().Perm()|filepolicy.Sticky(st))
 }
 
-// ownerOf is the uid that owns a file (as Lstat or Stat saw it).
+// ownerOf is the uid that owns a file (as Lstat or Stat saw it); 0 (root,
+// trusted) where the system does not say.
 func ownerOf(fi fs.FileInfo) uint32 {
-	if st, ok := fi.Sys().(*syscall.Stat_t); ok {
-		return st.Uid
-	}
-	return 0
-}
-
-func stickyBit(m fs.FileMode) fs.FileMode {
-	if m&fs.ModeSticky != 0 {
-		return 0o1000
-	}
-	return 0
+	uid, _ := filepolicy.Owner(fi)
+	return uid
 }

@@ -56,7 +56,7 @@ func Integrity(path string) []string {
 	for dir := filepath.Dir(real); ; dir = filepath.Dir(dir) {
 		if fi, err := os.Stat(dir); err == nil {
 			if w := changeable(fi, true); w != "" {
-				why = append(why, fmt.Sprintf("is in %s (mode %04o), which %s", dir, fi.Mode().Perm()|sticky(fi), w))
+				why = append(why, fmt.Sprintf("is in %s (mode %04o), which %s", dir, fi.Mode().Perm()|Sticky(fi), w))
 			}
 		}
 		if dir == filepath.Dir(dir) {

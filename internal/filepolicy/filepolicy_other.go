@@ -9,4 +9,4 @@ import "io/fs"
 func readableByOthers(fs.FileInfo) bool   { return false }
 func changeable(fs.FileInfo, bool) string { return "" }
 func linkOwner(string) string             { return "" }
-func sticky(fs.FileInfo) fs.FileMode      { return 0 }
+func Sticky(fs.FileInfo) fs.FileMode      { return 0 }

@@ -11,7 +11,8 @@ import (
 
 func readableByOthers(fi fs.FileInfo) bool { return fi.Mode().Perm()&0o077 != 0 }
 
-func owner(fi fs.FileInfo) (uint32, bool) {
+// Owner is the uid that owns a file, as Stat or Lstat saw it.
+func Owner(fi fs.FileInfo) (uint32, bool) {
 	st, ok := fi.Sys().(*syscall.Stat_t)
 	if !ok {
 		return 0, false
@@ -38,7 +39,7 @@ func changeable(fi fs.FileInfo, dir bool) string {
 		}
 		return "is writable by group"
 	}
-	if uid, ok := owner(fi); ok && !trusted(uid) {
+	if uid, ok := Owner(fi); ok && !trusted(uid) {
 		if dir {
 			return fmt.Sprintf("uid %d owns", uid)
 		}
@@ -53,13 +54,15 @@ func linkOwner(path string) string {
 	if err != nil || fi.Mode()&fs.ModeSymlink == 0 {
 		return ""
 	}
-	if uid, ok := owner(fi); ok && !trusted(uid) {
+	if uid, ok := Owner(fi); ok && !trusted(uid) {
 		return fmt.Sprintf("is a symbolic link owned by uid %d", uid)
 	}
 	return ""
 }
 
-func sticky(fi fs.FileInfo) fs.FileMode {
+// Sticky is the sticky bit of fi in octal (0o1000), for a mode shown as
+// 01777; fs.FileMode keeps it apart from the permission bits.
+func Sticky(fi fs.FileInfo) fs.FileMode {
 	if fi.Mode()&fs.ModeSticky != 0 {
 		return 0o1000
 	}
