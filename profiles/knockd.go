@@ -10,7 +10,7 @@ import (
 	"time"
 
 	"github.com/knocktools/knock"
-	"github.com/knocktools/knock/server/config"
+	"github.com/knocktools/knock/knockdconf"
 )
 
 // sixFlags are the flags knockd's TCPFlags can test.
@@ -50,18 +50,34 @@ func ExportKnockd(name string, p Profile) (string, error) {
 	if p.SPA != nil {
 		return "", fmt.Errorf("profile %q is an SPA profile: its server is fwknopd (profile export --fwknopd)", name)
 	}
-	if p.TimeBased() {
-		return exportTimeBased(name, p)
-	}
-	seq, err := p.KnockSequence(false)
-	if err != nil {
-		return "", fmt.Errorf("profile %q: %w", name, err)
-	}
+	door := &knockdconf.Door{Name: name}
 	var b strings.Builder
-	fmt.Fprintf(&b, "# knock profile %q (host %s)\n", name, p.Host)
+	if p.TimeBased() {
+		ts, err := p.TimeSequence()
+		if err != nil {
+			return "", fmt.Errorf("profile %q: %w", name, err)
+		}
+		door.Time, door.SeqTimeout = &ts, seqTimeout(p, ts.Length)
+		fmt.Fprintf(&b, "# knock profile %q (host %s): a time-based door for this project's knockd.\n", name, p.Host)
+		b.WriteString("# The secret opens the door: keep this file readable by root only, or put the\n")
+		b.WriteString("# secret in a file of mode 0600 and write sequence_secret = file:PATH.\n")
+	} else {
+		seq, err := p.KnockSequence(false)
+		if err != nil {
+			return "", fmt.Errorf("profile %q: %w", name, err)
+		}
+		knockDoor(door, p, seq)
+		fmt.Fprintf(&b, "# knock profile %q (host %s)\n", name, p.Host)
+	}
+	rule := acceptRule(p.ServicePort())
 	if len(p.CloseSequence) == 0 {
-		writeDoor(&b, name, p, seq)
-		writeCommands(&b, p.ServicePort())
+		// Open for ten seconds.
+		door.StartCommand = keepEstablished("iptables") + iptables("iptables", "-I", rule)
+		door.StartCommand6 = ptr(keepEstablished("ip6tables") + iptables("ip6tables", "-I", rule))
+		door.CmdTimeout = 10 * time.Second
+		door.StopCommand = iptables("iptables", "-D", rule)
+		door.StopCommand6 = ptr(iptables("ip6tables", "-D", rule))
+		b.WriteString(knockdconf.FormatDoor(door, exportStyle))
 		return b.String(), nil
 	}
 	c, _ := p.Closing()
@@ -69,67 +85,79 @@ func ExportKnockd(name string, p Profile) (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("profile %q: close_sequence: %w", name, err)
 	}
-	b.WriteString("# Opened by the first door until the second closes it (knock NAME --close,\n")
-	b.WriteString("# or knock ssh when ssh exits); established connections stay up.\n")
-	writeDoor(&b, name, p, seq)
-	writeOpenClose(&b, p.ServicePort(), "-I")
-	writeDoor(&b, name+"-close", p, closeSeq)
-	writeOpenClose(&b, p.ServicePort(), "-D")
+	if !p.TimeBased() {
+		b.WriteString("# Opened by the first door until the second closes it (knock NAME --close,\n")
+		b.WriteString("# or knock ssh when ssh exits); established connections stay up.\n")
+	}
+	// The open checks first (-C), so that a knock repeated while the door
+	// is open (knock proxy knocks again halfway through its wait) adds no
+	// second copy that the close would leave behind; the check's "Bad
+	// rule" on every open is no news: quiet.
+	door.StartCommand = keepEstablished("iptables") + checkFirst("iptables", rule)
+	door.StartCommand6 = ptr(keepEstablished("ip6tables") + checkFirst("ip6tables", rule))
+	closing := &knockdconf.Door{Name: name + "-close",
+		StartCommand:  iptables("iptables", "-D", rule),
+		StartCommand6: ptr(iptables("ip6tables", "-D", rule)),
+	}
+	knockDoor(closing, p, closeSeq)
+	b.WriteString(knockdconf.FormatDoor(door, exportStyle))
+	b.WriteString(knockdconf.FormatDoor(closing, exportStyle))
 	return b.String(), nil
 }
 
-// writeDoor writes a door's header, sequence, timeout and TCPFlags.
-func writeDoor(b *strings.Builder, name string, p Profile, seq knock.Sequence) {
-	fmt.Fprintf(b, "[%s]\n", name)
-	for _, k := range seq {
-		if k.HasPayload {
-			b.WriteString("\t# knockd does not look at UDP payloads: any datagram to these ports counts\n")
-			break
+// exportStyle writes a door as knockd.conf's sample does, with a comment
+// where the door cannot be exactly what the profile knocks.
+var exportStyle = func() knockdconf.Style {
+	s := knockdconf.Sample
+	s.Note = func(d *knockdconf.Door, key string) []string {
+		switch key {
+		case "sequence":
+			for _, k := range d.Sequence {
+				if k.HasPayload {
+					return []string{"knockd does not look at UDP payloads: any datagram to these ports counts"}
+				}
+			}
+		case "tcpflags":
+			if _, uniform, _ := DoorFlags(d.Sequence); !uniform {
+				return []string{"the knocks carry different TCP flags: the door accepts each of them"}
+			}
 		}
+		return nil
 	}
-	fmt.Fprintf(b, "\tsequence        = %s\n", seq.KnockdString())
-	fmt.Fprintf(b, "\tseq_timeout     = %d\n", seqTimeout(p, len(seq)))
-	if m, uniform, anyTCP := DoorFlags(seq); anyTCP {
-		if !uniform {
-			b.WriteString("\t# the knocks carry different TCP flags: the door accepts each of them\n")
-		}
-		if m.Set != 0 || m.Clear != 0 {
-			fmt.Fprintf(b, "\ttcpflags        = %s\n", m)
-		}
-	}
-	if p.AllowRepeats {
-		b.WriteString("\tallow_repeats   = yes\n")
-	}
-}
+	return s
+}()
 
-// writeOpenClose writes the commands that insert (-I) or delete (-D) the
-// rule letting the knocker reach port. The insert checks first (-C), so
-// that a knock repeated while the door is open (knock proxy knocks again
-// halfway through its wait) adds no second copy that the close would
-// leave behind.
-func writeOpenClose(b *strings.Builder, port uint16, op string) {
-	rule := acceptRule(port)
-	for _, fw := range []struct{ key, prog string }{{"start_command  ", "iptables"}, {"start_command_6", "ip6tables"}} {
-		cmd := fmt.Sprintf("/usr/sbin/%s %s %s", fw.prog, op, rule)
-		if op == "-I" {
-			// The check's "Bad rule" on every open is no news: quiet.
-			cmd = keepEstablished(fw.prog) + fmt.Sprintf("/usr/sbin/%s -C %s 2>/dev/null || %s", fw.prog, rule, cmd)
-		}
-		fmt.Fprintf(b, "\t%s = %s\n", fw.key, cmd)
+// knockDoor sets a door's knock from a fixed sequence: the sequence, the
+// timeout and the TCPFlags test that accepts its knocks.
+func knockDoor(d *knockdconf.Door, p Profile, seq knock.Sequence) {
+	d.Sequence, d.SeqTimeout, d.AllowRepeats = seq, seqTimeout(p, len(seq)), p.AllowRepeats
+	if m, _, anyTCP := DoorFlags(seq); anyTCP {
+		d.Flags = m
 	}
 }
 
 // seqTimeout is the Seq_Timeout of a door for the profile's knocks:
 // knockd times a sequence from its first knock, so it leaves the delays
 // between the knocks and five seconds for the network and the client.
-func seqTimeout(p Profile, knocks int) int {
-	return 5 + int(math.Ceil(time.Duration(p.Delay).Seconds()*float64(knocks-1)))
+func seqTimeout(p Profile, knocks int) time.Duration {
+	return time.Duration(5+int(math.Ceil(time.Duration(p.Delay).Seconds()*float64(knocks-1)))) * time.Second
 }
 
 // acceptRule is the iptables rule a door's commands add and delete: the
 // knocker may reach port.
 func acceptRule(port uint16) string {
 	return fmt.Sprintf("INPUT -s %%IP%% -p tcp --dport %d -j ACCEPT", port)
+}
+
+// iptables is the command that checks (-C), inserts (-I) or deletes (-D)
+// rule.
+func iptables(prog, op, rule string) string {
+	return fmt.Sprintf("/usr/sbin/%s %s %s", prog, op, rule)
+}
+
+// checkFirst inserts rule unless it is there already.
+func checkFirst(prog, rule string) string {
+	return iptables(prog, "-C", rule) + " 2>/dev/null || " + iptables(prog, "-I", rule)
 }
 
 // keepEstablished is the start of a door's start command that makes sure,
@@ -141,51 +169,7 @@ func keepEstablished(prog string) string {
 	return fmt.Sprintf("/usr/sbin/%s -C %s 2>/dev/null || /usr/sbin/%s -I %s; ", prog, rule, prog, rule)
 }
 
-// writeCommands writes a door's commands opening port for ten seconds.
-func writeCommands(b *strings.Builder, port uint16) {
-	rule := acceptRule(port)
-	fmt.Fprintf(b, "\tstart_command   = %s/usr/sbin/iptables -I %s\n", keepEstablished("iptables"), rule)
-	fmt.Fprintf(b, "\tstart_command_6 = %s/usr/sbin/ip6tables -I %s\n", keepEstablished("ip6tables"), rule)
-	fmt.Fprintf(b, "\tcmd_timeout     = 10\n")
-	fmt.Fprintf(b, "\tstop_command    = /usr/sbin/iptables -D %s\n", rule)
-	fmt.Fprintf(b, "\tstop_command_6  = /usr/sbin/ip6tables -D %s\n", rule)
-}
-
-// exportTimeBased renders the door of a time-based profile: the same
-// secret and parameters, for our knockd (knockd 0.8 has no such door).
-func exportTimeBased(name string, p Profile) (string, error) {
-	ts, err := p.TimeSequence()
-	if err != nil {
-		return "", fmt.Errorf("profile %q: %w", name, err)
-	}
-	timeout := seqTimeout(p, ts.Length)
-	var closeSeq knock.Sequence
-	if len(p.CloseSequence) > 0 {
-		c, _ := p.Closing()
-		if closeSeq, err = c.KnockSequence(false); err != nil {
-			return "", fmt.Errorf("profile %q: close_sequence: %w", name, err)
-		}
-	}
-	var b strings.Builder
-	fmt.Fprintf(&b, "# knock profile %q (host %s): a time-based door for this project's knockd.\n", name, p.Host)
-	fmt.Fprintf(&b, "# The secret opens the door: keep this file readable by root only, or put the\n")
-	fmt.Fprintf(&b, "# secret in a file of mode 0600 and write sequence_secret = file:PATH.\n")
-	fmt.Fprintf(&b, "[%s]\n", name)
-	fmt.Fprintf(&b, "\tsequence_secret   = %s\n", knock.EncodeSecret(ts.Secret))
-	fmt.Fprintf(&b, "\tsequence_length   = %d\n", ts.Length)
-	fmt.Fprintf(&b, "\tsequence_ports    = %d-%d\n", ts.PortMin, ts.PortMax)
-	fmt.Fprintf(&b, "\tsequence_period   = %d\n", int(ts.Period.Seconds()))
-	fmt.Fprintf(&b, "\tsequence_protocol = %s\n", ts.Protocol)
-	fmt.Fprintf(&b, "\tseq_timeout       = %d\n", timeout)
-	if closeSeq == nil {
-		writeCommands(&b, p.ServicePort())
-		return b.String(), nil
-	}
-	writeOpenClose(&b, p.ServicePort(), "-I")
-	writeDoor(&b, name+"-close", p, closeSeq)
-	writeOpenClose(&b, p.ServicePort(), "-D")
-	return b.String(), nil
-}
+func ptr(s string) *string { return &s }
 
 var badNameChars = sync.OnceValue(func() *regexp.Regexp { return regexp.MustCompile(`[^A-Za-z0-9_.-]+`) })
 
@@ -197,7 +181,7 @@ func ImportName(door string) string {
 // ImportKnockd makes a profile of a knockd door, to be knocked at host. A
 // door with TCPFlags gets the flags it requires; a door that uses
 // One_Time_Sequences cannot become a fixed profile and is refused.
-func ImportKnockd(d *config.Door, host, file string) (Profile, error) {
+func ImportKnockd(d *knockdconf.Door, host, file string) (Profile, error) {
 	if d.OneTimeFile != "" {
 		return Profile{}, fmt.Errorf("door [%s] uses One_Time_Sequences, which a saved profile cannot follow", d.Name)
 	}
@@ -216,7 +200,7 @@ func ImportKnockd(d *config.Door, host, file string) (Profile, error) {
 
 // CloseDoor pairs an imported door with the door that undoes it.
 type CloseDoor struct {
-	Open, Close *config.Door
+	Open, Close *knockdconf.Door
 }
 
 // PairCloseDoors finds, for each door, a later or earlier door whose
@@ -225,9 +209,9 @@ type CloseDoor struct {
 // allow", firewall-cmd --add-* against --remove-*), as a knockd.conf with
 // an openSSH and a closeSSH door has them. Each door is in one pair at
 // most; the first match in file order wins.
-func PairCloseDoors(doors []*config.Door) []CloseDoor {
+func PairCloseDoors(doors []*knockdconf.Door) []CloseDoor {
 	var pairs []CloseDoor
-	used := map[*config.Door]bool{}
+	used := map[*knockdconf.Door]bool{}
 	for _, open := range doors {
 		if used[open] || !plainDoor(open) {
 			continue
@@ -245,13 +229,13 @@ func PairCloseDoors(doors []*config.Door) []CloseDoor {
 }
 
 // plainDoor is a door with a fixed sequence and a start command.
-func plainDoor(d *config.Door) bool {
+func plainDoor(d *knockdconf.Door) bool {
 	return d.OneTimeFile == "" && d.Time == nil && len(d.Sequence) > 0 && strings.TrimSpace(d.StartCommand) != ""
 }
 
 // doorUndoes reports whether door cl's commands undo door open's, for
 // both address families.
-func doorUndoes(open, cl *config.Door) bool {
+func doorUndoes(open, cl *knockdconf.Door) bool {
 	if !commandUndoes(open.StartCommand, cl.StartCommand) {
 		return false
 	}
@@ -364,7 +348,7 @@ func isNumber(s string) bool {
 // CloseSequenceOf is the close_sequence for a profile imported from
 // open, knocking cl: its knocks carry the flags cl's TCPFlags requires
 // when they differ from open's.
-func CloseSequenceOf(open, cl *config.Door) []string {
+func CloseSequenceOf(open, cl *knockdconf.Door) []string {
 	var out []string
 	for _, k := range cl.Sequence {
 		if k.Proto == knock.TCP && cl.Flags.Set != open.Flags.Set && cl.Flags.Set != 0 {

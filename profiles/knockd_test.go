@@ -5,7 +5,7 @@ import (
 	"testing"
 
 	"github.com/knocktools/knock"
-	"github.com/knocktools/knock/server/config"
+	"github.com/knocktools/knock/knockdconf"
 )
 
 func TestDoorFlags(t *testing.T) {
@@ -130,7 +130,7 @@ command = iptables -D INPUT -s %IP% -j ACCEPT
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			c, err := config.Parse("k.conf", []byte(tt.conf))
+			c, err := knockdconf.Parse("k.conf", []byte(tt.conf))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -146,7 +146,7 @@ command = iptables -D INPUT -s %IP% -j ACCEPT
 }
 
 func TestCloseSequenceOf(t *testing.T) {
-	c, err := config.Parse("k.conf", []byte("[o]\nsequence = 1,2\ncommand = x\n[c]\nsequence = 3,4:udp\ntcpflags = fin\ncommand = y\n"))
+	c, err := knockdconf.Parse("k.conf", []byte("[o]\nsequence = 1,2\ncommand = x\n[c]\nsequence = 3,4:udp\ntcpflags = fin\ncommand = y\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -161,7 +161,7 @@ func TestExportWithCloseSequence(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	c, err := config.Parse("export", []byte(door))
+	c, err := knockdconf.Parse("export", []byte(door))
 	if err != nil {
 		t.Fatalf("%v\n%s", err, door)
 	}

@@ -16,7 +16,7 @@ import (
 	"time"
 
 	"github.com/knocktools/knock"
-	"github.com/knocktools/knock/server/config"
+	"github.com/knocktools/knock/knockdconf"
 )
 
 // Profile is one saved host. Zero fields are unset: the file's defaults
@@ -259,7 +259,7 @@ func (p Profile) TimeBased() bool { return p.Secret != "" || p.SecretFile != "" 
 // TimeSequence returns the parameters of a time-based profile, reading
 // the secret file if there is one (which others must not be able to read).
 func (p Profile) TimeSequence() (knock.TimeSequence, error) {
-	return p.timeParams(config.ReadSecretFile)
+	return p.timeParams(knockdconf.ReadSecretFile)
 }
 
 // timeParams builds the parameters; with read nil a secret file is only

@@ -13,7 +13,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/knocktools/knock/server/config"
+	"github.com/knocktools/knock/knockdconf"
 )
 
 // Actions runs the doors' commands. Every command runs in the background
@@ -35,8 +35,8 @@ type Actions struct {
 	// command is written at once, with the delay it would wait.
 	DryRun io.Writer
 	// MaxCommands and MaxDoorCommands cap the commands running at once,
-	// in all and per door; 0: config.DefaultMaxCommands and
-	// config.DefaultMaxDoorCommands.
+	// in all and per door; 0: knockdconf.DefaultMaxCommands and
+	// knockdconf.DefaultMaxDoorCommands.
 	MaxCommands, MaxDoorCommands int
 
 	once     sync.Once
@@ -72,7 +72,7 @@ func (a *Actions) SetLimits(total, perDoor int) {
 // Admit reserves a slot for a start command of door, which Open then
 // uses; it says why not when the commands running leave none (or after
 // Shutdown), and the caller must then drop the knock.
-func (a *Actions) Admit(door *config.Door) error {
+func (a *Actions) Admit(door *knockdconf.Door) error {
 	a.init()
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -91,11 +91,11 @@ func (a *Actions) Admit(door *config.Door) error {
 
 // full says why no command of door can start now (a cap is reached), or
 // ""; called with a.mu held.
-func (a *Actions) full(door *config.Door) string {
+func (a *Actions) full(door *knockdconf.Door) string {
 	switch {
-	case a.running >= cmp.Or(a.MaxCommands, config.DefaultMaxCommands):
+	case a.running >= cmp.Or(a.MaxCommands, knockdconf.DefaultMaxCommands):
 		return fmt.Sprintf("%d commands running, MaxCommands", a.running)
-	case a.perDoor[door.Name] >= cmp.Or(a.MaxDoorCommands, config.DefaultMaxDoorCommands):
+	case a.perDoor[door.Name] >= cmp.Or(a.MaxDoorCommands, knockdconf.DefaultMaxDoorCommands):
 		return fmt.Sprintf("%d of this door's commands running, MaxDoorCommands", a.perDoor[door.Name])
 	}
 	return ""
@@ -103,7 +103,7 @@ func (a *Actions) full(door *config.Door) string {
 
 // take counts n slots of door as taken (n -1: given back); called with
 // a.mu held.
-func (a *Actions) take(door *config.Door, n int) {
+func (a *Actions) take(door *knockdconf.Door, n int) {
 	a.running += n
 	a.perDoor[door.Name] += n
 	if n < 0 {
@@ -112,14 +112,14 @@ func (a *Actions) take(door *config.Door, n int) {
 }
 
 // release frees a command slot of door.
-func (a *Actions) release(door *config.Door) {
+func (a *Actions) release(door *knockdconf.Door) {
 	a.mu.Lock()
 	a.take(door, -1)
 	a.mu.Unlock()
 }
 
 // waitSlot takes a slot for a stop command of door, waiting for one.
-func (a *Actions) waitSlot(door *config.Door) {
+func (a *Actions) waitSlot(door *knockdconf.Door) {
 	a.mu.Lock()
 	for a.full(door) != "" {
 		a.freed.Wait()
@@ -129,7 +129,7 @@ func (a *Actions) waitSlot(door *config.Door) {
 }
 
 // Open runs door's commands for the knocker ip if Admit finds a slot.
-func (a *Actions) Open(door *config.Door, ip netip.Addr) error {
+func (a *Actions) Open(door *knockdconf.Door, ip netip.Addr) error {
 	if err := a.Admit(door); err != nil {
 		return err
 	}
@@ -139,7 +139,7 @@ func (a *Actions) Open(door *config.Door, ip netip.Addr) error {
 
 // Start runs door's commands for the knocker ip in the slot Admit
 // reserved for them.
-func (a *Actions) Start(door *config.Door, ip netip.Addr) {
+func (a *Actions) Start(door *knockdconf.Door, ip netip.Addr) {
 	a.init()
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -215,7 +215,7 @@ func (a *Actions) Shutdown(ctx context.Context) {
 }
 
 // wouldRun writes what run would execute, for a dry run.
-func (a *Actions) wouldRun(door *config.Door, cmdline string, ip netip.Addr, when string) {
+func (a *Actions) wouldRun(door *knockdconf.Door, cmdline string, ip netip.Addr, when string) {
 	if cmdline == "" {
 		return
 	}
@@ -223,7 +223,7 @@ func (a *Actions) wouldRun(door *config.Door, cmdline string, ip netip.Addr, whe
 }
 
 // run executes one command line for a door, logging as knockd 0.8 does.
-func (a *Actions) run(door *config.Door, cmdline string, ip netip.Addr) {
+func (a *Actions) run(door *knockdconf.Door, cmdline string, ip netip.Addr) {
 	if cmdline == "" {
 		return
 	}

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/knocktools/knock/server/config"
+	"github.com/knocktools/knock/knockdconf"
 )
 
 type lockedBuffer struct {
@@ -42,9 +42,9 @@ func waitFor(t *testing.T, what string, cond func() bool) {
 	}
 }
 
-func doorConf(t *testing.T, conf string) *config.Door {
+func doorConf(t *testing.T, conf string) *knockdconf.Door {
 	t.Helper()
-	c, err := config.Parse("t.conf", []byte(conf))
+	c, err := knockdconf.Parse("t.conf", []byte(conf))
 	if err != nil {
 		t.Fatal(err)
 	}

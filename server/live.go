@@ -10,7 +10,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/knocktools/knock/server/config"
+	"github.com/knocktools/knock/knockdconf"
 )
 
 // addrInterval is how often the interfaces' addresses (and, with "any",
@@ -30,7 +30,7 @@ func (s *Server) RunLive(ctx context.Context, ifaces []string) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	r := &liveRun{s: s, loops: map[string]context.CancelFunc{}}
-	anyIface := slices.Contains(ifaces, config.AnyInterface)
+	anyIface := slices.Contains(ifaces, knockdconf.AnyInterface)
 	// Keep time-based doors (and so the kernel filter) on the current
 	// window while no packet comes through.
 	go Every(ctx, time.Second, s.Tick)
@@ -204,9 +204,9 @@ func (s *Server) captureLoop(ctx context.Context, iface string, persistent bool,
 				s.Log.Printf("capturing on %s again", iface)
 			}
 			if r, ok := src.(interface{ RingError() error }); ok {
-				s.Log.Printf("%s: no capture ring (%v): reading frames one at a time, a %s socket buffer", iface, r.RingError(), config.FormatSize(int64(s.ringBytes())))
+				s.Log.Printf("%s: no capture ring (%v): reading frames one at a time, a %s socket buffer", iface, r.RingError(), knockdconf.FormatSize(int64(s.ringBytes())))
 			} else {
-				s.Log.Debugf("capturing on %s (%s frames, a %s ring)", iface, src.LinkType(), config.FormatSize(int64(s.ringBytes())))
+				s.Log.Debugf("capturing on %s (%s frames, a %s ring)", iface, src.LinkType(), knockdconf.FormatSize(int64(s.ringBytes())))
 			}
 			opened = true
 			firstDone()

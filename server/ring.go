@@ -1,6 +1,6 @@
 package server
 
-import "github.com/knocktools/knock/server/config"
+import "github.com/knocktools/knock/knockdconf"
 
 // Capture ring sizes, per interface (see OpenLive). The kernel maps the
 // whole ring into knockd when it opens the capture, so the ring counts in
@@ -18,7 +18,7 @@ import "github.com/knocktools/knock/server/config"
 // five seconds of a stalled knockd at 50 knocks a second), not 8 large
 // ones (8 packets).
 const (
-	DefaultRing  = 1 << 20
+	DefaultRing  = knockdconf.DefaultRingSize
 	maxRingBlock = 512 << 10
 	ringBlocks   = 256
 	ringFrame    = 4096 // the ring's frame size, which blocks are multiples of
@@ -28,7 +28,7 @@ const (
 // accepts: whole frames, at most 512 KiB each, and ringBlocks of them
 // where the ring is big enough (blocks of one frame below that).
 func RingGeometry(ringBytes int) (block, blocks int) {
-	ringBytes = min(max(ringBytes, config.MinRing), config.MaxRing)
+	ringBytes = min(max(ringBytes, knockdconf.MinRing), knockdconf.MaxRing)
 	block = min(maxRingBlock, max(ringFrame, ringBytes/ringBlocks/ringFrame*ringFrame))
 	return block, max(1, ringBytes/block)
 }

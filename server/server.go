@@ -15,7 +15,7 @@ import (
 	"github.com/gopacket/gopacket"
 
 	"github.com/knocktools/knock"
-	"github.com/knocktools/knock/server/config"
+	"github.com/knocktools/knock/knockdconf"
 )
 
 // Source is where frames come from: a live capture or a pcap file.
@@ -51,7 +51,7 @@ type Server struct {
 	NoWrites bool
 
 	mu           sync.Mutex
-	cfg          *config.Config
+	cfg          *knockdconf.Config
 	tracker      *Tracker
 	timeDoors    []*timeDoor
 	lives        map[string]Source // the captures running, by interface; their kernel filters follow the doors
@@ -71,7 +71,7 @@ type Server struct {
 }
 
 // New prepares a server for cfg; it reads the doors' one-time sequence files.
-func New(cfg *config.Config, log *Logger, actions *Actions) (*Server, error) {
+func New(cfg *knockdconf.Config, log *Logger, actions *Actions) (*Server, error) {
 	s := &Server{Log: log, Actions: actions, budget: lineBudget{perSecond: DefaultLogLimit}}
 	if err := s.Reload(cfg); err != nil {
 		return nil, err
@@ -80,7 +80,7 @@ func New(cfg *config.Config, log *Logger, actions *Actions) (*Server, error) {
 }
 
 // Config returns the configuration in use.
-func (s *Server) Config() *config.Config {
+func (s *Server) Config() *knockdconf.Config {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.cfg
@@ -88,7 +88,7 @@ func (s *Server) Config() *config.Config {
 
 // Reload switches to cfg. Attempts in progress are dropped, as a restarted
 // knockd drops them; commands already running are not touched.
-func (s *Server) Reload(cfg *config.Config) error {
+func (s *Server) Reload(cfg *knockdconf.Config) error {
 	var (
 		doors     []*TrackedDoor
 		timeDoors []*timeDoor

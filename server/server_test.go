@@ -17,7 +17,7 @@ import (
 	"github.com/gopacket/gopacket/pcapgo"
 
 	"github.com/knocktools/knock"
-	"github.com/knocktools/knock/server/config"
+	"github.com/knocktools/knock/knockdconf"
 )
 
 // writePcap writes TCP SYNs (or UDP datagrams for ports given as
@@ -57,7 +57,7 @@ func writePcap(t *testing.T, path, src string, knocks []struct {
 func TestReplay(t *testing.T) {
 	dir := t.TempDir()
 	trace := filepath.Join(dir, "trace")
-	cfg, err := config.Parse("r.conf", []byte("[door]\nsequence = 7001,7002:udp,7003\nseq_timeout = 5\ncommand = echo %IP% >> "+trace+"\n"))
+	cfg, err := knockdconf.Parse("r.conf", []byte("[door]\nsequence = 7001,7002:udp,7003\nseq_timeout = 5\ncommand = echo %IP% >> "+trace+"\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -113,7 +113,7 @@ func TestReplayRejectsNonPcap(t *testing.T) {
 // logTo (nil: nowhere).
 func newTestServer(t testing.TB, conf string, logTo io.Writer) *Server {
 	t.Helper()
-	cfg, err := config.Parse("test.conf", []byte(conf))
+	cfg, err := knockdconf.Parse("test.conf", []byte(conf))
 	if err != nil {
 		t.Fatal(err)
 	}

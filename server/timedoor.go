@@ -16,7 +16,7 @@ import (
 
 	"github.com/knocktools/knock"
 	"github.com/knocktools/knock/internal/atomicfile"
-	"github.com/knocktools/knock/server/config"
+	"github.com/knocktools/knock/knockdconf"
 )
 
 // timeDoor is a time-based door (Sequence_Secret). It occupies two tracker
@@ -113,7 +113,7 @@ const windowsFile = "time-windows"
 // windowKey names a time-based door's used windows across reloads and
 // restarts: its name and period (a window's number means nothing under
 // another period).
-func windowKey(d *config.Door) string {
+func windowKey(d *knockdconf.Door) string {
 	return strconv.FormatInt(int64(d.Time.Period/time.Second), 10) + " " + d.Name
 }
 

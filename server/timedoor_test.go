@@ -12,12 +12,12 @@ import (
 	"time"
 
 	"github.com/knocktools/knock"
-	"github.com/knocktools/knock/server/config"
+	"github.com/knocktools/knock/knockdconf"
 )
 
 func TestTimeBasedDoor(t *testing.T) {
 	trace := filepath.Join(t.TempDir(), "trace")
-	cfg, err := config.Parse("t.conf", []byte("[totp]\nsequence_secret = JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP\nsequence_protocol = both\n"+
+	cfg, err := knockdconf.Parse("t.conf", []byte("[totp]\nsequence_secret = JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP\nsequence_protocol = both\n"+
 		"command = echo %IP% >> "+trace+"\n"))
 	if err != nil {
 		t.Fatal(err)
@@ -78,7 +78,7 @@ func mustAddr(s string) netip.Addr { return netip.MustParseAddr(s) }
 // TestTimeDoorUsesTheVectors: a door with README's first vector's secret
 // and default parameters holds the vector's sequences for its windows.
 func TestTimeDoorUsesTheVectors(t *testing.T) {
-	cfg, err := config.Parse("v.conf", []byte("[v]\nsequence_secret = JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP\n"))
+	cfg, err := knockdconf.Parse("v.conf", []byte("[v]\nsequence_secret = JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP\n"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -105,7 +105,7 @@ func TestUsedWindowsSurviveReloadAndRestart(t *testing.T) {
 	start := time.Unix(1_795_500_000, 0)
 	var logged bytes.Buffer
 	newServer := func() *Server {
-		cfg, err := config.Parse("t.conf", []byte(conf))
+		cfg, err := knockdconf.Parse("t.conf", []byte(conf))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -118,7 +118,7 @@ func TestUsedWindowsSurviveReloadAndRestart(t *testing.T) {
 		srv.LoadState(state)
 		return srv
 	}
-	cfg, _ := config.Parse("t.conf", []byte(conf))
+	cfg, _ := knockdconf.Parse("t.conf", []byte(conf))
 	ts := *cfg.Doors[0].Time
 	seq, _ := ts.Derive(ts.Window(start))
 	knockWith := func(srv *Server, src string, at time.Time) {
@@ -134,7 +134,7 @@ func TestUsedWindowsSurviveReloadAndRestart(t *testing.T) {
 		t.Fatalf("the first knock did not open:\n%s", logged.String())
 	}
 	// SIGHUP: the same config again.
-	cfg2, _ := config.Parse("t.conf", []byte(conf))
+	cfg2, _ := knockdconf.Parse("t.conf", []byte(conf))
 	if err := srv.Reload(cfg2); err != nil {
 		t.Fatal(err)
 	}

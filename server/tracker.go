@@ -6,7 +6,7 @@ import (
 	"unsafe"
 
 	"github.com/knocktools/knock"
-	"github.com/knocktools/knock/server/config"
+	"github.com/knocktools/knock/knockdconf"
 )
 
 // EventKind says what happened to a knock attempt.
@@ -40,7 +40,7 @@ type Event struct {
 // filter lets their packets through, so that the next sequence is live
 // the moment Seq is used, before the file is rewritten.
 type TrackedDoor struct {
-	*config.Door
+	*knockdconf.Door
 	Seq      knock.Sequence
 	Next     []knock.Sequence
 	Disabled bool
@@ -113,7 +113,7 @@ type queued struct {
 // alive while 16384 spoofed first knocks come in before its second: about
 // 20,000 packets of a flood aimed at two doors' first ports, a quarter of
 // them at random ports. A busy server sets more (MaxKnockers).
-const DefaultMaxSources = 1 << 14
+const DefaultMaxSources = knockdconf.DefaultMaxKnockers
 
 // KnockerBytes is what one tracked knocker costs at most: its record, its
 // share of the attempts the table holds (MaxAttemptsPerKnocker, and as

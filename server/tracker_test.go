@@ -9,7 +9,7 @@ import (
 	"time"
 
 	"github.com/knocktools/knock"
-	"github.com/knocktools/knock/server/config"
+	"github.com/knocktools/knock/knockdconf"
 )
 
 var (
@@ -22,7 +22,7 @@ var (
 
 func testDoors(t *testing.T, conf string) []*TrackedDoor {
 	t.Helper()
-	c, err := config.Parse("test.conf", []byte(conf))
+	c, err := knockdconf.Parse("test.conf", []byte(conf))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -279,7 +279,7 @@ func TestTrackerFloodCannotEvictAProgressedKnocker(t *testing.T) {
 }
 
 func BenchmarkTrackerHit(b *testing.B) {
-	c, _ := config.Parse("b.conf", []byte(trackerConf))
+	c, _ := knockdconf.Parse("b.conf", []byte(trackerConf))
 	var doors []*TrackedDoor
 	for _, d := range c.Doors {
 		doors = append(doors, &TrackedDoor{Door: d, Seq: d.Sequence})

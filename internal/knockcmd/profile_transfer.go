@@ -9,8 +9,8 @@ import (
 
 	"github.com/spf13/cobra"
 
+	"github.com/knocktools/knock/knockdconf"
 	"github.com/knocktools/knock/profiles"
-	"github.com/knocktools/knock/server/config"
 )
 
 // profile export and import: knockd.conf doors and Knock on Ports files.
@@ -152,13 +152,13 @@ func (a *app) importKnockd(cmd *cobra.Command, file, host string, force bool) er
 	if err := profiles.ValidateHost(host); err != nil {
 		return usagef("--host %q: %v", host, err)
 	}
-	conf, err := config.Load(file)
+	conf, err := knockdconf.Load(file)
 	if err != nil {
 		return err
 	}
 	reserved := reservedNames(cmd)
-	closeOf := map[*config.Door]*config.Door{}
-	closing := map[*config.Door]bool{}
+	closeOf := map[*knockdconf.Door]*knockdconf.Door{}
+	closing := map[*knockdconf.Door]bool{}
 	for _, pair := range profiles.PairCloseDoors(conf.Doors) {
 		closeOf[pair.Open], closing[pair.Close] = pair.Close, true
 	}

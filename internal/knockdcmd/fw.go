@@ -9,7 +9,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/knocktools/knock/firewall"
-	"github.com/knocktools/knock/server/config"
+	"github.com/knocktools/knock/knockdconf"
 )
 
 // fwOptions are the flags of knockd fw open|close|list.
@@ -186,7 +186,7 @@ func (d *dryRunner) Run(name string, args ...string) (string, string, error) {
 // knockd fw in auto mode, when what auto would pick is not clear-cut:
 // several firewalls (or none) hold rules, a firewall manager refuses it,
 // or --check lacks the privilege to look. run lists the rules.
-func fwAutoWarnings(cfg *config.Config, run firewall.Runner) []string {
+func fwAutoWarnings(cfg *knockdconf.Config, run firewall.Runner) []string {
 	var doors []string
 	for _, d := range cfg.Doors {
 		for _, c := range doorCommands(d) {
@@ -234,7 +234,7 @@ var shellWords = map[string]bool{
 // newlines), past variable assignments and shell builtins; words the
 // shell computes ($VAR, $(...), %IP%) are left alone. lookPath finds a
 // program.
-func missingPrograms(cfg *config.Config, lookPath func(string) (string, error)) []string {
+func missingPrograms(cfg *knockdconf.Config, lookPath func(string) (string, error)) []string {
 	var out []string
 	for _, d := range cfg.Doors {
 		seen := map[string]bool{}
@@ -265,7 +265,7 @@ func missingPrograms(cfg *config.Config, lookPath func(string) (string, error)) 
 type doorCommand struct{ name, cmd string }
 
 // doorCommands are the commands a door runs, for IPv4 and IPv6 knockers.
-func doorCommands(d *config.Door) []doorCommand {
+func doorCommands(d *knockdconf.Door) []doorCommand {
 	return []doorCommand{{"start_command", d.Start(false)}, {"start_command_6", d.Start(true)},
 		{"stop_command", d.Stop(false)}, {"stop_command_6", d.Stop(true)}}
 }

@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/knocktools/knock/knockdconf"
 	"github.com/knocktools/knock/server"
-	"github.com/knocktools/knock/server/config"
 )
 
 // SIGHUP's reload keeps the running doors when the file has none (emptied,
@@ -26,7 +26,7 @@ func TestReloadRefusesNoDoorsAndLogsChanges(t *testing.T) {
 		os.Chtimes(path, past, past)
 	}
 	write("[ssh]\nsequence = 7000,8000\n[web]\nsequence = 7100\n")
-	cfg, err := config.Load(path)
+	cfg, err := knockdconf.Load(path)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -65,7 +65,7 @@ func (l listing) Run(name string, args ...string) (string, string, error) {
 // choice is not clear-cut, and is quiet when it is or the door names its
 // backend.
 func TestCheckWarnsAboutAmbiguousAutoBackend(t *testing.T) {
-	cfg, err := config.Parse("k.conf", []byte("[a]\nsequence = 1\ncommand = /usr/sbin/knockd fw open --src %IP% --port 22\n"+
+	cfg, err := knockdconf.Parse("k.conf", []byte("[a]\nsequence = 1\ncommand = /usr/sbin/knockd fw open --src %IP% --port 22\n"+
 		"[b]\nsequence = 2\ncommand = knockd fw open --src %IP% --port 22 --backend nftables\n[c]\nsequence = 3\ncommand = true\n"))
 	if err != nil {
 		t.Fatal(err)
@@ -113,7 +113,7 @@ func TestJournalOnStderr(t *testing.T) {
 // --check warns about a door command whose program the host lacks, past
 // assignments, builtins and what the shell computes.
 func TestMissingPrograms(t *testing.T) {
-	cfg, err := config.Parse("k.conf", []byte("[a]\nsequence = 1\ncommand = PATH=/x iptabels -I INPUT -s %IP% -j ACCEPT; echo done | logger -t knockd\n"+
+	cfg, err := knockdconf.Parse("k.conf", []byte("[a]\nsequence = 1\ncommand = PATH=/x iptabels -I INPUT -s %IP% -j ACCEPT; echo done | logger -t knockd\n"+
 		"stop_command = /usr/sbin/nft add element inet fw4 s { %IP% } && $HOME/bin/x && exit 0\n"))
 	if err != nil {
 		t.Fatal(err)

@@ -23,8 +23,8 @@ import (
 	"github.com/knocktools/knock/internal/atomicfile"
 	"github.com/knocktools/knock/internal/buildinfo"
 	"github.com/knocktools/knock/internal/safetext"
+	"github.com/knocktools/knock/knockdconf"
 	"github.com/knocktools/knock/server"
-	"github.com/knocktools/knock/server/config"
 )
 
 const knockdLong = `knockd listens to the traffic on an interface and runs the commands of a door
@@ -39,45 +39,11 @@ case-insensitive and written Key = value.
 
 [options]:
 
-    UseSyslog            log to syslog (facility daemon)
-    LogFile = path       log to a file, lines "[YYYY-MM-DD HH:MM] message"
-    PidFile = path       PID file in daemon mode (default /var/run/knockd.pid)
-    StrictModes = yes    refuse a config, One_Time_Sequences or Sequence_Secret
-                         file others could change (writable by them, owned by
-                         someone else, behind their symbolic link, or in a
-                         directory they can write); default no: a warning
-    StateDir = path      what must outlive a restart, such as the windows
-                         time-based doors used (default /var/lib/knockd)
-    Interface = names    interfaces to listen on, comma-separated, or any:
-                         every interface that is up but loopback, also
-                         ones that appear later (-i wins; default eth0)
-    RingSize = size      capture ring per interface (default @RING@; e.g. 512K)
-    MaxKnockers = n      knockers tracked at once, the oldest dropped first
-                         past it (default @KNOCKERS@, about @KNOCKERBYTES@ bytes each)
-    MemoryLimit = size   the Go runtime's soft memory limit, as GOMEMLIMIT
-                         (e.g. 12M; off: none, the default)
-    MaxCommands = n      door commands running at once (default @COMMANDS@); a
-                         sequence completed past it is not opened and uses
-                         nothing up; stop commands wait for a slot
-    MaxDoorCommands = n  the same for each door (default @DOORCOMMANDS@)
+@OPTIONS@
 
 A door:
 
-    Sequence = port[:tcp|udp],...      the knock, at most 32 ports
-    One_Time_Sequences = file          one sequence per line, each used once:
-                                       the used line gets a leading #
-    Seq_Timeout = seconds (Timeout)    time for the whole sequence from its
-                                       first knock (default 25)
-    TCPFlags = flag,...                fin, syn, rst, psh, ack, urg; !flag
-                                       means the flag must be clear
-    Start_Command = cmd (Command)      run through /bin/sh -c, %IP% replaced
-    Start_Command_6 = cmd (Command_6)  for IPv6 knockers (default: the IPv4 one;
-                                       empty: nothing)
-    Cmd_Timeout = seconds              wait after the start command (default 10)
-    Stop_Command = cmd                 then run this
-    Stop_Command_6 = cmd               for IPv6 knockers
-    Target = address                   watch packets to this address instead of
-                                       the interface's own
+@DOOR@
 
 SIGNALS
 
@@ -85,11 +51,11 @@ SIGHUP re-reads the configuration (a bad one is reported and the running one
 kept); SIGTERM and SIGINT run every pending Stop_Command, then exit; SIGUSR1
 logs counters.`
 
-// longHelp is knockdLong with the defaults filled in.
+// longHelp is knockdLong with the directives of knockd.conf filled in,
+// from knockdconf's table.
 func longHelp() string {
-	return strings.NewReplacer("@RING@", config.FormatSize(server.DefaultRing), "@KNOCKERS@", strconv.Itoa(server.DefaultMaxSources),
-		"@COMMANDS@", strconv.Itoa(config.DefaultMaxCommands), "@DOORCOMMANDS@", strconv.Itoa(config.DefaultMaxDoorCommands),
-		"@KNOCKERBYTES@", strconv.Itoa(server.KnockerBytes)).Replace(knockdLong)
+	return strings.NewReplacer("@OPTIONS@", knockdconf.ReferenceText(knockdconf.OptionsSection, 79),
+		"@DOOR@", knockdconf.ReferenceText(knockdconf.DoorSection, 79)).Replace(knockdLong)
 }
 
 // options is what knockd's command line says.
@@ -167,7 +133,7 @@ func NewRootCmd(stdout, stderr io.Writer) *cobra.Command {
 	f := cmd.Flags()
 	f.SortFlags = false
 	f.StringSliceVarP(&o.Interfaces, "interface", "i", nil, "network interface to listen on; several with -i a -i b or -i a,b; any: every interface that is up (default: the config's Interface, else eth0)")
-	f.StringVar(&o.RingSize, "ring-size", "", "capture ring per interface, e.g. 8M or 512K (default: the config's RingSize, else "+config.FormatSize(server.DefaultRing)+")")
+	f.StringVar(&o.RingSize, "ring-size", "", "capture ring per interface, e.g. 8M or 512K (default: the config's RingSize, else "+knockdconf.FormatSize(server.DefaultRing)+")")
 	f.StringVar(&o.Knockers, "max-knockers", "", "knockers tracked at once (default: the config's MaxKnockers, else "+strconv.Itoa(server.DefaultMaxSources)+")")
 	f.StringVar(&o.MemLimit, "memory-limit", "", "the Go runtime's soft memory limit, e.g. 12M, or off (default: the config's MemoryLimit, else GOMEMLIMIT)")
 	f.BoolVarP(&o.Daemon, "daemon", "d", false, "run in the background")
@@ -200,11 +166,11 @@ func serve(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 	if o.RunCmds && o.Replay == "" {
 		return exitError{2, errors.New("--run-commands goes with --replay")}
 	}
-	cfg, err := config.Load(o.Config)
+	cfg, err := knockdconf.Load(o.Config)
 	if err != nil {
 		return err
 	}
-	ifaces, err := config.ParseInterfaces(firstOf(strings.Join(o.Interfaces, ","), cfg.Interface, config.DefaultInterface))
+	ifaces, err := knockdconf.ParseInterfaces(firstOf(strings.Join(o.Interfaces, ","), cfg.Interface, knockdconf.DefaultInterface))
 	if err != nil {
 		return fmt.Errorf("-i: %w", err)
 	}
@@ -218,7 +184,7 @@ func serve(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 		warnings := append(cfg.PermissionWarnings(), fwAutoWarnings(cfg, firewall.Exec{})...)
 		warnings = append(warnings, missingPrograms(cfg, exec.LookPath)...)
 		for _, iface := range ifaces {
-			if iface != config.AnyInterface && server.Missing(iface) {
+			if iface != knockdconf.AnyInterface && server.Missing(iface) {
 				warnings = append(warnings, fmt.Sprintf("interface %s does not exist (yet): knockd will wait for it to appear", iface))
 			}
 		}
@@ -350,10 +316,10 @@ func writePidFile(path string) error {
 // kept, so the doors stay guarded (knockd 0.8 exits instead). So is a file
 // with no doors while the running one has some (a file emptied or cut
 // short by a write still under way), and a file still being written
-// (config.LoadForReload). What changed is logged door by door.
+// (knockdconf.LoadForReload). What changed is logged door by door.
 func reload(srv *server.Server, path string) {
 	running := srv.Config()
-	cfg, err := config.LoadForReload(path)
+	cfg, err := knockdconf.LoadForReload(path)
 	if err == nil && len(cfg.Doors) == 0 && len(running.Doors) > 0 {
 		err = fmt.Errorf("it has no doors, the running configuration %d (to stop guarding every door, stop knockd)", len(running.Doors))
 	}
@@ -370,7 +336,7 @@ func reload(srv *server.Server, path string) {
 	for _, w := range cfg.PermissionWarnings() {
 		srv.Log.Printf("warning: %s", w)
 	}
-	added, removed, changed := config.DoorChanges(running, cfg)
+	added, removed, changed := knockdconf.DoorChanges(running, cfg)
 	srv.Log.Printf("re-read %s: %d doors (added: %s; removed: %s; changed: %s)", path, len(cfg.Doors),
 		doorList(added), doorList(removed), doorList(changed))
 }
@@ -398,22 +364,22 @@ type sizes struct {
 	commands, doorCommands int
 }
 
-func sizesOf(o *options, cfg *config.Config) (sizes, error) {
+func sizesOf(o *options, cfg *knockdconf.Config) (sizes, error) {
 	sz := sizes{ring: cmp.Or(cfg.RingSize, server.DefaultRing), knockers: cmp.Or(cfg.MaxKnockers, server.DefaultMaxSources), memLimit: cfg.MemoryLimit,
-		commands: cmp.Or(cfg.MaxCommands, config.DefaultMaxCommands), doorCommands: cmp.Or(cfg.MaxDoorCommands, config.DefaultMaxDoorCommands)}
+		commands: cmp.Or(cfg.MaxCommands, knockdconf.DefaultMaxCommands), doorCommands: cmp.Or(cfg.MaxDoorCommands, knockdconf.DefaultMaxDoorCommands)}
 	var err error
 	if o.RingSize != "" {
-		if sz.ring, err = config.ParseRing(o.RingSize); err != nil {
+		if sz.ring, err = knockdconf.ParseRing(o.RingSize); err != nil {
 			return sz, fmt.Errorf("--ring-size: %w", err)
 		}
 	}
 	if o.Knockers != "" {
-		if sz.knockers, err = config.ParseKnockers(o.Knockers); err != nil {
+		if sz.knockers, err = knockdconf.ParseKnockers(o.Knockers); err != nil {
 			return sz, fmt.Errorf("--max-knockers: %w", err)
 		}
 	}
 	if o.MemLimit != "" {
-		if sz.memLimit, err = config.ParseMemoryLimit(o.MemLimit); err != nil {
+		if sz.memLimit, err = knockdconf.ParseMemoryLimit(o.MemLimit); err != nil {
 			return sz, fmt.Errorf("--memory-limit: %w", err)
 		}
 	}
@@ -422,27 +388,27 @@ func sizesOf(o *options, cfg *config.Config) (sizes, error) {
 
 // printMemory says what the chosen sizes cost (knockd --check).
 func printMemory(w io.Writer, ifaces []string, sz sizes) {
-	ring := config.FormatSize(int64(sz.ring))
-	if len(ifaces) == 1 && ifaces[0] == config.AnyInterface {
+	ring := knockdconf.FormatSize(int64(sz.ring))
+	if len(ifaces) == 1 && ifaces[0] == knockdconf.AnyInterface {
 		fmt.Fprintf(w, "capture: every interface that is up but loopback, a %s ring each (kernel memory: %s times their number)\n", ring, ring)
 	} else {
-		fmt.Fprintf(w, "capture: %s, a %s ring each (%s of kernel memory in all)\n", strings.Join(ifaces, ","), ring, config.FormatSize(int64(sz.ring*len(ifaces))))
+		fmt.Fprintf(w, "capture: %s, a %s ring each (%s of kernel memory in all)\n", strings.Join(ifaces, ","), ring, knockdconf.FormatSize(int64(sz.ring*len(ifaces))))
 	}
 	table := int64(sz.knockers * server.KnockerBytes)
-	fmt.Fprintf(w, "knockers: at most %d tracked at once (up to %s of memory)\n", sz.knockers, config.FormatApprox(table))
+	fmt.Fprintf(w, "knockers: at most %d tracked at once (up to %s of memory)\n", sz.knockers, knockdconf.FormatApprox(table))
 	fmt.Fprintf(w, "commands: at most %d running at once, %d per door (MaxCommands, MaxDoorCommands); a knock past them is not opened\n", sz.commands, sz.doorCommands)
 	rings := int64(sz.ring * max(len(ifaces), 1))
-	ringsSaid := "whatever comes in: the rings (" + config.FormatApprox(rings) + ")"
-	if len(ifaces) == 1 && ifaces[0] == config.AnyInterface {
+	ringsSaid := "whatever comes in: the rings (" + knockdconf.FormatApprox(rings) + ")"
+	if len(ifaces) == 1 && ifaces[0] == knockdconf.AnyInterface {
 		ringsSaid = "and a ring more per interface beyond the first: the rings"
 	}
 	fmt.Fprintf(w, "memory: at most about %s resident, %s, the knocker table twice (the garbage collector lets the heap grow to twice what is live) and %s for knockd itself\n",
-		config.FormatApprox(rings+2*table+server.ProgramBytes), ringsSaid, config.FormatApprox(server.ProgramBytes))
+		knockdconf.FormatApprox(rings+2*table+server.ProgramBytes), ringsSaid, knockdconf.FormatApprox(server.ProgramBytes))
 	switch {
-	case sz.memLimit == config.NoMemoryLimit:
+	case sz.memLimit == knockdconf.NoMemoryLimit:
 		fmt.Fprintln(w, "memory limit: off")
 	case sz.memLimit > 0:
-		fmt.Fprintf(w, "memory limit: %s (the Go runtime collects harder as the heap nears it)\n", config.FormatSize(sz.memLimit))
+		fmt.Fprintf(w, "memory limit: %s (the Go runtime collects harder as the heap nears it)\n", knockdconf.FormatSize(sz.memLimit))
 	case os.Getenv("GOMEMLIMIT") != "":
 		fmt.Fprintf(w, "memory limit: %s, from GOMEMLIMIT\n", os.Getenv("GOMEMLIMIT"))
 	default:
@@ -450,50 +416,10 @@ func printMemory(w io.Writer, ifaces []string, sz sizes) {
 	}
 }
 
-func printDoors(w io.Writer, cfg *config.Config) {
+func printDoors(w io.Writer, cfg *knockdconf.Config) {
 	fmt.Fprintf(w, "%s: OK, %d door(s)\n", cfg.Path, len(cfg.Doors))
 	for _, d := range cfg.Doors {
-		fmt.Fprintf(w, "[%s]\n", d.Name)
-		switch {
-		case d.Time != nil:
-			from := "given inline"
-			if d.SecretFile != "" {
-				from = "from " + d.SecretFile
-			}
-			fmt.Fprintf(w, "\tsequence_secret   = (%d bytes, %s)\n", len(d.Time.Secret), from)
-			fmt.Fprintf(w, "\tsequence_length   = %d\n\tsequence_ports    = %d-%d\n\tsequence_period   = %d\n\tsequence_protocol = %s\n",
-				d.Time.Length, d.Time.PortMin, d.Time.PortMax, int(d.Time.Period.Seconds()), d.Time.Protocol)
-		case d.OneTimeFile != "":
-			fmt.Fprintf(w, "\tone_time_sequences = %s\n", d.OneTimeFile)
-		default:
-			fmt.Fprintf(w, "\tsequence      = %s\n", d.Sequence.KnockdString())
-		}
-		fmt.Fprintf(w, "\tseq_timeout   = %d\n", int(d.SeqTimeout.Seconds()))
-		if m := d.Flags.String(); m != "" {
-			fmt.Fprintf(w, "\ttcpflags      = %s\n", m)
-		}
-		if d.Target.IsValid() {
-			fmt.Fprintf(w, "\ttarget        = %s\n", d.Target)
-		}
-		if d.AllowRepeats {
-			fmt.Fprintf(w, "\tallow_repeats = yes\n")
-		}
-		for _, c := range []struct{ k, v string }{
-			{"start_command", d.StartCommand}, {"stop_command", d.StopCommand},
-		} {
-			if c.v != "" {
-				fmt.Fprintf(w, "\t%-13s = %s\n", c.k, c.v)
-			}
-		}
-		if d.StartCommand6 != nil {
-			fmt.Fprintf(w, "\tstart_command_6 = %s\n", *d.StartCommand6)
-		}
-		if d.StopCommand6 != nil {
-			fmt.Fprintf(w, "\tstop_command_6 = %s\n", *d.StopCommand6)
-		}
-		if d.StopCommand != "" || d.StopCommand6 != nil {
-			fmt.Fprintf(w, "\tcmd_timeout   = %d\n", int(d.CmdTimeout.Seconds()))
-		}
+		io.WriteString(w, knockdconf.FormatDoor(d, knockdconf.Listing))
 	}
 }
 

@@ -1,4 +1,4 @@
-// Package config reads knockd.conf, the configuration of knockd 0.8, exactly
+// Package knockdconf reads knockd.conf, the configuration of knockd 0.8, exactly
 // as knockd 0.8 reads it, but strictly: every error names the file, the line
 // and the bad token, including what knockd 0.8 silently accepts (a port
 // "abc", a negative timeout, more than 32 ports).
@@ -6,7 +6,7 @@
 // It has no I/O beyond reading the file (and a door's secret file), so both
 // programs use it: knockd to run doors, knock to import and export them as
 // profiles.
-package config
+package knockdconf
 
 import (
 	"bufio"
@@ -15,9 +15,7 @@ import (
 	"fmt"
 	"net/netip"
 	"os"
-	"path/filepath"
 	"reflect"
-	"strconv"
 	"strings"
 	"time"
 
@@ -258,27 +256,26 @@ func Parse(path string, data []byte) (*Config, error) {
 			fail(lineError(path, n, "%q is outside any section (start one with [options] or [doorname])", key))
 			continue
 		}
-		canon := canonical(key)
+		var dir *Directive
+		if inOptions {
+			dir = lookup(OptionsSection, key)
+		} else {
+			dir = lookup(DoorSection, key)
+		}
+		canon := key
+		if dir != nil {
+			canon = strings.ToLower(dir.Name)
+		}
 		if prev, dup := seen[canon]; dup {
 			fail(lineError(path, n, "%s given twice in this section (first at line %d)", key, prev))
 			continue
 		}
 		seen[canon] = n
-		var err error
-		if inOptions {
-			err = c.option(key, value, hasValue)
-		} else {
-			if !hasValue {
-				fail(lineError(path, n, "%q: want Key = value", key))
-				continue
-			}
-			err = door.directive(key, value)
-			if key == "one_time_sequences" {
-				door.OneTimeLine = n
-			}
-		}
-		if err != nil {
+		if err := set(c, door, dir, key, value, hasValue); err != nil {
 			fail(lineError(path, n, "%v", err))
+		}
+		if dir != nil && dir.Name == "One_Time_Sequences" {
+			door.OneTimeLine = n
 		}
 	}
 	if err := sc.Err(); err != nil {
@@ -298,20 +295,6 @@ func Parse(path string, data []byte) (*Config, error) {
 
 // maxErrors bounds the errors Parse reports of one file.
 const maxErrors = 20
-
-// canonical maps the aliases of knockd 0.8 to one name, so "Command" and
-// "Start_Command" in one door count as the same directive given twice.
-func canonical(key string) string {
-	switch key {
-	case "command":
-		return "start_command"
-	case "command_6":
-		return "start_command_6"
-	case "timeout":
-		return "seq_timeout"
-	}
-	return key
-}
 
 func finishDoor(path string, d *Door) error {
 	if d == nil {
@@ -348,166 +331,26 @@ func (d *Door) timeSeq() *knock.TimeSequence {
 	return d.Time
 }
 
-func (c *Config) option(key, value string, hasValue bool) error {
-	if key == "usesyslog" {
-		if hasValue {
-			return fmt.Errorf("UseSyslog takes no value (found %q)", value)
-		}
-		c.UseSyslog = true
-		return nil
-	}
-	if !hasValue || value == "" {
+// set applies one directive (dir, nil when unknown) of the section being
+// read: [options] when door is nil.
+func set(c *Config, door *Door, dir *Directive, key, value string, hasValue bool) error {
+	switch {
+	case door == nil && dir == nil:
+		return fmt.Errorf("unknown option %q in [options] (want %s)", key, optionNames())
+	case dir == nil:
+		return fmt.Errorf("unknown directive %q in door [%s]", key, door.Name)
+	case dir.Syntax == "" && hasValue:
+		return fmt.Errorf("%s takes no value (found %q)", dir.Name, value)
+	case dir.Syntax != "" && (!hasValue || (door == nil && value == "")):
 		return fmt.Errorf("%q: want Key = value", key)
+	case door == nil:
+		return dir.option(c, value)
 	}
-	switch key {
-	case "logfile":
-		c.LogFile = value
-	case "pidfile":
-		c.PidFile = value
-	case "interface":
-		if _, err := ParseInterfaces(value); err != nil {
-			return fmt.Errorf("Interface: %w", err)
-		}
-		c.Interface = value
-	case "strictmodes":
-		switch strings.ToLower(value) {
-		case "yes":
-			c.StrictModes = true
-		case "no":
-			c.StrictModes = false
-		default:
-			return fmt.Errorf("StrictModes %q: want yes or no", value)
-		}
-	case "statedir":
-		if !filepath.IsAbs(value) {
-			return fmt.Errorf("StateDir %q: want an absolute path", value)
-		}
-		c.StateDir = value
-	case "ringsize":
-		n, err := ParseRing(value)
-		if err != nil {
-			return fmt.Errorf("RingSize: %w", err)
-		}
-		c.RingSize = n
-	case "maxknockers":
-		n, err := ParseKnockers(value)
-		if err != nil {
-			return fmt.Errorf("MaxKnockers: %w", err)
-		}
-		c.MaxKnockers = n
-	case "maxcommands", "maxdoorcommands":
-		n, err := ParseCommands(value)
-		if err != nil {
-			return fmt.Errorf("%s: %w", map[string]string{"maxcommands": "MaxCommands", "maxdoorcommands": "MaxDoorCommands"}[key], err)
-		}
-		if key == "maxcommands" {
-			c.MaxCommands = n
-		} else {
-			c.MaxDoorCommands = n
-		}
-	case "memorylimit":
-		n, err := ParseMemoryLimit(value)
-		if err != nil {
-			return fmt.Errorf("MemoryLimit: %w", err)
-		}
-		c.MemoryLimit = n
-	default:
-		return fmt.Errorf("unknown option %q in [options] (want UseSyslog, LogFile, PidFile, StateDir, StrictModes, Interface, RingSize, MaxKnockers, MaxCommands, MaxDoorCommands or MemoryLimit)", key)
-	}
-	return nil
-}
-
-func (d *Door) directive(key, value string) error {
-	var err error
-	switch key {
-	case "sequence":
-		d.Sequence, err = knock.ParseKnockdSequence(value)
-	case "one_time_sequences":
-		if value == "" {
-			return fmt.Errorf("One_Time_Sequences: missing file name")
-		}
-		d.OneTimeFile = value
-	case "seq_timeout", "timeout":
-		d.SeqTimeout, err = seconds(value, 1, MaxSeqTimeout)
-	case "cmd_timeout":
-		d.CmdTimeout, err = seconds(value, 0, MaxCmdTimeout)
-	case "tcpflags":
-		d.Flags, err = knock.ParseFlagMatch(value)
-	case "start_command", "command":
-		d.StartCommand = value
-	case "start_command_6", "command_6":
-		d.StartCommand6 = &value
-	case "stop_command":
-		d.StopCommand = value
-	case "stop_command_6":
-		d.StopCommand6 = &value
-	case "sequence_secret":
-		secret := value
-		if file, ok := strings.CutPrefix(value, "file:"); ok {
-			data, ferr := ReadSecretFile(file)
-			if ferr != nil {
-				return fmt.Errorf("Sequence_Secret: %w", ferr)
-			}
-			d.SecretFile, secret = file, data
-		}
-		b, serr := knock.ParseSecret(secret)
-		if serr != nil || len(b) == 0 {
-			return fmt.Errorf("Sequence_Secret: not a base32 secret (or file:PATH holding one)")
-		}
-		d.timeSeq().Secret = b
-	case "sequence_length":
-		n, nerr := strconv.Atoi(value)
-		if nerr != nil || n < 1 || n > knock.MaxKnockdSequence {
-			return fmt.Errorf("Sequence_Length %q: want 1-%d", value, knock.MaxKnockdSequence)
-		}
-		d.timeSeq().Length = n
-	case "sequence_ports":
-		lo, hi, perr := knock.ParsePortRange(value)
-		if perr != nil {
-			return fmt.Errorf("Sequence_Ports: %w", perr)
-		}
-		d.timeSeq().PortMin, d.timeSeq().PortMax = lo, hi
-	case "sequence_period":
-		p, perr := seconds(value, 1, MaxSequencePeriod)
-		if perr != nil {
-			return fmt.Errorf("Sequence_Period: %w", perr)
-		}
-		d.timeSeq().Period = p
-	case "sequence_protocol":
-		v := strings.ToLower(value)
-		if v != "tcp" && v != "udp" && v != "both" {
-			return fmt.Errorf("Sequence_Protocol %q: want tcp, udp or both", value)
-		}
-		d.timeSeq().Protocol = v
-	case "allow_repeats":
-		switch strings.ToLower(value) {
-		case "yes", "true", "on", "1":
-			d.AllowRepeats = true
-		case "no", "false", "off", "0":
-			d.AllowRepeats = false
-		default:
-			return fmt.Errorf("Allow_Repeats %q: want yes or no", value)
-		}
-	case "target":
-		d.Target, err = netip.ParseAddr(value)
-		if err != nil {
-			return fmt.Errorf("Target %q is not an IP address", value)
-		}
-		if why := knock.NotAPeer(d.Target); why != "" || d.Target.Zone() != "" {
-			// A mapped address never arrives as a packet's destination,
-			// and knockd refuses the others as sources.
-			if why == "" {
-				why = "an address with a zone"
-			}
-			return fmt.Errorf("Target %q can never match: it is %s", value, why)
-		}
-	default:
-		return fmt.Errorf("unknown directive %q in door [%s]", key, d.Name)
-	}
-	if err != nil {
+	err := dir.door(door, value)
+	if err != nil && dir.keyPrefix {
 		return fmt.Errorf("%s: %w", key, err)
 	}
-	return nil
+	return err
 }
 
 // ReadSecretFile reads a secret file, which only its owner may read: the
@@ -518,33 +361,6 @@ func ReadSecretFile(path string) (string, error) {
 	}
 	b, err := os.ReadFile(path)
 	return string(b), err
-}
-
-// The bounds of the durations a door takes, in seconds. Beyond them a
-// value is a mistake, and far beyond (2^63 ns is 292 years) one that
-// would wrap into a negative or short duration.
-const (
-	MaxSeqTimeout     = 24 * 3600       // a knock sequence spread over a day is no knock
-	MaxCmdTimeout     = 366 * 24 * 3600 // a door open for a year
-	MaxSequencePeriod = 24 * 3600       // one TOTP window a day
-)
-
-// seconds parses a whole number of seconds from min to max.
-func seconds(s string, min, max int) (time.Duration, error) {
-	n, err := strconv.Atoi(s)
-	if err != nil && errors.Is(err, strconv.ErrRange) {
-		return 0, fmt.Errorf("%s seconds: must be at most %d", s, max)
-	}
-	if err != nil || strings.HasPrefix(s, "+") {
-		return 0, fmt.Errorf("%q is not a whole number of seconds", s)
-	}
-	if n < min {
-		return 0, fmt.Errorf("%d seconds: must be at least %d", n, min)
-	}
-	if n > max {
-		return 0, fmt.Errorf("%d seconds: must be at most %d", n, max)
-	}
-	return time.Duration(n) * time.Second, nil
 }
 
 // DoorChanges names the doors of next that old lacks (added), those of

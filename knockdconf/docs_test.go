@@ -1,6 +1,7 @@
-package config
+package knockdconf
 
 import (
+	"flag"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -14,9 +15,9 @@ import (
 // (as in knockd 0.8), so an example that means it as a comment is caught
 // too.
 func TestDocumentedConfigsParse(t *testing.T) {
-	docs, _ := filepath.Glob("../../docs/*.md")
+	docs, _ := filepath.Glob("../docs/*.md")
 	blocks := 0
-	for _, doc := range append([]string{"../../README.md"}, docs...) {
+	for _, doc := range append([]string{"../README.md"}, docs...) {
 		data, err := os.ReadFile(doc)
 		if err != nil {
 			t.Fatal(err)
@@ -45,13 +46,45 @@ func TestDocumentedConfigsParse(t *testing.T) {
 	if blocks < 3 {
 		t.Fatalf("found %d knockd.conf blocks in the documentation; tag them ```knockd.conf", blocks)
 	}
-	for _, sample := range []string{"../../etc/knockd.conf", "../../etc/openwrt/knockd.conf"} {
+	for _, sample := range []string{"../etc/knockd.conf", "../etc/openwrt/knockd.conf"} {
 		data, err := os.ReadFile(sample)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if _, err := Parse(sample, data); err != nil {
 			t.Errorf("sample %s: %v", sample, err)
+		}
+	}
+}
+
+var updateDocs = flag.Bool("update", false, "rewrite README's generated knockd.conf reference")
+
+// README's knockd.conf reference is the table's (make docs rewrites it),
+// and every directive is in it.
+func TestReadmeReference(t *testing.T) {
+	const begin, end = "<!-- knockdconf reference: begin -->\n", "<!-- knockdconf reference: end -->\n"
+	data, err := os.ReadFile("../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := string(data)
+	i, j := strings.Index(s, begin), strings.Index(s, end)
+	if i < 0 || j < i {
+		t.Fatalf("README.md lacks the markers %q and %q", begin, end)
+	}
+	want := s[:i+len(begin)] + "\n" + ReferenceMarkdown() + "\n" + s[j:]
+	if *updateDocs {
+		if err := os.WriteFile("../README.md", []byte(want), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return
+	}
+	if want != s {
+		t.Errorf("README.md's knockd.conf reference is not the table's: run make docs")
+	}
+	for _, d := range Directives() {
+		if !strings.Contains(s[i:j], "| `"+d.Name) {
+			t.Errorf("README's reference lacks %s", d.Name)
 		}
 	}
 }
