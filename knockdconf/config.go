@@ -20,7 +20,6 @@ import (
 	"time"
 
 	"github.com/knocktools/knock"
-	"github.com/knocktools/knock/internal/filepolicy"
 	"github.com/knocktools/knock/internal/safetext"
 )
 
@@ -351,16 +350,6 @@ func set(c *Config, door *Door, dir *Directive, key, value string, hasValue bool
 		return fmt.Errorf("%s: %w", key, err)
 	}
 	return err
-}
-
-// ReadSecretFile reads a secret file, which only its owner may read: the
-// secret is what keeps the door shut. Profiles read theirs with it too.
-func ReadSecretFile(path string) (string, error) {
-	if err := filepolicy.Secrecy(path); err != nil {
-		return "", err
-	}
-	b, err := os.ReadFile(path)
-	return string(b), err
 }
 
 // DoorChanges names the doors of next that old lacks (added), those of

@@ -40,8 +40,7 @@ const timeWidth = 17
 func Format(c *Config, s Style) string {
 	var b strings.Builder
 	var opts []string
-	for i := range directives {
-		d := &directives[i]
+	for _, d := range directives() {
 		if d.Section != OptionsSection {
 			continue
 		}
@@ -67,8 +66,7 @@ func Format(c *Config, s Style) string {
 func FormatDoor(door *Door, s Style) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "[%s]\n", door.Name)
-	for i := range directives {
-		d := &directives[i]
+	for _, d := range directives() {
 		if d.Section != DoorSection {
 			continue
 		}

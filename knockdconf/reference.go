@@ -33,8 +33,7 @@ func (d *Directive) doc() string {
 // directive, then its doc wrapped under it at width columns.
 func ReferenceText(section Section, width int) string {
 	var b strings.Builder
-	for i := range directives {
-		d := &directives[i]
+	for _, d := range directives() {
 		if d.Section != section {
 			continue
 		}
@@ -73,8 +72,7 @@ func ReferenceMarkdown() string {
 			b.WriteString("\nA door, `[name]`, any number:\n\n")
 		}
 		b.WriteString("| directive | what it does |\n| --- | --- |\n")
-		for i := range directives {
-			d := &directives[i]
+		for _, d := range directives() {
 			if d.Section != sec {
 				continue
 			}
@@ -92,8 +90,7 @@ func ReferenceMarkdown() string {
 // section.
 func ReferenceRoff(section Section) string {
 	var b strings.Builder
-	for i := range directives {
-		d := &directives[i]
+	for _, d := range directives() {
 		if d.Section != section {
 			continue
 		}

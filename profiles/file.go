@@ -219,26 +219,10 @@ func decodeProfile(path, what string, m *yaml.Node) (Profile, error) {
 			p.Host, err = scalar(v)
 		case "sequence":
 			p.Sequence, err = stringList(v)
-		case "delay":
-			p.Delay, err = duration(v)
-		case "flags":
-			p.Flags, err = scalar(v)
-		case "family":
-			p.Family, err = integer(v, 0, 6)
-		case "method":
-			p.Method, err = scalar(v)
-		case "source_port":
-			p.SourcePort, err = port(v)
-		case "ttl":
-			p.TTL, err = integer(v, 1, 255)
 		case "description":
 			p.Description, err = scalar(v)
-		case "port":
-			p.Port, err = port(v)
 		case "user":
 			p.User, err = scalar(v)
-		case "wait":
-			p.Wait, err = duration(v)
 		case "close_sequence":
 			p.CloseSequence, err = stringList(v)
 		case "allow_repeats":
@@ -262,7 +246,14 @@ func decodeProfile(path, what string, m *yaml.Node) (Profile, error) {
 		case "protocol":
 			p.Protocol, err = scalar(v)
 		default:
-			return p, fileError(path, k.Line, "%s: unknown key %q (known keys: %s)", what, k.Value, strings.Join(Keys(), ", "))
+			o := KnockOptionOf(k.Value)
+			if o == nil || !o.InProfile() {
+				return p, fileError(path, k.Line, "%s: unknown key %q (known keys: %s)", what, k.Value, strings.Join(Keys(), ", "))
+			}
+			var val any
+			if val, err = o.decode(v); err == nil {
+				o.set(&p, val)
+			}
 		}
 		if err != nil {
 			return p, fileError(path, v.Line, "%s: %s: %v", what, k.Value, err)

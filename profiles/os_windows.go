@@ -32,10 +32,3 @@ func readFile(path string) ([]byte, fs.FileMode, error) {
 	data, err := os.ReadFile(path)
 	return data, 0, err
 }
-
-// secretFileWarning says nothing on Windows, for the same reason.
-func secretFileWarning(string) string { return "" }
-
-// checkWritePath does nothing on Windows: the profile directory's ACL
-// decides who may put files there.
-func checkWritePath(string) error { return nil }

@@ -16,7 +16,8 @@ import (
 	"time"
 
 	"github.com/knocktools/knock"
-	"github.com/knocktools/knock/knockdconf"
+	"github.com/knocktools/knock/internal/filepolicy"
+	"go.yaml.in/yaml/v3"
 )
 
 // Profile is one saved host. Zero fields are unset: the file's defaults
@@ -60,8 +61,184 @@ type Profile struct {
 
 // Keys lists the keys a profile may hold, in the order they are written.
 func Keys() []string {
-	return []string{"host", "sequence", "delay", "flags", "family", "method", "source_port", "ttl",
-		"description", "port", "user", "wait", "close_sequence", "allow_repeats", "spa", "secret", "secret_file", "period", "length", "ports", "protocol"}
+	keys := []string{"host", "sequence"}
+	for _, o := range KnockOptions() {
+		if o.InProfile() && o.Key != "port" && o.Key != "wait" {
+			keys = append(keys, o.Key)
+		}
+	}
+	return append(keys, "description", "port", "user", "wait", "close_sequence", "allow_repeats", "spa", "secret", "secret_file", "period", "length", "ports", "protocol")
+}
+
+// Knobs are the settled values of the knock options for one knock: what
+// the flags, the KNOCK_* variables and a profile say, in that order.
+type Knobs struct {
+	Delay      Duration
+	Flags      string
+	Family     int
+	Method     string
+	SourcePort uint16
+	TTL        int
+	UDP        bool
+	Wait       Duration
+	Port       uint16
+}
+
+// KnockOption is one option of how knock knocks. Its flag on knock and
+// on profile add, its KNOCK_* variable, its profile key and field, its
+// help and completions are all made from this table, in this file: an
+// option is spelled once.
+type KnockOption struct {
+	Key    string   // the profile key; the flag is Key with '-' for '_', the variable KNOCK_ and Key in upper case
+	Short  string   // knock's one-letter flag, or ""
+	Help   string   // the flag's help
+	Bool   bool     // a flag that takes no value
+	Values []string // what completion offers
+	Env    bool     // a KNOCK_* variable gives it
+	Root   bool     // knock HOST|PROFILE takes the flag (family: -4 and -6 instead)
+	// Parse reads a flag's or a variable's text. nil: knock's own
+	// handling (udp's flag is a bool).
+	Parse func(s string) (any, error)
+	// get and set read and write the option in a profile (get nil: no
+	// profile key), put in Knobs; decode reads a profile file's node.
+	get    func(p *Profile) (any, bool)
+	set    func(p *Profile, v any)
+	put    func(k *Knobs, v any)
+	decode func(n *yaml.Node) (any, error)
+}
+
+// Flag is the option's flag name.
+func (o *KnockOption) Flag() string { return strings.ReplaceAll(o.Key, "_", "-") }
+
+// Var is the option's environment variable, "" when it has none.
+func (o *KnockOption) Var() string {
+	if !o.Env {
+		return ""
+	}
+	return "KNOCK_" + strings.ToUpper(o.Key)
+}
+
+// InProfile reports whether a profile holds the option (profile add then
+// takes its flag).
+func (o *KnockOption) InProfile() bool { return o.get != nil }
+
+// FromProfile is the option's value in p, and whether p sets it.
+func (o *KnockOption) FromProfile(p *Profile) (any, bool) {
+	if o.get == nil {
+		return nil, false
+	}
+	return o.get(p)
+}
+
+// SetProfile sets the option in p (a value of Parse).
+func (o *KnockOption) SetProfile(p *Profile, v any) {
+	if o.set != nil {
+		o.set(p, v)
+	}
+}
+
+// Put sets the option in k (a value of Parse or FromProfile).
+func (o *KnockOption) Put(k *Knobs, v any) { o.put(k, v) }
+
+// KnockOptions is the table of knock's options.
+func KnockOptions() []KnockOption { return knockOptions }
+
+// KnockOptionOf finds an option by its profile key.
+func KnockOptionOf(key string) *KnockOption {
+	for i := range knockOptions {
+		if knockOptions[i].Key == key {
+			return &knockOptions[i]
+		}
+	}
+	return nil
+}
+
+// The parsers of the options' texts, shared by flags, variables and
+// profile files.
+func parseDelay(s string) (any, error)  { return ParseDuration(s) }
+func parseString(s string) (any, error) { return s, nil }
+func parseTTL(s string) (any, error) {
+	n, err := strconv.Atoi(s)
+	if err != nil || n < 1 || n > 255 {
+		return nil, fmt.Errorf("%q out of range 1-255", s)
+	}
+	return n, nil
+}
+func parsePort(s string) (any, error) { return knock.ParsePort(s) }
+func parseFamily(s string) (any, error) {
+	if s != "4" && s != "6" {
+		return nil, fmt.Errorf("%q: want 4 or 6", s)
+	}
+	return int(s[0] - '0'), nil
+}
+
+var knockOptions = []KnockOption{
+	{Key: "udp", Short: "u", Bool: true, Env: true, Root: true,
+		Help: "make every knock that names no protocol UDP (default TCP)",
+		Parse: func(s string) (any, error) {
+			b, err := strconv.ParseBool(s)
+			if err != nil {
+				return nil, fmt.Errorf("%q is not true or false", s)
+			}
+			return b, nil
+		},
+		put: func(k *Knobs, v any) { k.UDP = v.(bool) }},
+	{Key: "delay", Short: "d", Env: true, Root: true,
+		Help:   "wait between knocks: milliseconds as in knock 0.8, or a duration such as 250ms or 1.5s",
+		Parse:  parseDelay,
+		get:    func(p *Profile) (any, bool) { return p.Delay, p.Delay != 0 },
+		set:    func(p *Profile, v any) { p.Delay = v.(Duration) },
+		put:    func(k *Knobs, v any) { k.Delay = v.(Duration) },
+		decode: func(n *yaml.Node) (any, error) { return duration(n) }},
+	{Key: "flags", Env: true, Root: true,
+		Help:   "TCP flags for every TCP knock that names none, joined by + or , (e.g. fin+psh)",
+		Parse:  parseString,
+		get:    func(p *Profile) (any, bool) { return p.Flags, p.Flags != "" },
+		set:    func(p *Profile, v any) { p.Flags = v.(string) },
+		put:    func(k *Knobs, v any) { k.Flags = v.(string) },
+		decode: func(n *yaml.Node) (any, error) { return scalar(n) }},
+	{Key: "family", Env: true, Values: []string{"4", "6"},
+		Help:   "address family: 4 or 6 (knock's -4 and -6)",
+		Parse:  parseFamily,
+		get:    func(p *Profile) (any, bool) { return p.Family, p.Family != 0 },
+		set:    func(p *Profile, v any) { p.Family = v.(int) },
+		put:    func(k *Knobs, v any) { k.Family = v.(int) },
+		decode: func(n *yaml.Node) (any, error) { return integer(n, 0, 6) }},
+	{Key: "method", Env: true, Root: true, Values: []string{"auto", "raw", "connect"},
+		Help:   "how TCP knocks are sent: auto (raw when privileged, else connect), raw or connect",
+		Parse:  parseString,
+		get:    func(p *Profile) (any, bool) { return p.Method, p.Method != "" },
+		set:    func(p *Profile, v any) { p.Method = v.(string) },
+		put:    func(k *Knobs, v any) { k.Method = v.(string) },
+		decode: func(n *yaml.Node) (any, error) { return scalar(n) }},
+	{Key: "source_port", Env: true, Root: true,
+		Help:   "send every knock from this source port",
+		Parse:  parsePort,
+		get:    func(p *Profile) (any, bool) { return p.SourcePort, p.SourcePort != 0 },
+		set:    func(p *Profile, v any) { p.SourcePort = v.(uint16) },
+		put:    func(k *Knobs, v any) { k.SourcePort = v.(uint16) },
+		decode: func(n *yaml.Node) (any, error) { return port(n) }},
+	{Key: "ttl", Env: true, Root: true,
+		Help:   "IP TTL / hop limit of the knocks, 1-255 (default: the system's)",
+		Parse:  parseTTL,
+		get:    func(p *Profile) (any, bool) { return p.TTL, p.TTL != 0 },
+		set:    func(p *Profile, v any) { p.TTL = v.(int) },
+		put:    func(k *Knobs, v any) { k.TTL = v.(int) },
+		decode: func(n *yaml.Node) (any, error) { return integer(n, 1, 255) }},
+	{Key: "port", // knock's --port and --wait only say what one run waits for
+		Help:   "the port of the service behind the door (default 22)",
+		Parse:  parsePort,
+		get:    func(p *Profile) (any, bool) { return p.Port, p.Port != 0 },
+		set:    func(p *Profile, v any) { p.Port = v.(uint16) },
+		put:    func(k *Knobs, v any) { k.Port = v.(uint16) },
+		decode: func(n *yaml.Node) (any, error) { return port(n) }},
+	{Key: "wait",
+		Help:   "how long to wait for the door to open (default 10s)",
+		Parse:  parseDelay,
+		get:    func(p *Profile) (any, bool) { return p.Wait, p.Wait != 0 },
+		set:    func(p *Profile, v any) { p.Wait = v.(Duration) },
+		put:    func(k *Knobs, v any) { k.Wait = v.(Duration) },
+		decode: func(n *yaml.Node) (any, error) { return duration(n) }},
 }
 
 // Built-in defaults of the fields the ssh integration reads.
@@ -169,10 +346,10 @@ func (p Profile) Validate(partial bool) error {
 	if err := ValidateUser(p.User); err != nil {
 		return fieldErr("user", "user %q: %v", p.User, err)
 	}
-	if err := validateText(p.Description); err != nil {
+	if err := ValidateText(p.Description); err != nil {
 		return fieldErr("description", "description: %v", err)
 	}
-	if err := validateText(p.SecretFile); err != nil {
+	if err := ValidateText(p.SecretFile); err != nil {
 		return fieldErr("secret_file", "secret_file: %v", err)
 	}
 	if p.TimeBased() {
@@ -259,7 +436,7 @@ func (p Profile) TimeBased() bool { return p.Secret != "" || p.SecretFile != "" 
 // TimeSequence returns the parameters of a time-based profile, reading
 // the secret file if there is one (which others must not be able to read).
 func (p Profile) TimeSequence() (knock.TimeSequence, error) {
-	return p.timeParams(knockdconf.ReadSecretFile)
+	return p.timeParams(filepolicy.ReadSecret)
 }
 
 // timeParams builds the parameters; with read nil a secret file is only
@@ -305,35 +482,18 @@ func (p Profile) WithDefaults(d *Profile) Profile {
 	if p.Host == "" {
 		p.Host = d.Host
 	}
+	for _, o := range knockOptions {
+		if _, set := o.FromProfile(&p); !set {
+			if v, ok := o.FromProfile(d); ok {
+				o.set(&p, v)
+			}
+		}
+	}
 	if len(p.Sequence) == 0 {
 		p.Sequence = d.Sequence
 	}
-	if p.Delay == 0 {
-		p.Delay = d.Delay
-	}
-	if p.Flags == "" {
-		p.Flags = d.Flags
-	}
-	if p.Family == 0 {
-		p.Family = d.Family
-	}
-	if p.Method == "" {
-		p.Method = d.Method
-	}
-	if p.SourcePort == 0 {
-		p.SourcePort = d.SourcePort
-	}
-	if p.TTL == 0 {
-		p.TTL = d.TTL
-	}
-	if p.Port == 0 {
-		p.Port = d.Port
-	}
 	if p.User == "" {
 		p.User = d.User
-	}
-	if p.Wait == 0 {
-		p.Wait = d.Wait
 	}
 	if len(p.CloseSequence) == 0 {
 		p.CloseSequence = d.CloseSequence

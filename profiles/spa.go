@@ -13,6 +13,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/knocktools/knock/internal/filepolicy"
 	"github.com/knocktools/knock/spa"
 )
 
@@ -139,12 +140,12 @@ func (s *SPA) validateKey(key string) error {
 		if len(s.Key) > spa.MaxKey {
 			return fmt.Errorf("a passphrase of %d bytes: fwknop takes at most %d", len(s.Key), spa.MaxKey)
 		}
-		return validateText(s.Key)
+		return ValidateText(s.Key)
 	case "hmac_key":
 		if len(s.HMACKey) > spa.MaxHMACKey {
 			return fmt.Errorf("an HMAC passphrase of %d bytes: at most %d", len(s.HMACKey), spa.MaxHMACKey)
 		}
-		return validateText(s.HMACKey)
+		return ValidateText(s.HMACKey)
 	case "key_base64":
 		b, err := decodeKey(s.KeyBase64)
 		if err != nil {
@@ -169,7 +170,7 @@ func (s *SPA) validateKey(key string) error {
 		if f == "" {
 			return errors.New("empty file name")
 		}
-		return validateText(f)
+		return ValidateText(f)
 	case "hmac_digest_type", "digest_type":
 		v := s.DigestType
 		if key == "hmac_digest_type" {
@@ -206,7 +207,7 @@ func (s *SPA) validateKey(key string) error {
 		if len(s.SpoofUser) > 64 {
 			return errors.New("longer than the 64 bytes fwknop takes")
 		}
-		return validateText(s.SpoofUser)
+		return ValidateText(s.SpoofUser)
 	case "nat_access":
 		if s.NATAccess == "" {
 			return nil
@@ -401,8 +402,10 @@ func readKeyFile(path, name string, warn func(string)) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	if w := secretFileWarning(path); w != "" && warn != nil {
-		warn(w)
+	if fi, err := os.Stat(path); err == nil && warn != nil {
+		if w := filepolicy.ReadableWarning(path, fi.Mode().Perm()); w != "" {
+			warn(w)
+		}
 	}
 	text := strings.TrimSpace(string(data))
 	for _, line := range strings.Split(text, "\n") {
@@ -445,50 +448,4 @@ func (p Profile) WithoutSecrets() Profile {
 		p.SPA = &s
 	}
 	return p
-}
-
-// ExportFwknopd renders the access.conf stanza of fwknopd that accepts
-// this SPA profile's packets and opens what it asks for. It holds the
-// keys: it is printed only when asked for.
-func ExportFwknopd(name string, p Profile) (string, error) {
-	if p.SPA == nil {
-		return "", fmt.Errorf("profile %q is not an SPA profile", name)
-	}
-	s := p.SPA
-	var b strings.Builder
-	fmt.Fprintf(&b, "# knock profile %q (host %s): a stanza for fwknopd's access.conf.\n", name, p.Host)
-	b.WriteString("# It holds the keys: keep access.conf readable by root only.\n")
-	line := func(k, v string) { fmt.Fprintf(&b, "%-24s%s\n", k, v) }
-	line("SOURCE", "ANY")
-	line("OPEN_PORTS", strings.ReplaceAll(s.Access, " ", ""))
-	keys, err := s.Keys(nil)
-	if err != nil {
-		return "", fmt.Errorf("profile %q: %w", name, err)
-	}
-	if s.Key != "" {
-		line("KEY", s.Key)
-	} else {
-		line("KEY_BASE64", base64.StdEncoding.EncodeToString(keys.Key))
-	}
-	switch {
-	case s.HMACKey != "":
-		line("HMAC_KEY", s.HMACKey)
-	case keys.HMACKey != nil:
-		line("HMAC_KEY_BASE64", base64.StdEncoding.EncodeToString(keys.HMACKey))
-	}
-	if s.HMACDigestType != "" && keys.HMACKey != nil {
-		line("HMAC_DIGEST_TYPE", strings.ToUpper(keys.HMAC.String()))
-	}
-	if keys.Mode == spa.Legacy {
-		line("ENCRYPTION_MODE", "legacy")
-	}
-	timeout := 30 // fwknopd's own default
-	if s.FWTimeout > 0 {
-		timeout = s.FWTimeout
-	}
-	line("FW_ACCESS_TIMEOUT", strconv.Itoa(timeout))
-	if s.NATAccess != "" {
-		b.WriteString("# nat_access needs ENABLE_IPT_FORWARDING Y in fwknopd.conf.\n")
-	}
-	return b.String(), nil
 }

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 
 	"github.com/knocktools/knock/internal/atomicfile"
+	"github.com/knocktools/knock/internal/filepolicy"
 )
 
 // DefaultPath is where the profile file lives unless --config or
@@ -52,7 +53,7 @@ func (s *Store) Update(fn func(*File) error) error {
 		return err
 	}
 	// Before the lock file is created beside it.
-	if err := checkWritePath(s.Path); err != nil {
+	if err := filepolicy.CheckWrite(s.Path); err != nil {
 		return err
 	}
 	unlock, err := lockFile(s.Path + ".lock")

@@ -130,10 +130,10 @@ func ValidateUser(u string) error {
 	return nil
 }
 
-// validateText checks free text that is printed (description) or names
+// ValidateText checks free text that is printed (description) or names
 // a file (secret_file): any characters but control characters, which
 // would end a line of a file we write or drive the user's terminal.
-func validateText(s string) error {
+func ValidateText(s string) error {
 	for i, r := range s {
 		if unicode.IsControl(r) || r == unicode.ReplacementChar || r == '\u2028' || r == '\u2029' {
 			return fmt.Errorf("%s at byte %d: control characters are not allowed", describeRune(r), i+1)

@@ -6,8 +6,11 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"path/filepath"
 	"syscall"
 )
+
+const modesMatter = true
 
 func readableByOthers(fi fs.FileInfo) bool { return fi.Mode().Perm()&0o077 != 0 }
 
@@ -67,4 +70,54 @@ func Sticky(fi fs.FileInfo) fs.FileMode {
 		return 0o1000
 	}
 	return 0
+}
+
+// CheckWrite refuses to replace a file (the profile file) that another user
+// could have put in our way: a symbolic link owned by someone other than
+// us or root (a link we own, as dotfile managers make, is fine), or a
+// file, or the target of a link, in a directory others can write (in a
+// sticky one such as /tmp, unless the file is our own, which others
+// cannot replace there).
+func CheckWrite(path string) error {
+	uid := uint32(os.Getuid())
+	target := path
+	fi, err := os.Lstat(path)
+	if err == nil && fi.Mode()&fs.ModeSymlink != 0 {
+		if owner := ownerOf(fi); owner != uid && owner != 0 {
+			return fmt.Errorf("%s is a symbolic link owned by uid %d, not by you: refusing to write through it", path, owner)
+		}
+		if err := sharedDir(path, fi); err != nil {
+			return err
+		}
+		if t, err := filepath.EvalSymlinks(path); err == nil {
+			target = t
+			fi, err = os.Lstat(target)
+		}
+	}
+	if err != nil {
+		fi = nil // not there yet
+	}
+	return sharedDir(target, fi)
+}
+
+// sharedDir refuses path (whose Lstat is fi, nil when it does not exist)
+// when its directory is writable by others.
+func sharedDir(path string, fi fs.FileInfo) error {
+	dir := filepath.Dir(path)
+	st, err := os.Stat(dir)
+	if err != nil || st.Mode().Perm()&0o002 == 0 {
+		return nil
+	}
+	if st.Mode()&fs.ModeSticky != 0 && fi != nil && ownerOf(fi) == uint32(os.Getuid()) {
+		return nil
+	}
+	return fmt.Errorf("%s is in %s, which others can write (mode %04o): another user could put a file or link there in its place; keep the profile file in a directory of your own (--config or KNOCK_CONFIG)",
+		path, dir, st.Mode().Perm()|Sticky(st))
+}
+
+// ownerOf is the uid that owns a file (as Lstat or Stat saw it); 0 (root,
+// trusted) where the system does not say.
+func ownerOf(fi fs.FileInfo) uint32 {
+	uid, _ := Owner(fi)
+	return uid
 }

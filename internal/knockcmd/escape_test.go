@@ -28,7 +28,7 @@ func TestImportsEscapeNames(t *testing.T) {
 	cfg := filepath.Join(dir, "config.yaml")
 	for _, args := range [][]string{
 		{"profile", "import", "--fwknoprc", filepath.Join(dir, "fwknoprc")},
-		{"profile", "import", "--knockonports", filepath.Join(dir, "kop.json")},
+		{"profile", "import", "--knockonports", filepath.Join(dir, "kop.json"), "--strict"}, // one sequence maps: --strict fails
 		{"profile", "import", "--knockd", filepath.Join(dir, "knockd.conf"), "--host", "10.77.0.2"},
 	} {
 		var out, errOut bytes.Buffer

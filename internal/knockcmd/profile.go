@@ -16,6 +16,7 @@ import (
 
 	"github.com/knocktools/knock"
 	"github.com/knocktools/knock/profiles"
+	"github.com/knocktools/knock/transfer"
 )
 
 func newProfileCmd(a *app) *cobra.Command {
@@ -87,19 +88,22 @@ func (a *app) completeRootArgs(cmd *cobra.Command, args []string, toComplete str
 
 // profileFlags are the flags that set a profile's fields, shared by add.
 type profileFlags struct {
-	host, sequence, delay, flags, method, sourcePort, description, user, wait, port string
-	family, ttl, length                                                             int
-	secret, secretFile, period, ports, protocol                                     string
-	closeSequence                                                                   string
-	allowRepeats                                                                    bool
-	spa                                                                             bool
-	spaAccess, spaKeyFile, spaHMACKeyFile, spaAllowIP, spaProto                     string
-	spaPort                                                                         uint16
-	spaFWTimeout                                                                    int
+	cmd                                                         *cobra.Command // its knock options are profiles.KnockOptions' flags
+	host, sequence, description, user                           string
+	length                                                      int
+	secret, secretFile, period, ports, protocol                 string
+	closeSequence                                               string
+	allowRepeats                                                bool
+	spa                                                         bool
+	spaAccess, spaKeyFile, spaHMACKeyFile, spaAllowIP, spaProto string
+	spaPort                                                     uint16
+	spaFWTimeout                                                int
 }
 
 func (pf *profileFlags) register(cmd *cobra.Command) {
+	pf.cmd = cmd
 	f := cmd.Flags()
+	registerKnockFlags(cmd, false) // --delay, --flags, --family, --method, ...
 	f.StringVar(&pf.host, "host", "", "host name or address to knock (required)")
 	f.StringVar(&pf.sequence, "sequence", "", "knocks, comma-separated: 7000,8000:udp,9000:tcp:fin (required)")
 	f.StringVar(&pf.closeSequence, "close-sequence", "", "knocks that close the door again (knock NAME --close; knock ssh after ssh exits)")
@@ -112,25 +116,14 @@ func (pf *profileFlags) register(cmd *cobra.Command) {
 	f.Uint16Var(&pf.spaPort, "server-port", 0, "SPA: fwknopd's port (default 62201)")
 	f.StringVar(&pf.spaProto, "server-proto", "", "SPA: udp (default) or tcp")
 	f.IntVar(&pf.spaFWTimeout, "fw-timeout", 0, "SPA: seconds the door stays open (default: the server's)")
-	f.StringVar(&pf.delay, "delay", "", "wait between knocks (milliseconds or a duration such as 100ms)")
-	f.StringVar(&pf.flags, "flags", "", "TCP flags of knocks that name none (e.g. fin+psh)")
-	f.IntVar(&pf.family, "family", 0, "address family: 4 or 6")
-	f.StringVar(&pf.method, "method", "", "auto, raw or connect")
-	f.StringVar(&pf.sourcePort, "source-port", "", "source port of every knock")
-	f.IntVar(&pf.ttl, "ttl", 0, "IP TTL / hop limit, 1-255")
 	f.StringVar(&pf.description, "description", "", "free text shown by profile list and completion")
-	f.StringVar(&pf.port, "port", "", "port of the service behind the door (default 22)")
 	f.StringVar(&pf.user, "user", "", "user name for ssh")
-	f.StringVar(&pf.wait, "wait", "", "how long to wait for the door to open (default 10s)")
 	f.StringVar(&pf.secret, "secret", "", "time-based: the door's base32 secret (instead of --sequence)")
 	f.StringVar(&pf.secretFile, "secret-file", "", "time-based: a file (mode 0600) holding the base32 secret")
 	f.StringVar(&pf.period, "period", "", "time-based: window length, e.g. 30s (default 30s)")
 	f.IntVar(&pf.length, "length", 0, "time-based: knocks per sequence (default 4)")
 	f.StringVar(&pf.ports, "ports", "", "time-based: port range, e.g. 10000-65000 (the default)")
 	f.StringVar(&pf.protocol, "protocol", "", "time-based: tcp (default), udp or both")
-	_ = cmd.RegisterFlagCompletionFunc("method", cobra.FixedCompletions([]string{"auto", "raw", "connect"}, cobra.ShellCompDirectiveNoFileComp))
-	_ = cmd.RegisterFlagCompletionFunc("flags", completeFlagList)
-	_ = cmd.RegisterFlagCompletionFunc("family", cobra.FixedCompletions([]string{"4", "6"}, cobra.ShellCompDirectiveNoFileComp))
 }
 
 // splitList splits "7000,8000:udp 9000" at commas and white space.
@@ -140,8 +133,8 @@ func splitList(s string) []string {
 
 func (pf *profileFlags) profile() (profiles.Profile, error) {
 	p := profiles.Profile{
-		Host: pf.host, Sequence: splitList(pf.sequence), CloseSequence: splitList(pf.closeSequence), AllowRepeats: pf.allowRepeats, Flags: pf.flags, Family: pf.family,
-		Method: pf.method, TTL: pf.ttl, Description: pf.description, User: pf.user,
+		Host: pf.host, Sequence: splitList(pf.sequence), CloseSequence: splitList(pf.closeSequence), AllowRepeats: pf.allowRepeats,
+		Description: pf.description, User: pf.user,
 		Secret: pf.secret, SecretFile: pf.secretFile, Length: pf.length, Ports: pf.ports, Protocol: pf.protocol,
 	}
 	if pf.spa {
@@ -150,7 +143,6 @@ func (pf *profileFlags) profile() (profiles.Profile, error) {
 	} else if pf.spaAccess != "" || pf.spaKeyFile != "" || pf.spaHMACKeyFile != "" || pf.spaAllowIP != "" || pf.spaPort != 0 || pf.spaProto != "" || pf.spaFWTimeout != 0 {
 		return p, usagef("--access, --spa-key-file, --allow-ip, --server-port, --server-proto and --fw-timeout are for --spa profiles")
 	}
-	var err error
 	if pf.period != "" {
 		d, perr := time.ParseDuration(pf.period)
 		if perr != nil || d <= 0 {
@@ -158,24 +150,13 @@ func (pf *profileFlags) profile() (profiles.Profile, error) {
 		}
 		p.Period = profiles.Duration(d)
 	}
-	if pf.delay != "" {
-		if p.Delay, err = profiles.ParseDuration(pf.delay); err != nil {
-			return p, usagef("--delay: %v", err)
-		}
-	}
-	if pf.wait != "" {
-		if p.Wait, err = profiles.ParseDuration(pf.wait); err != nil {
-			return p, usagef("--wait: %v", err)
-		}
-	}
-	if pf.sourcePort != "" {
-		if p.SourcePort, err = knock.ParsePort(pf.sourcePort); err != nil {
-			return p, usagef("--source-port: %v", err)
-		}
-	}
-	if pf.port != "" {
-		if p.Port, err = knock.ParsePort(pf.port); err != nil {
-			return p, usagef("--port: %v", err)
+	for _, o := range profiles.KnockOptions() {
+		if fl := pf.cmd.Flags().Lookup(o.Flag()); o.InProfile() && fl != nil && fl.Changed {
+			v, err := o.Parse(fl.Value.String())
+			if err != nil {
+				return p, usagef("--%s: %v", o.Flag(), err)
+			}
+			o.SetProfile(&p, v)
 		}
 	}
 	return p, nil
@@ -257,7 +238,7 @@ func newProfileAddCmd(a *app) *cobra.Command {
 				return nil
 			}
 			if keyGen {
-				stanza, err := profiles.ExportFwknopd(name, p)
+				stanza, err := transfer.ExportFwknopd(name, p)
 				if err != nil {
 					return err
 				}
@@ -265,7 +246,7 @@ func newProfileAddCmd(a *app) *cobra.Command {
 				_, err = fmt.Fprint(a.streams.Out, stanza)
 				return err
 			}
-			door, err := profiles.ExportKnockd(name, p)
+			door, err := transfer.ExportKnockd(name, p)
 			if err != nil {
 				return err
 			}

@@ -48,9 +48,9 @@ non-blocking connect(), as knock 0.8 does, when raw sockets are not available.
 
 A first argument that names a profile knocks that profile's host with its
 sequence and options; ports after it replace the sequence. Options come from
-the command line first, then KNOCK_* environment variables (KNOCK_DELAY,
-KNOCK_METHOD, KNOCK_FLAGS, KNOCK_TTL, KNOCK_SOURCE_PORT, KNOCK_UDP,
-KNOCK_FAMILY), then the profile.`
+the command line first, then these environment variables, then the profile:
+
+    @VARS@`
 
 const rootExample = `  knock door.example.com 7000 8000 9000
   knock -u -d 200 door.example.com 7000 8000:tcp 9000
@@ -77,6 +77,7 @@ func newRootCmd(s *streams, runF func(*rootOptions) error) *cobra.Command {
 // profile file in the usage of --config.
 func (a *app) addSubcommands(root *cobra.Command) {
 	root.PersistentFlags().Lookup("config").Usage = "profile file (default $KNOCK_CONFIG, else " + displayDefaultPath() + ")"
+	root.Long = strings.Replace(rootLong, "@VARS@", strings.Join(KnockVariables(), " "), 1)
 	root.AddCommand(newProfileCmd(a), newGenCmd(a), newProxyCmd(a), newSSHCmd(a), newSSHConfigCmd(a), newCheckCmd(a), newSPACmd(a))
 }
 
@@ -152,7 +153,6 @@ func newRootOnly(s *streams, runF func(*rootOptions) error) (*cobra.Command, *ap
 	cmd := &cobra.Command{
 		Use:               "knock [flags] HOST PORT[:PROTO[:FLAGS]]... | knock [flags] PROFILE [PORT...]",
 		Short:             "Send port-knock sequences over TCP (any flags) and UDP, IPv4 and IPv6",
-		Long:              rootLong,
 		Example:           rootExample,
 		SilenceErrors:     true,
 		SilenceUsage:      true,
@@ -182,15 +182,10 @@ func newRootOnly(s *streams, runF func(*rootOptions) error) (*cobra.Command, *ap
 
 	f := cmd.Flags()
 	f.SortFlags = false
-	f.BoolP("udp", "u", false, "make every knock that names no protocol UDP (default TCP)")
-	f.StringP("delay", "d", "", "wait between knocks: milliseconds as in knock 0.8, or a duration such as 250ms or 1.5s")
+	registerKnockFlags(cmd, true) // -u, -d, --flags, --method, ...
 	f.BoolP("ipv4", "4", false, "use IPv4 only")
 	f.BoolP("ipv6", "6", false, "use IPv6 only")
 	f.BoolVarP(&opts.Verbose, "verbose", "v", false, "print one line per knock sent")
-	f.String("flags", "", "TCP flags for every TCP knock that names none, joined by + or , (e.g. fin+psh)")
-	f.String("method", string(client.MethodAuto), "how TCP knocks are sent: auto (raw when privileged, else connect), raw or connect")
-	f.String("source-port", "", "send every knock from this source port")
-	f.Int("ttl", 0, "IP TTL / hop limit of the knocks, 1-255 (default: the system's)")
 	f.BoolVar(&opts.Client.DryRun, "dry-run", false, "print what would be sent, send nothing")
 	f.BoolVar(&opts.JSON, "json", false, "print one JSON object per knock on stdout")
 	f.DurationVar(&opts.Wait, "wait", 0, "after knocking, wait up to this long for the service port to open and say how soon it did (--wait alone: the profile's wait, else 10s)")
@@ -202,9 +197,6 @@ func newRootOnly(s *streams, runF func(*rootOptions) error) (*cobra.Command, *ap
 	// The usage names the default file once help can be shown
 	// (addSubcommands): finding it is work a knock does not need.
 	cmd.PersistentFlags().StringVar(&a.configFlag, "config", "", "profile file (default $KNOCK_CONFIG, else the user configuration directory's knock/config.yaml)")
-
-	_ = cmd.RegisterFlagCompletionFunc("method", cobra.FixedCompletions(client.Methods(), cobra.ShellCompDirectiveNoFileComp))
-	_ = cmd.RegisterFlagCompletionFunc("flags", completeFlagList)
 
 	return cmd, a
 }
@@ -276,7 +268,11 @@ func (a *app) targetIn(cmd *cobra.Command, args []string, opts *rootOptions, f *
 		return nil
 	}
 	dry := opts.Client.DryRun
-	opts.Host, opts.Sequence, opts.Client, err = resolveKnock(cmd, opts.Profile, prof, host, ports)
+	l, err := layersOf(cmd, opts.Profile, prof)
+	if err != nil {
+		return err
+	}
+	opts.Host, opts.Sequence, opts.Client, err = resolveKnock(l, host, ports)
 	opts.Client.DryRun = dry
 	if opts.Wait != 0 {
 		p := profiles.Profile{}
@@ -294,15 +290,15 @@ func (a *app) targetIn(cmd *cobra.Command, args []string, opts *rootOptions, f *
 }
 
 // resolveKnock settles what a knock sends: the host, the sequence (ports
-// given, else the profile's) and the options (flags, then KNOCK_*, then the
-// profile).
-func resolveKnock(cmd *cobra.Command, name string, prof *profiles.Profile, host string, ports []string) (string, knock.Sequence, client.Options, error) {
-	o, d, err := newSettings(cmd, name, prof).options()
+// given, else the profile's) and the options (see knockLayers).
+func resolveKnock(l knockLayers, host string, ports []string) (string, knock.Sequence, client.Options, error) {
+	o, d, err := l.options()
 	if err != nil {
 		return "", nil, o, err
 	}
+	prof, name := l.profile, l.name
 	if prof != nil && len(ports) == 0 && prof.TimeBased() {
-		seq, err := timeSequence(cmd, *prof, d)
+		seq, err := timeSequence(*prof, d, l.offset)
 		if err != nil {
 			return "", nil, o, fmt.Errorf("profile %q: %w", name, err)
 		}
@@ -324,12 +320,11 @@ func resolveKnock(cmd *cobra.Command, name string, prof *profiles.Profile, host 
 
 // timeSequence derives a time-based profile's sequence for now, shifted by
 // --clock-offset; TCP knocks take the default flags like any other.
-func timeSequence(cmd *cobra.Command, p profiles.Profile, d knock.Defaults) (knock.Sequence, error) {
+func timeSequence(p profiles.Profile, d knock.Defaults, offset time.Duration) (knock.Sequence, error) {
 	ts, err := p.TimeSequence()
 	if err != nil {
 		return nil, err
 	}
-	offset, _ := cmd.Flags().GetDuration("clock-offset")
 	seq, err := ts.Derive(ts.Window(time.Now().Add(offset)))
 	if err != nil {
 		return nil, err

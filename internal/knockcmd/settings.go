@@ -3,11 +3,10 @@ package knockcmd
 import (
 	"fmt"
 	"os"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 	"github.com/spf13/viper"
 
 	"github.com/knocktools/knock"
@@ -15,162 +14,178 @@ import (
 	"github.com/knocktools/knock/profiles"
 )
 
-// setting is an option that a flag, a KNOCK_* environment variable and a
-// profile can all give; the flag wins over the variable, which wins over
-// the profile (viper's order: flag, env, default).
-type setting struct {
-	key  string // viper key, profile key, and KNOCK_<KEY> in upper case
-	flag string // flag name, empty when there is none of the same name
+// knockLayers are what the options of one knock are made of, highest first:
+// the flags given, the environment, the profile; then the built-in
+// defaults. The options themselves are profiles.KnockOptions.
+type knockLayers struct {
+	flags   map[string]string           // the options given as flags, by key, as typed
+	env     func(string) (string, bool) // the environment (os.LookupEnv)
+	profile *profiles.Profile           // nil: none
+	name    string                      // the profile's name, for messages
+	offset  time.Duration               // --clock-offset, for a time-based profile
 }
 
-var knockSettings = []setting{
-	{"delay", "delay"},
-	{"method", "method"},
-	{"flags", "flags"},
-	{"ttl", "ttl"},
-	{"source_port", "source-port"},
-	{"udp", "udp"},
-	{"family", ""}, // -4 / -6
+// registerKnockFlags declares the knock options' flags on a command:
+// knock's own (root: the options it takes, with their shorthands), or
+// profile add's (every option a profile holds).
+func registerKnockFlags(cmd *cobra.Command, root bool) {
+	f := cmd.Flags()
+	for _, o := range profiles.KnockOptions() {
+		if root && !o.Root || !root && !o.InProfile() {
+			continue
+		}
+		short := ""
+		if root {
+			short = o.Short
+		}
+		if o.Bool {
+			f.BoolP(o.Flag(), short, false, o.Help)
+		} else {
+			f.StringP(o.Flag(), short, "", o.Help)
+		}
+		_ = f.SetAnnotation(o.Flag(), knockOption, []string{o.Key})
+		if o.Values != nil {
+			_ = cmd.RegisterFlagCompletionFunc(o.Flag(), cobra.FixedCompletions(o.Values, cobra.ShellCompDirectiveNoFileComp))
+		}
+	}
+	if f.Lookup("flags") != nil {
+		_ = cmd.RegisterFlagCompletionFunc("flags", completeFlagList)
+	}
 }
 
-// settings resolves the knock options of one run.
-type settings struct {
-	v       *viper.Viper
-	cmd     *cobra.Command
-	profile string // name of the profile in use, for error messages
+// KnockVariables are the KNOCK_* variables of the knock options, in the
+// table's order.
+func KnockVariables() []string {
+	var vars []string
+	for _, o := range profiles.KnockOptions() {
+		if v := o.Var(); v != "" {
+			vars = append(vars, v)
+		}
+	}
+	return vars
 }
 
-func newSettings(cmd *cobra.Command, name string, p *profiles.Profile) *settings {
-	v := viper.New()
-	v.SetEnvPrefix("KNOCK")
-	v.AutomaticEnv()
-	for _, s := range knockSettings {
-		if s.flag != "" {
-			_ = v.BindPFlag(s.key, cmd.Flags().Lookup(s.flag))
-		}
-	}
-	if p != nil {
-		set := func(key string, value any, isSet bool) {
-			if isSet {
-				v.SetDefault(key, value)
-			}
-		}
-		set("delay", p.Delay.String(), p.Delay != 0)
-		set("method", p.Method, p.Method != "")
-		set("flags", p.Flags, p.Flags != "")
-		set("ttl", p.TTL, p.TTL != 0)
-		set("source_port", p.SourcePort, p.SourcePort != 0)
-		set("family", p.Family, p.Family != 0)
-	}
-	return &settings{v: v, cmd: cmd, profile: name}
-}
+// knockOption marks the flags registerKnockFlags made: a command's other
+// flags of the same name (knock's --wait, --port) are its own.
+const knockOption = "knock-option"
 
-// source names where a setting's value came from, for error messages.
-func (s *settings) source(key string) string {
-	if src := s.explicitSource(key); src != "" {
-		return src
-	}
-	if s.profile != "" {
-		return fmt.Sprintf("profile %q: %s", s.profile, key)
-	}
-	return key
-}
-
-// explicitSource is the flag (--ttl) or environment variable (KNOCK_TTL)
-// that set key, or "" when neither did.
-func (s *settings) explicitSource(key string) string {
-	for _, st := range knockSettings {
-		if st.key == key && st.flag != "" && s.cmd.Flags().Changed(st.flag) {
-			return "--" + st.flag
+// layersOf collects a command's knockLayers: the knock options among its
+// flags that were given (a command that lacks a flag has no say in it),
+// -4 and -6, and the process environment.
+func layersOf(cmd *cobra.Command, name string, prof *profiles.Profile) (knockLayers, error) {
+	l := knockLayers{flags: map[string]string{}, env: os.LookupEnv, profile: prof, name: name}
+	f := cmd.Flags()
+	for _, o := range profiles.KnockOptions() {
+		if fl := f.Lookup(o.Flag()); fl != nil && fl.Changed && fl.Annotations[knockOption] != nil {
+			l.flags[o.Key] = fl.Value.String()
 		}
 	}
-	env := "KNOCK_" + strings.ToUpper(key)
-	if _, ok := os.LookupEnv(env); ok {
-		return env
-	}
-	return ""
-}
-
-// explicit reports whether the user gave key on the command line or in the
-// environment (a profile cannot hold a zero value).
-func (s *settings) explicit(key string) bool { return s.explicitSource(key) != "" }
-
-// options turns the settings into the client's options and the defaults
-// for knocks that name no protocol or flags.
-func (s *settings) options() (client.Options, knock.Defaults, error) {
-	var (
-		o client.Options
-		d = knock.Defaults{Proto: knock.TCP}
-		v = s.v
-	)
-	bad := func(key string, err error) error { return usagef("%s: %v", s.source(key), err) }
-
-	if str := v.GetString("delay"); str != "" {
-		dl, err := profiles.ParseDuration(str)
-		if err != nil {
-			return o, d, bad("delay", err)
-		}
-		o.Delay = time.Duration(dl)
-	}
-	o.Method = client.MethodAuto
-	if str := v.GetString("method"); str != "" {
-		m, err := client.ParseMethod(str)
-		if err != nil {
-			return o, d, bad("method", err)
-		}
-		o.Method = m
-	}
-	if str := v.GetString("flags"); str != "" {
-		f, err := knock.ParseTCPFlags(str)
-		if err != nil {
-			return o, d, bad("flags", err)
-		}
-		d.Flags = f
-	}
-	if str := v.GetString("ttl"); str != "" && (str != "0" || s.explicit("ttl")) {
-		n, err := strconv.Atoi(str)
-		if err != nil || n < 1 || n > 255 {
-			return o, d, bad("ttl", fmt.Errorf("%q out of range 1-255", str))
-		}
-		o.TTL = n
-	}
-	if str := v.GetString("source_port"); str != "" && (str != "0" || s.explicit("source_port")) {
-		p, err := knock.ParsePort(str)
-		if err != nil {
-			return o, d, bad("source_port", err)
-		}
-		o.SourcePort = p
-	}
-	if str := v.GetString("udp"); str != "" {
-		udp, err := strconv.ParseBool(str)
-		if err != nil {
-			return o, d, bad("udp", fmt.Errorf("%q is not true or false", str))
-		}
-		if udp {
-			d.Proto = knock.UDP
-		}
-	}
-	v4, _ := s.cmd.Flags().GetBool("ipv4")
-	v6, _ := s.cmd.Flags().GetBool("ipv6")
+	v4, v6 := changed(f, "ipv4"), changed(f, "ipv6")
 	switch {
 	case v4 && v6:
-		return o, d, usagef("-4 and -6 exclude each other")
+		return l, usagef("-4 and -6 exclude each other")
 	case v4:
-		o.Family = 4
+		l.flags["family"] = "4"
 	case v6:
-		o.Family = 6
-	default:
-		if str := v.GetString("family"); str != "" && str != "0" {
-			if str != "4" && str != "6" {
-				return o, d, bad("family", fmt.Errorf("%q: want 4 or 6", str))
-			}
-			o.Family = int(str[0] - '0')
-			if src := s.explicitSource("family"); src != "" {
-				o.FamilyFrom = src + "=" + str
-			} else {
-				o.FamilyFrom = s.source("family") + " " + str
+		l.flags["family"] = "6"
+	}
+	if fl := f.Lookup("clock-offset"); fl != nil {
+		l.offset, _ = time.ParseDuration(fl.Value.String())
+	}
+	return l, nil
+}
+
+func changed(f *pflag.FlagSet, name string) bool {
+	fl := f.Lookup(name)
+	return fl != nil && fl.Changed && fl.Value.String() == "true"
+}
+
+// source is where an option's value came from.
+type source struct {
+	name    string // "--ttl", "KNOCK_TTL", `profile "x": ttl`
+	text    string // the variable's text
+	profile bool
+}
+
+// knobs settles each option: the flag over the variable over the profile.
+// viper does the settling (Set over its config layer over SetDefault),
+// fed values already parsed by the table, so each error names where the
+// bad text came from.
+func (l knockLayers) knobs() (profiles.Knobs, map[string]source, error) {
+	var k profiles.Knobs
+	v := viper.New()
+	from := map[string]source{} // key -> where the value that won came from
+	env := map[string]any{}
+	for _, o := range profiles.KnockOptions() {
+		if l.profile != nil {
+			if val, ok := o.FromProfile(l.profile); ok {
+				v.SetDefault(o.Key, val)
+				from[o.Key] = source{name: fmt.Sprintf("profile %q: %s", l.name, o.Key), profile: true}
 			}
 		}
+		if name := o.Var(); name != "" {
+			if text, ok := l.env(name); ok && text != "" {
+				val, err := o.Parse(text)
+				if err != nil {
+					return k, nil, usagef("%s: %v", name, err)
+				}
+				env[o.Key], from[o.Key] = val, source{name: name, text: text}
+			}
+		}
+		if text, ok := l.flags[o.Key]; ok {
+			val, err := o.Parse(text)
+			if err != nil {
+				return k, nil, usagef("--%s: %v", o.Flag(), err)
+			}
+			v.Set(o.Key, val)
+			from[o.Key] = source{name: "--" + o.Flag()}
+		}
+	}
+	if err := v.MergeConfigMap(env); err != nil {
+		return k, nil, err
+	}
+	for _, o := range profiles.KnockOptions() {
+		if val := v.Get(o.Key); val != nil {
+			o.Put(&k, val)
+		}
+	}
+	return k, from, nil
+}
+
+// options turns the knockLayers into the client's options and the defaults for
+// knocks that name no protocol or flags: a pure function of its knockLayers.
+func (l knockLayers) options() (client.Options, knock.Defaults, error) {
+	var (
+		o = client.Options{Method: client.MethodAuto}
+		d = knock.Defaults{Proto: knock.TCP}
+	)
+	k, from, err := l.knobs()
+	if err != nil {
+		return o, d, err
+	}
+	bad := func(key string, err error) error { return usagef("%s: %v", from[key].name, err) }
+	o.Delay, o.SourcePort, o.TTL, o.Family = time.Duration(k.Delay), k.SourcePort, k.TTL, k.Family
+	if k.Method != "" {
+		if o.Method, err = client.ParseMethod(k.Method); err != nil {
+			return o, d, bad("method", err)
+		}
+	}
+	if k.Flags != "" {
+		if d.Flags, err = knock.ParseTCPFlags(k.Flags); err != nil {
+			return o, d, bad("flags", err)
+		}
+	}
+	if k.UDP {
+		d.Proto = knock.UDP
+	}
+	// Name where a family that conflicts with an address came from (-4
+	// and -6 name themselves).
+	switch src := from["family"]; {
+	case k.Family == 0, src.name == "" || src.name[0] == '-':
+	case src.profile:
+		o.FamilyFrom = fmt.Sprintf("%s %d", src.name, k.Family)
+	default:
+		o.FamilyFrom = src.name + "=" + src.text
 	}
 	return o, d, nil
 }

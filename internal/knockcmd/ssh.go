@@ -75,7 +75,11 @@ func (a *app) knockProfile(ctx context.Context, cmd *cobra.Command, name string,
 		}
 		return a.spaSend(ctx, name, p, host, false, report)
 	}
-	host, seq, o, err := resolveKnock(cmd, name, &p, host, nil)
+	l, err := layersOf(cmd, name, &p)
+	if err != nil {
+		return netip.Addr{}, err
+	}
+	host, seq, o, err := resolveKnock(l, host, nil)
 	if err != nil {
 		return netip.Addr{}, err
 	}

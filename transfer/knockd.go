@@ -1,7 +1,9 @@
-package profiles
+package transfer
 
 import (
+	"errors"
 	"fmt"
+	"github.com/knocktools/knock/profiles"
 	"math"
 	"path/filepath"
 	"regexp"
@@ -46,7 +48,7 @@ func DoorFlags(seq knock.Sequence) (m knock.FlagMatch, uniform, anyTCP bool) {
 // ExportKnockd renders the knockd.conf door that opens for this profile's
 // sequence and lets the knocker reach the profile's port (default 22) for
 // ten seconds, with iptables / ip6tables commands.
-func ExportKnockd(name string, p Profile) (string, error) {
+func ExportKnockd(name string, p profiles.Profile) (string, error) {
 	if p.SPA != nil {
 		return "", fmt.Errorf("profile %q is an SPA profile: its server is fwknopd (profile export --fwknopd)", name)
 	}
@@ -129,7 +131,7 @@ var exportStyle = func() knockdconf.Style {
 
 // knockDoor sets a door's knock from a fixed sequence: the sequence, the
 // timeout and the TCPFlags test that accepts its knocks.
-func knockDoor(d *knockdconf.Door, p Profile, seq knock.Sequence) {
+func knockDoor(d *knockdconf.Door, p profiles.Profile, seq knock.Sequence) {
 	d.Sequence, d.SeqTimeout, d.AllowRepeats = seq, seqTimeout(p, len(seq)), p.AllowRepeats
 	if m, _, anyTCP := DoorFlags(seq); anyTCP {
 		d.Flags = m
@@ -139,7 +141,7 @@ func knockDoor(d *knockdconf.Door, p Profile, seq knock.Sequence) {
 // seqTimeout is the Seq_Timeout of a door for the profile's knocks:
 // knockd times a sequence from its first knock, so it leaves the delays
 // between the knocks and five seconds for the network and the client.
-func seqTimeout(p Profile, knocks int) time.Duration {
+func seqTimeout(p profiles.Profile, knocks int) time.Duration {
 	return time.Duration(5+int(math.Ceil(time.Duration(p.Delay).Seconds()*float64(knocks-1)))) * time.Second
 }
 
@@ -181,14 +183,14 @@ func ImportName(door string) string {
 // ImportKnockd makes a profile of a knockd door, to be knocked at host. A
 // door with TCPFlags gets the flags it requires; a door that uses
 // One_Time_Sequences cannot become a fixed profile and is refused.
-func ImportKnockd(d *knockdconf.Door, host, file string) (Profile, error) {
+func ImportKnockd(d *knockdconf.Door, host, file string) (profiles.Profile, error) {
 	if d.OneTimeFile != "" {
-		return Profile{}, fmt.Errorf("door [%s] uses One_Time_Sequences, which a saved profile cannot follow", d.Name)
+		return profiles.Profile{}, errors.New("it uses One_Time_Sequences, which a saved profile cannot follow")
 	}
 	if d.Time != nil {
-		return Profile{}, fmt.Errorf("door [%s] uses Sequence_Secret, which profiles cannot hold yet", d.Name)
+		return profiles.Profile{}, errors.New("it uses Sequence_Secret, which profiles cannot hold yet")
 	}
-	p := Profile{Host: host, Description: fmt.Sprintf("imported from %s [%s]", filepath.Base(file), d.Name), AllowRepeats: d.AllowRepeats}
+	p := profiles.Profile{Host: host, Description: fmt.Sprintf("imported from %s [%s]", filepath.Base(file), d.Name), AllowRepeats: d.AllowRepeats}
 	for _, k := range d.Sequence {
 		p.Sequence = append(p.Sequence, k.String())
 	}

@@ -1,6 +1,7 @@
-package profiles
+package transfer
 
 import (
+	"github.com/knocktools/knock/profiles"
 	"os"
 	"strings"
 	"testing"
@@ -114,8 +115,8 @@ func TestParseKnockOnPortsErrors(t *testing.T) {
 // knocks: what the app sends is what knock sends.
 func TestKnockOnPortsRoundTrip(t *testing.T) {
 	list := []NamedProfile{
-		{"web", Profile{Host: "web.example.com", Sequence: []string{"7000", "8000:udp", "8001:udp:text=hi", "8002:udp:hex="}, Delay: Duration(100 * time.Millisecond), Family: 6, TTL: 9, SourcePort: 4444}},
-		{"plain", Profile{Host: "10.77.0.2", Sequence: []string{"1", "2", "3"}}},
+		{"web", profiles.Profile{Host: "web.example.com", Sequence: []string{"7000", "8000:udp", "8001:udp:text=hi", "8002:udp:hex="}, Delay: profiles.Duration(100 * time.Millisecond), Family: 6, TTL: 9, SourcePort: 4444}},
+		{"plain", profiles.Profile{Host: "10.77.0.2", Sequence: []string{"1", "2", "3"}}},
 	}
 	out, err := ExportKnockOnPorts(list)
 	if err != nil {
@@ -143,12 +144,12 @@ func TestKnockOnPortsRoundTrip(t *testing.T) {
 		}
 	}
 	for _, bad := range []struct {
-		p    Profile
+		p    profiles.Profile
 		want string
 	}{
-		{Profile{Host: "h", Sequence: []string{"1:tcp:fin"}}, "knock 1 (1:tcp:fin) sends fin: Knock on Ports sends only plain SYNs"},
-		{Profile{Host: "h", Secret: "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"}, "time-based"},
-		{Profile{Host: "h", Sequence: []string{"1"}, Delay: Duration(20 * time.Second)}, "at most 15000 ms"},
+		{profiles.Profile{Host: "h", Sequence: []string{"1:tcp:fin"}}, "knock 1 (1:tcp:fin) sends fin: Knock on Ports sends only plain SYNs"},
+		{profiles.Profile{Host: "h", Secret: "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP"}, "time-based"},
+		{profiles.Profile{Host: "h", Sequence: []string{"1"}, Delay: profiles.Duration(20 * time.Second)}, "at most 15000 ms"},
 	} {
 		if _, err := ExportKnockOnPorts([]NamedProfile{{"x", bad.p}}); err == nil || !strings.HasPrefix(err.Error(), `profile "x": `) || !strings.Contains(err.Error(), bad.want) {
 			t.Errorf("%+v: err %v, want %q", bad.p, err, bad.want)

@@ -1,9 +1,9 @@
-package profiles
+package transfer
 
 import (
-	"bufio"
-	"bytes"
 	"fmt"
+	"github.com/knocktools/knock/fwknopconf"
+	"github.com/knocktools/knock/profiles"
 	"strconv"
 	"strings"
 	"time"
@@ -13,7 +13,7 @@ import (
 type FwknoprcStanza struct {
 	Name    string
 	Line    int
-	Profile Profile
+	Profile profiles.Profile
 	Ignored []string // directives knock does not use, "NAME (line N)"
 	Err     error    // set: the stanza cannot be a profile
 }
@@ -32,153 +32,115 @@ var fwknoprcIgnored = map[string]bool{
 // file; a directive that cannot be mapped refuses its stanza, naming the
 // line.
 func ParseFwknoprc(path string, data []byte) ([]FwknoprcStanza, error) {
-	type directive struct {
-		key, value string
-		line       int
+	rc, err := fwknopconf.ParseRC(path, data)
+	if err != nil {
+		return nil, err
 	}
-	type stanza struct {
-		name string
-		line int
-		dirs []directive
-	}
-	var all []*stanza
-	var def *stanza
-	var cur *stanza
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	for n := 1; sc.Scan(); n++ {
-		line := strings.TrimSpace(sc.Text())
-		if line == "" || line[0] == '#' {
-			continue
-		}
-		if line[0] == '[' {
-			if !strings.HasSuffix(line, "]") {
-				return nil, fmt.Errorf("%s:%d: stanza header %q has no closing ]", path, n, line)
-			}
-			cur = &stanza{name: strings.TrimSpace(line[1 : len(line)-1]), line: n}
-			if cur.name == "default" {
-				def = cur
-			} else {
-				all = append(all, cur)
-			}
-			continue
-		}
-		if cur == nil {
-			return nil, fmt.Errorf("%s:%d: %q is outside any [stanza]", path, n, line)
-		}
-		key, value := line, ""
-		if i := strings.IndexAny(line, " \t"); i >= 0 {
-			key, value = line[:i], line[i:]
-		}
-		key = strings.ToUpper(strings.TrimSuffix(key, ":"))
-		cur.dirs = append(cur.dirs, directive{key, strings.TrimSpace(value), n})
-	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	apply := func(p *Profile, d directive, ignored *[]string) error {
+	def, all := rc.Default, rc.Stanzas
+	apply := func(p *profiles.Profile, d fwknopconf.Directive, ignored *[]string) error {
 		s := p.SPA
-		v := d.value
+		v := d.Value
 		yes := strings.EqualFold(v, "Y") || strings.EqualFold(v, "yes")
 		var err error
 		switch {
-		case d.key == "SPA_SERVER":
+		case d.Key == "SPA_SERVER":
 			p.Host = v
-		case d.key == "ACCESS":
+		case d.Key == "ACCESS":
 			s.Access = v
-		case d.key == "KEY":
+		case d.Key == "KEY":
 			s.Key = v
-		case d.key == "KEY_BASE64":
+		case d.Key == "KEY_BASE64":
 			s.KeyBase64 = v
-		case d.key == "KEY_FILE":
+		case d.Key == "KEY_FILE":
 			s.KeyFile = v
-		case d.key == "HMAC_KEY":
+		case d.Key == "HMAC_KEY":
 			s.HMACKey = v
-		case d.key == "HMAC_KEY_BASE64":
+		case d.Key == "HMAC_KEY_BASE64":
 			s.HMACKeyBase64 = v
-		case d.key == "HMAC_KEY_FILE":
+		case d.Key == "HMAC_KEY_FILE":
 			s.HMACKeyFile = v
-		case d.key == "USE_HMAC":
+		case d.Key == "USE_HMAC":
 			// Read after the stanza's other lines, wherever it stands.
 			s.HMACDigestType = map[bool]string{true: s.HMACDigestType, false: "none"}[yes]
-		case d.key == "HMAC_DIGEST_TYPE":
+		case d.Key == "HMAC_DIGEST_TYPE":
 			if s.HMACDigestType != "none" {
 				s.HMACDigestType = strings.ToLower(v)
 			}
-		case d.key == "DIGEST_TYPE":
+		case d.Key == "DIGEST_TYPE":
 			s.DigestType = strings.ToLower(v)
-		case d.key == "ENCRYPTION_MODE":
+		case d.Key == "ENCRYPTION_MODE":
 			switch m := strings.ToLower(v); m {
 			case "cbc", "legacy":
 				s.EncryptionMode = m
 			default:
 				return fmt.Errorf("ENCRYPTION_MODE %s: knock sends cbc and legacy only", v)
 			}
-		case d.key == "ALLOW_IP":
+		case d.Key == "ALLOW_IP":
 			s.AllowIP = strings.ToLower(v)
 			if s.AllowIP != "source" && s.AllowIP != "resolve" {
 				s.AllowIP = v
 			}
-		case d.key == "RESOLVE_IP_HTTPS" || d.key == "RESOLVE_IP_HTTP":
+		case d.Key == "RESOLVE_IP_HTTPS" || d.Key == "RESOLVE_IP_HTTP":
 			if yes {
 				s.AllowIP = "resolve"
 			}
-		case d.key == "RESOLVE_URL":
+		case d.Key == "RESOLVE_URL":
 			s.ResolveURL = v
-		case d.key == "SPA_SERVER_PORT":
+		case d.Key == "SPA_SERVER_PORT":
 			n, perr := strconv.Atoi(v)
 			if perr != nil || n < 1 || n > 65535 {
 				return fmt.Errorf("SPA_SERVER_PORT %s: out of range 1-65535", v)
 			}
 			s.ServerPort = uint16(n)
-		case d.key == "SPA_SERVER_PROTO":
+		case d.Key == "SPA_SERVER_PROTO":
 			switch p := strings.ToLower(v); p {
 			case "udp", "tcp":
 				s.ServerProto = p
 			default:
 				return fmt.Errorf("SPA_SERVER_PROTO %s: knock sends udp and tcp only", v)
 			}
-		case d.key == "FW_TIMEOUT":
+		case d.Key == "FW_TIMEOUT":
 			if s.FWTimeout, err = strconv.Atoi(v); err != nil || s.FWTimeout < 0 {
 				return fmt.Errorf("FW_TIMEOUT %s: not a number of seconds", v)
 			}
-		case d.key == "TIME_OFFSET":
+		case d.Key == "TIME_OFFSET":
 			off, terr := parseFwknopOffset(v)
 			if terr != nil {
 				return terr
 			}
-			s.TimeOffset = Duration(off)
-		case d.key == "SPOOF_USER":
+			s.TimeOffset = profiles.Duration(off)
+		case d.Key == "SPOOF_USER":
 			s.SpoofUser = v
-		case d.key == "NAT_ACCESS":
+		case d.Key == "NAT_ACCESS":
 			s.NATAccess = strings.Replace(v, ":", ",", 1)
-		case d.key == "SERVER_RESOLVE_IPV4":
+		case d.Key == "SERVER_RESOLVE_IPV4":
 			if yes {
 				p.Family = 4
 			}
-		case d.key == "NAT_LOCAL" && yes, d.key == "SPOOF_SOURCE_IP":
-			return fmt.Errorf("%s: knock cannot do this (local NAT and spoofed sources are not supported)", d.key)
-		case d.key == "NAT_LOCAL", d.key == "NAT_PORT":
-			*ignored = append(*ignored, fmt.Sprintf("%s (line %d)", d.key, d.line))
-		case strings.HasPrefix(d.key, "GPG_") || strings.HasPrefix(d.key, "USE_GPG"):
-			if d.key == "USE_GPG" && yes {
+		case d.Key == "NAT_LOCAL" && yes, d.Key == "SPOOF_SOURCE_IP":
+			return fmt.Errorf("%s: knock cannot do this (local NAT and spoofed sources are not supported)", d.Key)
+		case d.Key == "NAT_LOCAL", d.Key == "NAT_PORT":
+			*ignored = append(*ignored, fmt.Sprintf("%s (line %d)", d.Key, d.Line))
+		case strings.HasPrefix(d.Key, "GPG_") || strings.HasPrefix(d.Key, "USE_GPG"):
+			if d.Key == "USE_GPG" && yes {
 				return fmt.Errorf("USE_GPG Y: knock sends Rijndael (AES) packets only, not GnuPG ones")
 			}
-			*ignored = append(*ignored, fmt.Sprintf("%s (line %d)", d.key, d.line))
+			*ignored = append(*ignored, fmt.Sprintf("%s (line %d)", d.Key, d.Line))
 		default:
 			note := ""
-			if !fwknoprcIgnored[d.key] {
+			if !fwknoprcIgnored[d.Key] {
 				note = ", unknown to knock"
 			}
-			*ignored = append(*ignored, fmt.Sprintf("%s (line %d%s)", d.key, d.line, note))
+			*ignored = append(*ignored, fmt.Sprintf("%s (line %d%s)", d.Key, d.Line, note))
 		}
 		return nil
 	}
-	base := Profile{SPA: &SPA{}}
+	base := profiles.Profile{SPA: &profiles.SPA{}}
 	var baseIgnored []string
 	if def != nil {
-		for _, d := range def.dirs {
+		for _, d := range def.Directives {
 			if err := apply(&base, d, &baseIgnored); err != nil {
-				return nil, fmt.Errorf("%s:%d: [default]: %v", path, d.line, err)
+				return nil, fmt.Errorf("%s:%d: [default]: %v", path, d.Line, err)
 			}
 		}
 	}
@@ -187,11 +149,11 @@ func ParseFwknoprc(path string, data []byte) ([]FwknoprcStanza, error) {
 		s := *base.SPA
 		p := base
 		p.SPA = &s
-		p.Description = "imported from " + shortPath(path) + " [" + st.name + "]"
-		res := FwknoprcStanza{Name: st.name, Line: st.line, Ignored: append([]string{}, baseIgnored...)}
-		for _, d := range st.dirs {
+		p.Description = "imported from " + shortPath(path) + " [" + st.Name + "]"
+		res := FwknoprcStanza{Name: st.Name, Line: st.Line, Ignored: append([]string{}, baseIgnored...)}
+		for _, d := range st.Directives {
 			if err := apply(&p, d, &res.Ignored); err != nil {
-				res.Err = fmt.Errorf("%s:%d: [%s]: %v", path, d.line, st.name, err)
+				res.Err = &whereError{fmt.Sprintf("%s:%d: [%s]", path, d.Line, st.Name), err}
 				break
 			}
 		}
@@ -200,7 +162,7 @@ func ParseFwknoprc(path string, data []byte) ([]FwknoprcStanza, error) {
 				p.SPA.HMACKey, p.SPA.HMACKeyBase64, p.SPA.HMACKeyFile, p.SPA.HMACDigestType = "", "", "", ""
 			}
 			if err := p.Validate(false); err != nil {
-				res.Err = fmt.Errorf("%s:%d: [%s]: %v", path, st.line, st.name, err)
+				res.Err = &whereError{fmt.Sprintf("%s:%d: [%s]", path, st.Line, st.Name), err}
 			}
 		}
 		res.Profile = p

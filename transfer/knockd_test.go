@@ -1,6 +1,7 @@
-package profiles
+package transfer
 
 import (
+	"github.com/knocktools/knock/profiles"
 	"strings"
 	"testing"
 
@@ -156,7 +157,7 @@ func TestCloseSequenceOf(t *testing.T) {
 }
 
 func TestExportWithCloseSequence(t *testing.T) {
-	p := Profile{Host: "h", Sequence: []string{"7000", "8000"}, CloseSequence: []string{"8000", "7000:tcp:fin"}, Port: 2222}
+	p := profiles.Profile{Host: "h", Sequence: []string{"7000", "8000"}, CloseSequence: []string{"8000", "7000:tcp:fin"}, Port: 2222}
 	door, err := ExportKnockd("ssh", p)
 	if err != nil {
 		t.Fatal(err)
@@ -177,7 +178,7 @@ func TestExportWithCloseSequence(t *testing.T) {
 		t.Fatalf("commands:\n%s", door)
 	}
 	// A time-based profile with a close sequence: a time door, then a fixed one.
-	p = Profile{Host: "h", Secret: "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP", CloseSequence: []string{"9000"}}
+	p = profiles.Profile{Host: "h", Secret: "JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP", CloseSequence: []string{"9000"}}
 	if door, err = ExportKnockd("t", p); err != nil || !strings.Contains(door, "[t-close]\n\tsequence        = 9000:tcp") {
 		t.Fatalf("%v\n%s", err, door)
 	}

@@ -1,4 +1,4 @@
-package profiles
+package transfer
 
 import (
 	"bytes"
@@ -7,6 +7,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"github.com/knocktools/knock/profiles"
 	"strconv"
 	"strings"
 	"time"
@@ -39,7 +40,7 @@ var (
 type KnockOnPortsSequence struct {
 	Index    int    // 1-based position in the file
 	Name     string // the app's name for it
-	Profile  Profile
+	Profile  profiles.Profile
 	Err      error    // set: the sequence is not imported
 	Warnings []string // imported, but not quite as the app knocks it
 }
@@ -133,8 +134,8 @@ func convertKOP(index int, raw json.RawMessage, legacy bool) KnockOnPortsSequenc
 		res.Name = *s.Name
 	}
 	warn := func(format string, a ...any) { res.Warnings = append(res.Warnings, fmt.Sprintf(format, a...)) }
-	p := Profile{Description: "imported from Knock on Ports"}
-	if s.Name != nil && *s.Name != "" && validateText(*s.Name) == nil {
+	p := profiles.Profile{Description: "imported from Knock on Ports"}
+	if s.Name != nil && *s.Name != "" && profiles.ValidateText(*s.Name) == nil {
 		p.Description = fmt.Sprintf("imported from Knock on Ports (%s)", *s.Name)
 	}
 	if s.Host == nil || strings.TrimSpace(*s.Host) == "" {
@@ -146,7 +147,7 @@ func convertKOP(index int, raw json.RawMessage, legacy bool) KnockOnPortsSequenc
 	if s.Delay != nil {
 		delay = min(max(*s.Delay, 0), kopMaxDelay)
 	}
-	p.Delay = Duration(time.Duration(delay) * time.Millisecond)
+	p.Delay = profiles.Duration(time.Duration(delay) * time.Millisecond)
 	if s.TTL != nil && *s.TTL > 0 {
 		p.TTL = min(*s.TTL, 255)
 	}
@@ -301,7 +302,7 @@ type kopExportStep struct {
 // NamedProfile is a profile with its name, for exports of several.
 type NamedProfile struct {
 	Name    string
-	Profile Profile
+	Profile profiles.Profile
 }
 
 // ExportKnockOnPorts writes profiles as a v1 Knock on Ports file. A
