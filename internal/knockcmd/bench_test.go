@@ -5,6 +5,7 @@ package knockcmd
 import (
 	"context"
 	"fmt"
+	"os"
 	"os/exec"
 	"path/filepath"
 	"strconv"
@@ -35,6 +36,10 @@ var floors = []struct{ dir, name, metric string }{
 // (ours at most 1.15x it) is measured against.
 //
 //	sudo go test ./internal/knockcmd -run '^$' -bench BenchmarkProfileKnock -benchtime 1x
+//
+// KNOCK_BENCH_BASELINE=PATH adds another knock binary (an earlier
+// commit's release build) to the same rounds, so a change's cost is
+// measured against what it changes in one run.
 func BenchmarkProfileKnock(b *testing.B) {
 	lab.Require(b, "knock")
 	dir := b.TempDir()
@@ -62,6 +67,11 @@ func BenchmarkProfileKnock(b *testing.B) {
 	for _, f := range floors {
 		names = append(names, f.name)
 	}
+	baseline := os.Getenv("KNOCK_BENCH_BASELINE")
+	if baseline != "" {
+		cmds = append(cmds, baseline+" --config "+cfg+" bench")
+		names = append(names, "knock PROFILE ($KNOCK_BENCH_BASELINE)")
+	}
 	for range b.N {
 		args := append([]string{strconv.Itoa(benchRounds)}, cmds...)
 		out, err := l.Client.Command(context.Background(), lab.TestBinary(b, "lab-bench"), args...).CombinedOutput()
@@ -78,12 +88,12 @@ func BenchmarkProfileKnock(b *testing.B) {
 				b.Fatalf("lab-bench output %q: %v", out, err)
 			}
 		}
-		floor := ms[len(ms)-1] // the design's dependencies, doing nothing
+		floor := ms[2+len(floors)] // the design's dependencies, doing nothing
 		fmt.Printf("  %-52s %8s %8s %8s\n", "program", "median", "/ 0.8", "/ floor")
 		for i, name := range names {
 			fmt.Printf("  %-52s %5.2f ms %7.2fx %7.2fx\n", name, ms[i], ms[i]/ms[1], ms[i]/floor)
 		}
-		fmt.Printf("  command: sudo go test ./internal/knockcmd -run '^$' -bench BenchmarkProfileKnock -benchtime 1x\n")
+		fmt.Printf("  command: %ssudo go test ./internal/knockcmd -run '^$' -bench BenchmarkProfileKnock -benchtime 1x\n", map[bool]string{true: "KNOCK_BENCH_BASELINE=" + baseline + " "}[baseline != ""])
 		b.ReportMetric(ms[0], "ms/knock-profile")
 		b.ReportMetric(ms[1], "ms/knock-0.8")
 		b.ReportMetric(ms[2], "ms/knock-version")
@@ -92,5 +102,8 @@ func BenchmarkProfileKnock(b *testing.B) {
 		}
 		b.ReportMetric(ms[0]/ms[1], "ratio")
 		b.ReportMetric(ms[0]/floor, "ratio-floor")
+		if baseline != "" {
+			b.ReportMetric(ms[len(ms)-1]/floor, "ratio-floor-baseline")
+		}
 	}
 }
