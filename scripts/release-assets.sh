@@ -14,4 +14,4 @@ go build -o "$out/knock" ./cmd/knock
 "$out/knock" completion powershell > "$out/completions/knock.ps1"
 rm "$out/knock"
 go run ./internal/tools/gendocs "$out/man"
-gzip -9n "$out"/man/*.1
+gzip -9n "$out"/man/*.1 "$out"/man/*.5
