@@ -142,6 +142,9 @@ func (r *Reader) readPcapPacket() ([]byte, gopacket.CaptureInfo, error) {
 	if caplen > MaxPacket {
 		return nil, gopacket.CaptureInfo{}, fmt.Errorf("pcap: a record of %d bytes (more than %d): not a capture", caplen, MaxPacket)
 	}
+	if caplen > length {
+		return nil, gopacket.CaptureInfo{}, fmt.Errorf("pcap: %d bytes captured of a packet of %d: not a capture", caplen, length)
+	}
 	data := r.grow(int(caplen))
 	if err := r.full(data); err != nil {
 		return nil, gopacket.CaptureInfo{}, unexpected(err)
@@ -366,6 +369,9 @@ func (r *Reader) packet(typ uint32, body []byte) ([]byte, gopacket.CaptureInfo, 
 	caplen, length := r.order.Uint32(body[12:]), r.order.Uint32(body[16:])
 	if uint64(caplen) > uint64(len(body)-20) {
 		return nil, gopacket.CaptureInfo{}, fmt.Errorf("pcapng: a packet of %d bytes in a block of %d", caplen, len(body)+12)
+	}
+	if caplen > length {
+		return nil, gopacket.CaptureInfo{}, fmt.Errorf("pcapng: %d bytes captured of a packet of %d: not a capture", caplen, length)
 	}
 	ci := gopacket.CaptureInfo{Timestamp: r.interfaces[id].time(ts), CaptureLength: int(caplen), Length: int(length), InterfaceIndex: id}
 	return body[20 : 20+caplen], ci, nil
