@@ -3,7 +3,6 @@ package client
 import (
 	"fmt"
 	"net/netip"
-	"unsafe"
 
 	"golang.org/x/sys/unix"
 )
@@ -46,19 +45,16 @@ func connectRoute(fd int, dst netip.Addr) (netip.Addr, error) {
 	if err := unix.Connect(fd, sockaddr(netip.AddrPortFrom(dst, 0))); err != nil {
 		return netip.Addr{}, &noRouteError{dst, err}
 	}
-	// getsockname directly: x/sys/unix's Getsockname asks for the socket's
-	// protocol as well (to tell L2TP sockets apart), one more system call.
-	var rsa unix.RawSockaddrAny
-	n := uint32(unix.SizeofSockaddrAny)
-	if _, _, e := unix.RawSyscall(unix.SYS_GETSOCKNAME, uintptr(fd), uintptr(unsafe.Pointer(&rsa)), uintptr(unsafe.Pointer(&n))); e != 0 {
-		return netip.Addr{}, &noRouteError{dst, fmt.Errorf("getsockname: %w", e)}
+	sa, err := unix.Getsockname(fd)
+	if err != nil {
+		return netip.Addr{}, &noRouteError{dst, fmt.Errorf("getsockname: %w", err)}
 	}
 	var src netip.Addr
-	switch rsa.Addr.Family {
-	case unix.AF_INET:
-		src = netip.AddrFrom4((*unix.RawSockaddrInet4)(unsafe.Pointer(&rsa)).Addr)
-	case unix.AF_INET6:
-		src = netip.AddrFrom16((*unix.RawSockaddrInet6)(unsafe.Pointer(&rsa)).Addr)
+	switch sa := sa.(type) {
+	case *unix.SockaddrInet4:
+		src = netip.AddrFrom4(sa.Addr)
+	case *unix.SockaddrInet6:
+		src = netip.AddrFrom16(sa.Addr)
 	}
 	if !src.IsValid() || src.IsUnspecified() {
 		return netip.Addr{}, &noRouteError{dst, fmt.Errorf("the kernel chose no source address (%v)", src)}
