@@ -29,7 +29,7 @@ func TestCommandsAreCapped(t *testing.T) {
 	srv.SetLocal([]netip.Addr{me})
 	srv.Actions.SetLimits(3, 2)
 	knockFrom := func(last byte, port uint16) {
-		h := Hit{Src: netip.AddrFrom4([4]byte{10, 77, 0, last}), Dst: me, Proto: knock.TCP, Port: port, Flags: knock.SYN, Time: t0}
+		h := Packet{Src: netip.AddrFrom4([4]byte{10, 77, 0, last}), Dst: me, Proto: knock.TCP, Port: port, Flags: knock.SYN, Time: t0}
 		srv.Handle(&h)
 	}
 	for i := range 5 {

@@ -1,3 +1,5 @@
+//go:build linux
+
 package server
 
 import (
@@ -73,7 +75,7 @@ func TestSocketCapture(t *testing.T) {
 	send("6999") // filtered out in the kernel
 	send("7000")
 	dec := NewDecoder(LinkTypeEthernet)
-	var h Hit
+	var h Packet
 	// A SYN that never comes must fail the test, not hang it.
 	guard := time.AfterFunc(30*time.Second, func() { src.Close() })
 	for {

@@ -10,8 +10,8 @@ import (
 	"github.com/knocktools/knock"
 )
 
-// Hit is one TCP or UDP packet as the detector sees it.
-type Hit struct {
+// Packet is one TCP or UDP packet as the detector sees it.
+type Packet struct {
 	Time  time.Time
 	Src   netip.Addr
 	Dst   netip.Addr
@@ -26,7 +26,7 @@ type Hit struct {
 	OnLoopback bool
 }
 
-// Decoder turns link-layer frames into Hits. It reads only what knockd
+// Decoder turns link-layer frames into Packets. It reads only what knockd
 // needs, the addresses, the ports and the TCP flags, straight from the
 // bytes, so decoding allocates nothing; and it links no table of
 // protocols (gopacket's layers package fills megabytes of them at start,
@@ -154,7 +154,7 @@ func pppPayload(data []byte) ([]byte, bool) {
 // (later ones hold no TCP or UDP header). Headers must be whole and their
 // lengths consistent; IP and TCP options are stepped over unread.
 // Malformed frames return false; they never panic.
-func (d *Decoder) Decode(data []byte, ci gopacket.CaptureInfo, h *Hit) bool {
+func (d *Decoder) Decode(data []byte, ci gopacket.CaptureInfo, h *Packet) bool {
 	pkt, etherType := d.network(data)
 	var (
 		proto   byte

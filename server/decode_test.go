@@ -76,55 +76,55 @@ func TestDecode(t *testing.T) {
 		link layers.LinkType
 		data []byte
 		ok   bool
-		want Hit
+		want Packet
 	}{
 		{"ethernet ipv4 syn", layers.LinkTypeEthernet, serialize(t, eth(layers.EthernetTypeIPv4), ip4(layers.IPProtocolTCP), syn), true,
-			Hit{Proto: knock.TCP, Port: 7000, Flags: knock.SYN}},
+			Packet{Proto: knock.TCP, Port: 7000, Flags: knock.SYN}},
 		{"ethernet ipv4 fin+psh+urg", layers.LinkTypeEthernet, serialize(t, eth(layers.EthernetTypeIPv4), ip4(layers.IPProtocolTCP), finPsh), true,
-			Hit{Proto: knock.TCP, Port: 7001, Flags: knock.FIN | knock.PSH | knock.URG}},
+			Packet{Proto: knock.TCP, Port: 7001, Flags: knock.FIN | knock.PSH | knock.URG}},
 		{"ethernet ipv4 udp", layers.LinkTypeEthernet, serialize(t, eth(layers.EthernetTypeIPv4), ip4(layers.IPProtocolUDP), udp, gopacket.Payload{0}), true,
-			Hit{Proto: knock.UDP, Port: 8000}},
+			Packet{Proto: knock.UDP, Port: 8000}},
 		{"vlan", layers.LinkTypeEthernet, serialize(t, eth(layers.EthernetTypeDot1Q), &layers.Dot1Q{VLANIdentifier: 7, Type: layers.EthernetTypeIPv4}, ip4(layers.IPProtocolTCP), syn), true,
-			Hit{Proto: knock.TCP, Port: 7000, Flags: knock.SYN}},
+			Packet{Proto: knock.TCP, Port: 7000, Flags: knock.SYN}},
 		{"ethernet ipv6", layers.LinkTypeEthernet, serialize(t, eth(layers.EthernetTypeIPv6), ip6(layers.IPProtocolTCP), syn), true,
-			Hit{Proto: knock.TCP, Port: 7000, Flags: knock.SYN}},
+			Packet{Proto: knock.TCP, Port: 7000, Flags: knock.SYN}},
 		{"linux sll", layers.LinkTypeLinuxSLL, append([]byte{0, 0, 0, 1, 0, 6, 2, 0, 0, 0, 0, 1, 0, 0, 0x08, 0x00}, serialize(t, ip4(layers.IPProtocolUDP), udp)...), true,
-			Hit{Proto: knock.UDP, Port: 8000}},
-		{"raw ipv4", layers.LinkTypeRaw, serialize(t, ip4(layers.IPProtocolTCP), syn), true, Hit{Proto: knock.TCP, Port: 7000, Flags: knock.SYN}},
-		{"raw ipv6", layers.LinkTypeRaw, serialize(t, ip6(layers.IPProtocolUDP), udp), true, Hit{Proto: knock.UDP, Port: 8000}},
+			Packet{Proto: knock.UDP, Port: 8000}},
+		{"raw ipv4", layers.LinkTypeRaw, serialize(t, ip4(layers.IPProtocolTCP), syn), true, Packet{Proto: knock.TCP, Port: 7000, Flags: knock.SYN}},
+		{"raw ipv6", layers.LinkTypeRaw, serialize(t, ip6(layers.IPProtocolUDP), udp), true, Packet{Proto: knock.UDP, Port: 8000}},
 		{"bsd loopback", layers.LinkTypeNull, serialize(t, &layers.Loopback{Family: layers.ProtocolFamilyIPv4}, ip4(layers.IPProtocolTCP), syn), true,
-			Hit{Proto: knock.TCP, Port: 7000, Flags: knock.SYN}},
+			Packet{Proto: knock.TCP, Port: 7000, Flags: knock.SYN}},
 		{"ppp", layers.LinkTypePPP, append([]byte{0xff, 0x03, 0x00, 0x21}, serialize(t, ip4(layers.IPProtocolTCP), syn)...), true,
-			Hit{Proto: knock.TCP, Port: 7000, Flags: knock.SYN}},
-		{"ppp lcp", layers.LinkTypePPP, []byte{0xc0, 0x21, 1, 2, 3}, false, Hit{}},
-		{"ipv4 fragment", layers.LinkTypeRaw, serialize(t, frag, syn), false, Hit{}},
-		{"icmp", layers.LinkTypeRaw, serialize(t, ip4(layers.IPProtocolICMPv4), &layers.ICMPv4{}), false, Hit{}},
-		{"ipv6 extension header", layers.LinkTypeRaw, append(serialize(t, ip6(layers.IPProtocolIPv6HopByHop)), 6, 0, 1, 4, 0, 0, 0, 0), false, Hit{}},
-		{"arp", layers.LinkTypeEthernet, serialize(t, eth(layers.EthernetTypeARP), &layers.ARP{AddrType: 1, Protocol: layers.EthernetTypeIPv4, HwAddressSize: 6, ProtAddressSize: 4, SourceHwAddress: macA, SourceProtAddress: []byte{1, 2, 3, 4}, DstHwAddress: macB, DstProtAddress: []byte{1, 2, 3, 5}}), false, Hit{}},
-		{"truncated tcp", layers.LinkTypeRaw, serialize(t, ip4(layers.IPProtocolTCP), syn)[:30], false, Hit{}},
+			Packet{Proto: knock.TCP, Port: 7000, Flags: knock.SYN}},
+		{"ppp lcp", layers.LinkTypePPP, []byte{0xc0, 0x21, 1, 2, 3}, false, Packet{}},
+		{"ipv4 fragment", layers.LinkTypeRaw, serialize(t, frag, syn), false, Packet{}},
+		{"icmp", layers.LinkTypeRaw, serialize(t, ip4(layers.IPProtocolICMPv4), &layers.ICMPv4{}), false, Packet{}},
+		{"ipv6 extension header", layers.LinkTypeRaw, append(serialize(t, ip6(layers.IPProtocolIPv6HopByHop)), 6, 0, 1, 4, 0, 0, 0, 0), false, Packet{}},
+		{"arp", layers.LinkTypeEthernet, serialize(t, eth(layers.EthernetTypeARP), &layers.ARP{AddrType: 1, Protocol: layers.EthernetTypeIPv4, HwAddressSize: 6, ProtAddressSize: 4, SourceHwAddress: macA, SourceProtAddress: []byte{1, 2, 3, 4}, DstHwAddress: macB, DstProtAddress: []byte{1, 2, 3, 5}}), false, Packet{}},
+		{"truncated tcp", layers.LinkTypeRaw, serialize(t, ip4(layers.IPProtocolTCP), syn)[:30], false, Packet{}},
 		// knockd 0.8 reads the header right after IPv6's: a TCP header
 		// behind a hop-by-hop one is not a knock.
-		{"tcp behind hop-by-hop", layers.LinkTypeRaw, append(serialize(t, ip6(layers.IPProtocolIPv6HopByHop)), append([]byte{6, 0, 1, 4, 0, 0, 0, 0}, serialize(t, syn)...)...), false, Hit{}},
+		{"tcp behind hop-by-hop", layers.LinkTypeRaw, append(serialize(t, ip6(layers.IPProtocolIPv6HopByHop)), append([]byte{6, 0, 1, 4, 0, 0, 0, 0}, serialize(t, syn)...)...), false, Packet{}},
 		{"qinq", layers.LinkTypeEthernet, serialize(t, eth(layers.EthernetTypeQinQ), &layers.Dot1Q{VLANIdentifier: 7, Type: layers.EthernetTypeDot1Q},
-			&layers.Dot1Q{VLANIdentifier: 8, Type: layers.EthernetTypeIPv6}, ip6(layers.IPProtocolTCP), syn), true, Hit{Proto: knock.TCP, Port: 7000, Flags: knock.SYN}},
+			&layers.Dot1Q{VLANIdentifier: 8, Type: layers.EthernetTypeIPv6}, ip6(layers.IPProtocolTCP), syn), true, Packet{Proto: knock.TCP, Port: 7000, Flags: knock.SYN}},
 		{"linux sll2", layers.LinkTypeLinuxSLL2, append([]byte{0x86, 0xdd, 0, 0, 0, 0, 0, 2, 0, 1, 0, 6, 2, 0, 0, 0, 0, 1, 0, 0}, serialize(t, ip6(layers.IPProtocolUDP), udp)...), true,
-			Hit{Proto: knock.UDP, Port: 8000}},
+			Packet{Proto: knock.UDP, Port: 8000}},
 		{"linux loopback, little-endian family", layers.LinkTypeNull, append([]byte{10, 0, 0, 0}, serialize(t, ip6(layers.IPProtocolTCP), syn)...), true,
-			Hit{Proto: knock.TCP, Port: 7000, Flags: knock.SYN}},
-		{"openbsd loop", layers.LinkTypeLoop, append([]byte{0, 0, 0, 2}, serialize(t, ip4(layers.IPProtocolUDP), udp)...), true, Hit{Proto: knock.UDP, Port: 8000}},
+			Packet{Proto: knock.TCP, Port: 7000, Flags: knock.SYN}},
+		{"openbsd loop", layers.LinkTypeLoop, append([]byte{0, 0, 0, 2}, serialize(t, ip4(layers.IPProtocolUDP), udp)...), true, Packet{Proto: knock.UDP, Port: 8000}},
 		{"ip and tcp options", layers.LinkTypeRaw, serialize(t, withOptions(ip4(layers.IPProtocolTCP)), &layers.TCP{SrcPort: 40000, DstPort: 7000, SYN: true, ECE: true, CWR: true,
 			Options: []layers.TCPOption{{OptionType: layers.TCPOptionKindMSS, OptionLength: 4, OptionData: []byte{5, 0xb4}}}}), true,
-			Hit{Proto: knock.TCP, Port: 7000, Flags: knock.SYN | knock.ECE | knock.CWR}},
+			Packet{Proto: knock.TCP, Port: 7000, Flags: knock.SYN | knock.ECE | knock.CWR}},
 		{"ipv4 total length 0 (segmentation offload)", layers.LinkTypeRaw, zeroLength(serialize(t, ip4(layers.IPProtocolTCP), syn)), true,
-			Hit{Proto: knock.TCP, Port: 7000, Flags: knock.SYN}},
-		{"ipv4 header longer than the packet", layers.LinkTypeRaw, func() []byte { b := serialize(t, ip4(layers.IPProtocolTCP), syn); b[0] = 0x4f; b[3] = 40; return b }(), false, Hit{}},
-		{"tcp data offset past the segment", layers.LinkTypeRaw, func() []byte { b := serialize(t, ip4(layers.IPProtocolTCP), syn); b[32] = 0xf0; return b }(), false, Hit{}},
-		{"802.3 length, not a type", layers.LinkTypeEthernet, append([]byte{2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 0, 40}, serialize(t, ip4(layers.IPProtocolTCP), syn)...), false, Hit{}},
-		{"empty", layers.LinkTypeEthernet, nil, false, Hit{}},
+			Packet{Proto: knock.TCP, Port: 7000, Flags: knock.SYN}},
+		{"ipv4 header longer than the packet", layers.LinkTypeRaw, func() []byte { b := serialize(t, ip4(layers.IPProtocolTCP), syn); b[0] = 0x4f; b[3] = 40; return b }(), false, Packet{}},
+		{"tcp data offset past the segment", layers.LinkTypeRaw, func() []byte { b := serialize(t, ip4(layers.IPProtocolTCP), syn); b[32] = 0xf0; return b }(), false, Packet{}},
+		{"802.3 length, not a type", layers.LinkTypeEthernet, append([]byte{2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 0, 40}, serialize(t, ip4(layers.IPProtocolTCP), syn)...), false, Packet{}},
+		{"empty", layers.LinkTypeEthernet, nil, false, Packet{}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			var h Hit
+			var h Packet
 			ok := NewDecoder(LinkType(tt.link)).Decode(tt.data, gopacket.CaptureInfo{Length: len(tt.data)}, &h)
 			if ok != tt.ok {
 				t.Fatalf("Decode ok = %v, want %v (%+v)", ok, tt.ok, h)
@@ -147,7 +147,7 @@ func BenchmarkDecode(b *testing.B) {
 		ip4(layers.IPProtocolTCP), &layers.TCP{SrcPort: 40000, DstPort: 7000, SYN: true})
 	d := NewDecoder(LinkTypeEthernet)
 	ci := gopacket.CaptureInfo{Length: len(data)}
-	var h Hit
+	var h Packet
 	b.ReportAllocs()
 	for range b.N {
 		if !d.Decode(data, ci, &h) {
@@ -246,8 +246,8 @@ func gopacketRead(link layers.LinkType, data []byte) *gopacketView {
 
 // hit is the oracle's verdict: the addresses, ports and flags of the
 // first IP packet and the TCP or UDP header that follows it.
-func (v *gopacketView) hit() (Hit, bool) {
-	var h Hit
+func (v *gopacketView) hit() (Packet, bool) {
+	var h Packet
 	var haveIP, haveL4 bool
 	for _, t := range v.decoded {
 		switch t {
@@ -299,7 +299,7 @@ func FuzzDecode(f *testing.F) {
 		decoders[i] = NewDecoder(LinkType(l))
 	}
 	f.Fuzz(func(t *testing.T, link uint8, data []byte) {
-		var h Hit
+		var h Packet
 		n := int(link) % len(decoders)
 		ok := decoders[n].Decode(data, gopacket.CaptureInfo{}, &h)
 		view := gopacketRead(links[n], data)

@@ -138,7 +138,7 @@ func TestFloodLetsRealKnockersIn(t *testing.T) {
 				SrcMAC: macA, DstMAC: macB, Knockers: knockers, Gap: tc.gap, Seed: 1})
 			srv, opened := floodServer(t, tc.maxSources, true)
 			dec := NewDecoder(LinkTypeEthernet)
-			var h Hit
+			var h Packet
 			peak, queue := 0, 0
 			for i, data := range frames {
 				if dec.Decode(data, cis[i], &h) {
@@ -174,7 +174,7 @@ func BenchmarkFloodPcap(b *testing.B) {
 	srv, _ := floodServer(b, 0, false)
 	dec := NewDecoder(LinkTypeEthernet)
 	span := cis[len(cis)-1].Timestamp.Sub(cis[0].Timestamp) + time.Second
-	var h Hit
+	var h Packet
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := range b.N {
@@ -217,7 +217,7 @@ func BenchmarkFloodDoors(b *testing.B) {
 				srv := newTestServer(b, conf.String(), io.Discard)
 				srv.SetLocal([]netip.Addr{me, me6})
 				dec := NewDecoder(LinkTypeEthernet)
-				var h Hit
+				var h Packet
 				b.StartTimer()
 				for i, data := range frames {
 					if dec.Decode(data, cis[i], &h) {

@@ -48,7 +48,7 @@ func TestFloodLogLinesAreCapped(t *testing.T) {
 	srv.SetLocal([]netip.Addr{me})
 	srv.SetLogLimit(10)
 	hit := func(src netip.Addr, port uint16, at time.Time) {
-		h := Hit{Src: src, Dst: me, Proto: knock.TCP, Port: port, Flags: knock.SYN, Time: at}
+		h := Packet{Src: src, Dst: me, Proto: knock.TCP, Port: port, Flags: knock.SYN, Time: at}
 		srv.Handle(&h)
 	}
 	for i := range 1000 {
@@ -80,7 +80,7 @@ func TestCappedLinesAllocateNothing(t *testing.T) {
 	i := 0
 	next := func() {
 		i++
-		h := Hit{Src: netip.AddrFrom4([4]byte{10, 78, byte(i >> 8), byte(i)}), Dst: me, Proto: knock.TCP, Port: 7001,
+		h := Packet{Src: netip.AddrFrom4([4]byte{10, 78, byte(i >> 8), byte(i)}), Dst: me, Proto: knock.TCP, Port: 7001,
 			Flags: knock.SYN, Time: t0.Add(time.Duration(i) * time.Microsecond)}
 		srv.Handle(&h)
 	}

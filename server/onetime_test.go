@@ -100,7 +100,7 @@ func TestOneTimeNextIsLiveBeforeTheFile(t *testing.T) {
 	src.filters, src.files = nil, nil
 
 	hit := func(port uint16, at time.Duration) {
-		h := Hit{Src: netip.MustParseAddr("10.77.0.1"), Dst: me, Proto: knock.TCP, Port: port, Flags: knock.SYN, Time: t0.Add(at)}
+		h := Packet{Src: netip.MustParseAddr("10.77.0.1"), Dst: me, Proto: knock.TCP, Port: port, Flags: knock.SYN, Time: t0.Add(at)}
 		srv.Handle(&h)
 	}
 	hit(8001, 0)
@@ -140,7 +140,7 @@ func TestOneTimeFileEditWins(t *testing.T) {
 	srv.SetLocal([]netip.Addr{me})
 	os.WriteFile(seqFile, []byte(" 8001\n 9011\n"), 0o600) // edited after start
 	hit := func(port uint16) {
-		h := Hit{Src: netip.MustParseAddr("10.77.0.1"), Dst: me, Proto: knock.TCP, Port: port, Flags: knock.SYN, Time: t0}
+		h := Packet{Src: netip.MustParseAddr("10.77.0.1"), Dst: me, Proto: knock.TCP, Port: port, Flags: knock.SYN, Time: t0}
 		srv.Handle(&h)
 	}
 	hit(8001)
@@ -187,7 +187,7 @@ func TestOneTimeUseEndsAttempts(t *testing.T) {
 	at := time.Duration(0)
 	hit := func(src netip.Addr, port uint16) {
 		at += time.Millisecond
-		h := Hit{Src: src, Dst: me, Proto: knock.TCP, Port: port, Flags: knock.SYN, Time: t0.Add(at)}
+		h := Packet{Src: src, Dst: me, Proto: knock.TCP, Port: port, Flags: knock.SYN, Time: t0.Add(at)}
 		srv.Handle(&h)
 	}
 	hit(stranger, 8001)

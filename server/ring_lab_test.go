@@ -56,7 +56,7 @@ func TestRingRidesOutAStall(t *testing.T) {
 	defer guard.Stop()
 	dec := NewDecoder(src.LinkType())
 	seen := map[uint16]bool{}
-	var h Hit
+	var h Packet
 	for len(seen) < knocks {
 		data, ci, err := src.ReadPacketData()
 		if err != nil {

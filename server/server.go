@@ -56,7 +56,7 @@ type Server struct {
 	timeDoors    []*timeDoor
 	lives        map[string]Source // the captures running, by interface; their kernel filters follow the doors
 	ring         int               // bytes of each capture's ring; 0: DefaultRing
-	knockers     int               // the tracker's cap; 0: DefaultMaxSources
+	maxSources   int               // the tracker's cap; 0: DefaultMaxSources
 	local        atomic.Pointer[map[netip.Addr]bool]
 	stats        struct{ packets, visible, opened atomic.Uint64 }
 	budget       lineBudget             // for Stage and timeout lines
@@ -115,7 +115,7 @@ func (s *Server) Reload(cfg *knockdconf.Config) error {
 	}
 	t := NewTracker(doors, s.isLocal)
 	s.mu.Lock()
-	t.MaxSources = cmp.Or(s.knockers, DefaultMaxSources)
+	t.MaxSources = cmp.Or(s.maxSources, DefaultMaxSources)
 	// A reload must not let a captured knock open once more.
 	keepWindows(s.timeDoors, timeDoors)
 	s.cfg, s.tracker, s.timeDoors = cfg, t, timeDoors
@@ -200,7 +200,7 @@ func (s *Server) SetRing(bytes int) {
 func (s *Server) SetMaxKnockers(n int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.knockers = n
+	s.maxSources = n
 	s.tracker.MaxSources = cmp.Or(n, DefaultMaxSources)
 }
 
@@ -258,7 +258,7 @@ func (s *Server) Serve(ctx context.Context, src Source) error {
 	stop := context.AfterFunc(ctx, func() { src.Close() })
 	defer stop()
 	dec := NewDecoder(src.LinkType())
-	var h Hit
+	var h Packet
 	iface, loop := "", false
 	if n, ok := src.(interface{ Name() string }); ok {
 		iface = n.Name()
@@ -284,7 +284,7 @@ func (s *Server) Serve(ctx context.Context, src Source) error {
 }
 
 // Handle runs one decoded packet through the doors.
-func (s *Server) Handle(h *Hit) {
+func (s *Server) Handle(h *Packet) {
 	if s.OnlyIPv4 && !h.Src.Is4() || !peer(h) {
 		return
 	}
@@ -317,7 +317,7 @@ func (s *Server) Handle(h *Hit) {
 // address that no peer sends from (knock.NotAPeer), nor a loopback address
 // but on a loopback interface (when replaying a capture, whose interface
 // is unknown: but to a loopback address).
-func peer(h *Hit) bool {
+func peer(h *Packet) bool {
 	if h.Src.IsLoopback() {
 		return h.OnLoopback || h.If == "" && h.Dst.IsLoopback()
 	}

@@ -134,7 +134,7 @@ func TestNoDoorForImpossibleSources(t *testing.T) {
 	srv := newTestServer(t, "[d]\nsequence = 7001,7002\nTarget = fd77::2\n\n[d4]\nsequence = 7001,7002\nTarget = 10.77.0.2\n", &logged)
 	knockFrom := func(src, dst, iface string, loop bool) {
 		for i, port := range []uint16{7001, 7002} {
-			h := Hit{Src: netip.MustParseAddr(src), Dst: netip.MustParseAddr(dst), Proto: knock.TCP, Port: port,
+			h := Packet{Src: netip.MustParseAddr(src), Dst: netip.MustParseAddr(dst), Proto: knock.TCP, Port: port,
 				Flags: knock.SYN, Time: t0.Add(time.Duration(i) * time.Millisecond), If: iface, OnLoopback: loop}
 			srv.Handle(&h)
 		}
@@ -165,7 +165,7 @@ func TestOnlyIPv4AndLocalAddresses(t *testing.T) {
 	srv.Log.Debug = true
 	srv.SetLocal([]netip.Addr{me, me6})
 	hit := func(src, dst string) {
-		h := Hit{Src: netip.MustParseAddr(src), Dst: netip.MustParseAddr(dst), Proto: knock.TCP, Port: 7001, Flags: knock.SYN, Time: t0}
+		h := Packet{Src: netip.MustParseAddr(src), Dst: netip.MustParseAddr(dst), Proto: knock.TCP, Port: 7001, Flags: knock.SYN, Time: t0}
 		srv.Handle(&h)
 	}
 	hit("10.77.0.1", "10.77.0.50") // not ours
@@ -198,7 +198,7 @@ func BenchmarkFlood(b *testing.B) {
 			ip, &layers.TCP{SrcPort: 40000, DstPort: 7001, SYN: true})
 	}
 	dec := NewDecoder(LinkTypeEthernet)
-	var h Hit
+	var h Packet
 	b.ReportAllocs()
 	b.ResetTimer()
 	for i := range b.N {
@@ -232,12 +232,12 @@ func TestLookupNeverBlocksPackets(t *testing.T) {
 	}
 	start := time.Now()
 	for i, port := range []uint16{7001, 7002} {
-		h := Hit{Src: netip.MustParseAddr("10.77.0.1"), Dst: me, Proto: knock.TCP, Port: port, Flags: knock.SYN, Time: t0.Add(time.Duration(i) * time.Millisecond)}
+		h := Packet{Src: netip.MustParseAddr("10.77.0.1"), Dst: me, Proto: knock.TCP, Port: port, Flags: knock.SYN, Time: t0.Add(time.Duration(i) * time.Millisecond)}
 		srv.Handle(&h)
 	}
 	// A flood of first knocks from new sources while the resolver hangs.
 	for i := range 1000 {
-		h := Hit{Src: netip.AddrFrom4([4]byte{10, 77, byte(2 + i/250), byte(i % 250)}), Dst: me, Proto: knock.TCP, Port: 7001, Flags: knock.SYN, Time: t0.Add(time.Second)}
+		h := Packet{Src: netip.AddrFrom4([4]byte{10, 77, byte(2 + i/250), byte(i % 250)}), Dst: me, Proto: knock.TCP, Port: 7001, Flags: knock.SYN, Time: t0.Add(time.Second)}
 		srv.Handle(&h)
 	}
 	if srv.Stats().Opened != 1 || !strings.Contains(logged.String(), "10.77.0.1: d: OPEN SESAME") {

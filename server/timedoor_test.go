@@ -41,7 +41,7 @@ func TestTimeBasedDoor(t *testing.T) {
 	}
 	knockWith := func(src string, seq knock.Sequence, at time.Time) {
 		for i, k := range seq {
-			h := Hit{Src: mustAddr(src), Dst: me, Proto: k.Proto, Port: k.Port, Flags: k.EffectiveFlags(),
+			h := Packet{Src: mustAddr(src), Dst: me, Proto: k.Proto, Port: k.Port, Flags: k.EffectiveFlags(),
 				Time: at.Add(time.Duration(i) * 100 * time.Millisecond)}
 			srv.Handle(&h)
 		}
@@ -123,7 +123,7 @@ func TestUsedWindowsSurviveReloadAndRestart(t *testing.T) {
 	seq, _ := ts.Derive(ts.Window(start))
 	knockWith := func(srv *Server, src string, at time.Time) {
 		for i, k := range seq {
-			h := Hit{Src: mustAddr(src), Dst: me, Proto: k.Proto, Port: k.Port, Flags: k.EffectiveFlags(),
+			h := Packet{Src: mustAddr(src), Dst: me, Proto: k.Proto, Port: k.Port, Flags: k.EffectiveFlags(),
 				Time: at.Add(time.Duration(i) * 100 * time.Millisecond)}
 			srv.Handle(&h)
 		}

@@ -231,7 +231,7 @@ func (t *Tracker) guards(d *TrackedDoor, dst netip.Addr) bool {
 }
 
 // flagsPass is knockd's per-door TCP flag test; UDP always passes.
-func flagsPass(d *TrackedDoor, h *Hit) bool {
+func flagsPass(d *TrackedDoor, h *Packet) bool {
 	return h.Proto == knock.UDP || d.Flags.Matches(h.Flags)
 }
 
@@ -239,7 +239,7 @@ func flagsPass(d *TrackedDoor, h *Hit) bool {
 // guards, on a port of that door's sequence with that protocol, and for
 // TCP with the door's flags. Packets it rejects are invisible: they neither
 // advance nor break an attempt.
-func (t *Tracker) Visible(h *Hit) bool {
+func (t *Tracker) Visible(h *Packet) bool {
 	if !t.ports[h.Proto][h.Port] {
 		return false
 	}
@@ -256,10 +256,10 @@ func (t *Tracker) Visible(h *Hit) bool {
 	return false
 }
 
-// Hit runs one packet through the filter and the state machine; emit
+// Feed runs one packet through the filter and the state machine; emit
 // receives what happened, in order. It reports whether the packet was
 // visible.
-func (t *Tracker) Hit(h *Hit, emit func(Event)) bool {
+func (t *Tracker) Feed(h *Packet, emit func(Event)) bool {
 	if !t.Visible(h) {
 		return false
 	}
@@ -268,7 +268,7 @@ func (t *Tracker) Hit(h *Hit, emit func(Event)) bool {
 }
 
 // Process runs a packet that passed Visible through the state machine.
-func (t *Tracker) Process(h *Hit, emit func(Event)) {
+func (t *Tracker) Process(h *Packet, emit func(Event)) {
 	t.expire(h.Time, emit)
 	k := keyOf(h.Src)
 	i, ok := t.table.get(k)
@@ -285,7 +285,7 @@ func (t *Tracker) Process(h *Hit, emit func(Event)) {
 
 // advance applies the packet to the source's attempts at doors guarding
 // its destination; it reports whether there were any.
-func (t *Tracker) advance(s *source, h *Hit, emit func(Event)) bool {
+func (t *Tracker) advance(s *source, h *Packet, emit func(Event)) bool {
 	any := false
 	for i := range s.attempts {
 		a := &s.attempts[i]
@@ -332,7 +332,7 @@ func (t *Tracker) advance(s *source, h *Hit, emit func(Event)) bool {
 // second knock turns it into an attempt at each of the group's doors that
 // it advances (and fails the others), as separate attempts would have
 // gone. It reports whether the group guards the packet's destination.
-func (t *Tracker) advanceGroup(s *source, i int, h *Hit, emit func(Event)) bool {
+func (t *Tracker) advanceGroup(s *source, i int, h *Packet, emit func(Event)) bool {
 	a := s.attempts[i]
 	g := int(-1 - a.door)
 	doors := t.groups[g].doors
@@ -378,7 +378,7 @@ func (t *Tracker) advanceGroup(s *source, i int, h *Hit, emit func(Event)) bool 
 }
 
 // step advances an attempt by one knock.
-func (t *Tracker) step(a *attempt, h *Hit, emit func(Event)) {
+func (t *Tracker) step(a *attempt, h *Packet, emit func(Event)) {
 	a.stage++
 	emit(Event{Kind: EventStage, Door: int(a.door), Src: h.Src, Stage: int(a.stage), Time: h.Time})
 	if int(a.stage) == len(t.Doors[a.door].Seq) {
@@ -390,7 +390,7 @@ func (t *Tracker) step(a *attempt, h *Hit, emit func(Event)) {
 // start begins an attempt at every door whose first knock this is (one
 // for each door group), in record idx when has says the source still has
 // one.
-func (t *Tracker) start(h *Hit, k addrKey, idx uint32, has bool, emit func(Event)) {
+func (t *Tracker) start(h *Packet, k addrKey, idx uint32, has bool, emit func(Event)) {
 	var s *source
 	for _, i := range t.starters {
 		d := t.Doors[i]

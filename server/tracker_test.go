@@ -35,10 +35,10 @@ func testDoors(t *testing.T, conf string) []*TrackedDoor {
 
 // pkt is a compact packet for tables: "A 7000", "B 8000/udp", "A 7000 fin",
 // "A 7000 @12s" (time after t0), "A>fd77::2 7000".
-func pkt(t *testing.T, s string) Hit {
+func pkt(t *testing.T, s string) Packet {
 	t.Helper()
 	f := strings.Fields(s)
-	h := Hit{Dst: me, Proto: knock.TCP, Flags: knock.SYN, Time: t0}
+	h := Packet{Dst: me, Proto: knock.TCP, Flags: knock.SYN, Time: t0}
 	who, dst, hasDst := strings.Cut(f[0], ">")
 	switch who {
 	case "A":
@@ -82,7 +82,7 @@ func run(t *testing.T, tr *Tracker, packets []string) []string {
 	var got []string
 	for _, s := range packets {
 		h := pkt(t, s)
-		tr.Hit(&h, expandGroups(tr, func(e Event) {
+		tr.Feed(&h, expandGroups(tr, func(e Event) {
 			name := tr.Doors[e.Door].Name
 			switch e.Kind {
 			case EventStage:
@@ -247,9 +247,9 @@ func TestTrackerBoundsSources(t *testing.T) {
 	tr := NewTracker(testDoors(t, trackerConf), func(netip.Addr) bool { return true })
 	tr.MaxSources = 100
 	for i := range 10000 {
-		h := Hit{Src: netip.AddrFrom4([4]byte{10, 78, byte(i >> 8), byte(i)}), Dst: me, Proto: knock.TCP,
+		h := Packet{Src: netip.AddrFrom4([4]byte{10, 78, byte(i >> 8), byte(i)}), Dst: me, Proto: knock.TCP,
 			Port: 7001, Flags: knock.SYN, Time: t0.Add(time.Duration(i) * time.Millisecond)}
-		tr.Hit(&h, func(Event) {})
+		tr.Feed(&h, func(Event) {})
 	}
 	if n := tr.Tracked(); n > 100 {
 		t.Fatalf("%d sources tracked, cap 100", n)
@@ -266,9 +266,9 @@ func TestTrackerFloodCannotEvictAProgressedKnocker(t *testing.T) {
 	tr.MaxSources = 100
 	run(t, tr, []string{"A 7001", "A 7002"}) // a real knocker, two knocks in
 	for i := range 10000 {
-		h := Hit{Src: netip.AddrFrom4([4]byte{10, 78, byte(i >> 8), byte(i)}), Dst: me, Proto: knock.TCP,
+		h := Packet{Src: netip.AddrFrom4([4]byte{10, 78, byte(i >> 8), byte(i)}), Dst: me, Proto: knock.TCP,
 			Port: 7001, Flags: knock.SYN, Time: t0.Add(time.Duration(i) * 100 * time.Microsecond)}
-		tr.Hit(&h, func(Event) {})
+		tr.Feed(&h, func(Event) {})
 	}
 	if n := tr.Tracked(); n > 100 {
 		t.Fatalf("%d sources tracked, cap 100", n)
@@ -285,9 +285,9 @@ func BenchmarkTrackerHit(b *testing.B) {
 		doors = append(doors, &TrackedDoor{Door: d, Seq: d.Sequence})
 	}
 	tr := NewTracker(doors, func(a netip.Addr) bool { return a == me })
-	hits := make([]Hit, 1024)
+	hits := make([]Packet, 1024)
 	for i := range hits {
-		hits[i] = Hit{Src: netip.AddrFrom4([4]byte{10, 78, byte(i >> 8), byte(i)}), Dst: me, Proto: knock.TCP,
+		hits[i] = Packet{Src: netip.AddrFrom4([4]byte{10, 78, byte(i >> 8), byte(i)}), Dst: me, Proto: knock.TCP,
 			Port: uint16(7001 + i%3), Flags: knock.SYN}
 	}
 	emit := func(Event) {}
@@ -296,7 +296,7 @@ func BenchmarkTrackerHit(b *testing.B) {
 	for i := range b.N {
 		h := hits[i%len(hits)]
 		h.Time = t0.Add(time.Duration(i) * time.Microsecond)
-		tr.Hit(&h, emit)
+		tr.Feed(&h, emit)
 	}
 }
 
@@ -304,9 +304,9 @@ func BenchmarkTrackerHit(b *testing.B) {
 // sources, 100µs apart.
 func floodFirstKnocks(tr *Tracker, port uint16, n int) {
 	for i := range n {
-		h := Hit{Src: netip.AddrFrom4([4]byte{10, 78, byte(i >> 8), byte(i)}), Dst: me, Proto: knock.TCP,
+		h := Packet{Src: netip.AddrFrom4([4]byte{10, 78, byte(i >> 8), byte(i)}), Dst: me, Proto: knock.TCP,
 			Port: port, Flags: knock.SYN, Time: t0.Add(time.Duration(i) * 100 * time.Microsecond)}
-		tr.Hit(&h, func(Event) {})
+		tr.Feed(&h, func(Event) {})
 	}
 }
 
@@ -433,7 +433,7 @@ func FuzzTrackerGroups(f *testing.F) {
 				flags = knock.FIN
 			}
 			at = at.Add(time.Duration(data[i]>>3) * 3 * time.Second)
-			h := Hit{Src: src, Dst: me, Proto: k.Proto, Port: k.Port, Flags: flags, Time: at}
+			h := Packet{Src: src, Dst: me, Proto: k.Proto, Port: k.Port, Flags: flags, Time: at}
 			if k.Proto == knock.UDP {
 				h.Flags = 0
 			}
@@ -444,8 +444,8 @@ func FuzzTrackerGroups(f *testing.F) {
 			}
 			var got, want []string
 			h2 := h
-			grouped.Hit(&h, record(grouped, &got))
-			ref.Hit(&h2, record(ref, &want))
+			grouped.Feed(&h, record(grouped, &got))
+			ref.Feed(&h2, record(ref, &want))
 			slices.Sort(got)
 			slices.Sort(want)
 			if !slices.Equal(got, want) {
@@ -474,8 +474,8 @@ func TestTrackerBoundsAttempts(t *testing.T) {
 	for src := range 500 {
 		a := netip.AddrFrom4([4]byte{10, 77, byte(1 + src/250), byte(src % 250)})
 		for i := range 20 {
-			h := Hit{Src: a, Dst: me, Proto: knock.TCP, Port: uint16(6000 + i), Flags: knock.SYN, Time: at}
-			tr.Hit(&h, func(Event) {})
+			h := Packet{Src: a, Dst: me, Proto: knock.TCP, Port: uint16(6000 + i), Flags: knock.SYN, Time: at}
+			tr.Feed(&h, func(Event) {})
 		}
 		if tr.held > MaxAttemptsPerKnocker*tr.MaxSources+1 {
 			t.Fatalf("after source %d: %d attempts held, bound %d", src, tr.held, MaxAttemptsPerKnocker*tr.MaxSources)
@@ -493,7 +493,7 @@ func TestTrackerBoundsAttempts(t *testing.T) {
 	for _, s := range []string{"A 6007", "A 7007"} {
 		h := pkt(t, s)
 		h.Time = at
-		tr.Hit(&h, func(e Event) {
+		tr.Feed(&h, func(e Event) {
 			if e.Kind == EventOpen {
 				got = append(got, tr.Doors[e.Door].Name)
 			}
