@@ -130,19 +130,6 @@ func TestMain(m *testing.M) {
 
 var native = target{name: "amd64", env: []string{"GOARCH=amd64"}}
 
-// replayConf is the door config of the flood replay: two doors, every
-// opening recorded.
-const replayConf = `[door1]
-	sequence    = 7000,8000,9000
-	seq_timeout = 5
-	tcpflags    = syn
-	command     = echo %IP% door1 >> @DIR@/opened
-[door2]
-	sequence    = 7100:tcp,8100:udp,9100:tcp
-	seq_timeout = 5
-	command     = echo %IP% door2 >> @DIR@/opened
-`
-
 // fixture is what every architecture is run on: the sample config, a
 // flood capture with real knockers in it, a door config.
 type fixture struct {
@@ -211,7 +198,7 @@ func exercise(t *testing.T, b build, f fixture) *results {
 
 	work := filepath.Join(t.TempDir())
 	conf := filepath.Join(work, "knockd.conf")
-	if err := os.WriteFile(conf, []byte(strings.ReplaceAll(replayConf, "@DIR@", work)), 0o600); err != nil {
+	if err := os.WriteFile(conf, []byte(strings.ReplaceAll(lab.Fixture(t, "replay.conf"), "@DIR@", work)), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	out, errOut, code = b.run(t, nil, b.knockd, "--replay", f.pcap, "--run-commands", "-c", conf, "-v", "--log-limit", "0", "--max-knockers", "1024")
@@ -337,22 +324,6 @@ func firstDifference(got, want string) string {
 	return fmt.Sprintf("line %d\n  context: %q\n  this:    %q\n  amd64:   %q", i+1, g[from:i], line(g), line(w))
 }
 
-// liveConf is the doors of TestLiveCaptureUnderQemu, one per family.
-// Their Target is the server's address: under qemu-user a big-endian
-// knockd cannot list the interface's own addresses (qemu garbles the
-// netlink replies Go's net package reads).
-const liveConf = `[door4]
-	sequence    = 7000,8000:udp,9000
-	seq_timeout = 10
-	target      = 10.77.0.2
-	command     = echo %IP% >> @DIR@/opened
-[door6]
-	sequence    = 7000,8000:udp,9000
-	seq_timeout = 10
-	target      = fd77::2
-	command_6   = echo %IP% >> @DIR@/opened
-`
-
 // TestLiveCaptureUnderQemu runs an emulated knockd on a lab interface: its
 // AF_PACKET socket, ring and kernel filter are the host kernel's, reached
 // through qemu-user. A big-endian and a 32-bit build, knocked over IPv4
@@ -364,7 +335,7 @@ func TestLiveCaptureUnderQemu(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			b := release(t, targetNamed(name))
 			l := lab.New(t)
-			k := l.Server.StartKnockdArgs(t, b.qemu, liveConf, nil, "listening on "+l.Server.If, b.knockd, "-i", l.Server.If, "-D")
+			k := l.Server.StartKnockdArgs(t, b.qemu, lab.Fixture(t, "live.conf"), nil, "listening on "+l.Server.If, b.knockd, "-i", l.Server.If, "-D")
 			t.Cleanup(func() {
 				if t.Failed() {
 					t.Logf("knockd's output:\n%s", k.Output())

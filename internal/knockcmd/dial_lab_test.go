@@ -15,20 +15,6 @@ import (
 	"github.com/knocktools/knock/internal/lab"
 )
 
-// dualDoorConf opens port 22 for the knocker's own family only: an IPv4
-// knock runs iptables, an IPv6 knock ip6tables.
-const dualDoorConf = `[options]
-	LogFile = @DIR@/knockd.log
-[dual]
-	sequence        = 7001,7002
-	seq_timeout     = 10
-	start_command   = /usr/sbin/iptables -I INPUT -s %IP% -p tcp --dport 22 -j ACCEPT
-	start_command_6 = /usr/sbin/ip6tables -I INPUT -s %IP% -p tcp --dport 22 -j ACCEPT
-	cmd_timeout     = 60
-	stop_command    = /usr/sbin/iptables -D INPUT -s %IP% -p tcp --dport 22 -j ACCEPT
-	stop_command_6  = /usr/sbin/ip6tables -D INPUT -s %IP% -p tcp --dport 22 -j ACCEPT
-`
-
 // TestConnectToTheKnockedAddress: a name with an A and an AAAA record (a
 // private /etc/hosts in a mount namespace), a door that opens only the
 // family that knocked, DROP for the other. knock proxy, knock check and
@@ -42,7 +28,7 @@ func TestConnectToTheKnockedAddress(t *testing.T) {
 	srv4, srv6 := l.Server.Addr4.String(), l.Server.Addr6.String()
 	ln := l.Server.Start(lab.TestBinary(t, "lab-listen"), srv4+":22", "["+srv6+"]:22")
 	ln.WaitOutput(t, "listening", 5*time.Second)
-	kd := l.Server.StartDebianKnockd(t, dualDoorConf)
+	kd := l.Server.StartDebianKnockd(t, lab.Fixture(t, "dual-door.conf"))
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "config.yaml")
 

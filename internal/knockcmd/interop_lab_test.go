@@ -14,73 +14,13 @@ import (
 	"github.com/knocktools/knock/internal/lab"
 )
 
-// interopConf has one door per case; every door writes the knocker's
-// address to a file named after it. Ports differ between doors so the
-// cases cannot disturb one another.
-const interopConf = `[options]
-	LogFile = @DIR@/knockd.log
-
-[tcp]
-	sequence    = 7001,7002,7003
-	seq_timeout = 10
-	command     = echo %IP% >> @DIR@/tcp
-
-[udp]
-	sequence    = 7101:udp,7102:udp,7103:udp
-	seq_timeout = 10
-	command     = echo %IP% >> @DIR@/udp
-
-[mixed]
-	sequence    = 7201,7202:udp,7203
-	seq_timeout = 10
-	command     = echo %IP% >> @DIR@/mixed
-
-[delayed]
-	sequence    = 7301,7302,7303
-	seq_timeout = 10
-	command     = echo %IP% >> @DIR@/delayed
-
-[ipv6]
-	sequence    = 7401,7402:udp,7403
-	seq_timeout = 10
-	command     = echo %IP% >> @DIR@/ipv6
-
-[fin]
-	sequence    = 7501,7502
-	seq_timeout = 10
-	tcpflags    = fin,!ack
-	command     = echo %IP% >> @DIR@/fin
-
-[synurg]
-	sequence    = 7601,7602:udp,7603
-	seq_timeout = 10
-	tcpflags    = syn,urg,!ack
-	command     = echo %IP% >> @DIR@/synurg
-
-[connect]
-	sequence    = 7701,7702,7703
-	seq_timeout = 10
-	command     = echo %IP% >> @DIR@/connect
-
-[nobody]
-	sequence    = 7901,7902,7903
-	seq_timeout = 10
-	command     = echo %IP% >> @DIR@/nobody
-
-[fin6]
-	sequence    = 7801,7802
-	seq_timeout = 10
-	tcpflags    = fin,!ack
-	command     = echo %IP% >> @DIR@/fin6
-`
-
 // TestInteropDebianKnockd knocks Debian's knockd 0.8 across a lab veth with
 // our client and checks that each door's command ran with our address.
 func TestInteropDebianKnockd(t *testing.T) {
 	lab.Require(t, "knockd")
 	knockBin := lab.TestBinary(t, "knock")
 	l := lab.New(t)
-	kd := l.Server.StartDebianKnockd(t, interopConf)
+	kd := l.Server.StartDebianKnockd(t, lab.Fixture(t, "interop.conf"))
 	srv4, srv6 := l.Server.Addr4.String(), l.Server.Addr6.String()
 	me4, me6 := l.Client.Addr4.String(), l.Client.Addr6.String()
 

@@ -14,18 +14,6 @@ import (
 	"github.com/knocktools/knock/internal/lab"
 )
 
-// sshDoorConf opens port 22 a second after the knock, as a slow firewall
-// command would, and closes it again after the test's time.
-const sshDoorConf = `[options]
-	LogFile = @DIR@/knockd.log
-[ssh]
-	sequence      = 7001,7002:udp,7003
-	seq_timeout   = 10
-	start_command = sleep 1; /usr/sbin/iptables -I INPUT -s %IP% -p tcp --dport 22 -j ACCEPT
-	cmd_timeout   = 60
-	stop_command  = /usr/sbin/iptables -D INPUT -s %IP% -p tcp --dport 22 -j ACCEPT
-`
-
 // TestSSHThroughTheDoor runs a real sshd behind iptables and Debian's
 // knockd, and logs in through knock proxy as a ProxyCommand, through knock
 // ssh and through the config knock ssh-config prints; a wrong sequence
@@ -35,7 +23,7 @@ func TestSSHThroughTheDoor(t *testing.T) {
 	knockBin := lab.TestBinary(t, "knock")
 	l := lab.New(t)
 	sshd := l.Server.StartSSHD(t)
-	l.Server.StartDebianKnockd(t, sshDoorConf)
+	l.Server.StartDebianKnockd(t, lab.Fixture(t, "ssh-door.conf"))
 	srv := l.Server.Addr4.String()
 	cfg := filepath.Join(t.TempDir(), "config.yaml")
 	env := append(os.Environ(), "KNOCK_CONFIG="+cfg)

@@ -12,54 +12,6 @@ import (
 	"github.com/knocktools/knock/internal/lab"
 )
 
-// diffConf is run by Debian's knockd and ours at once, on the same
-// interface, so both see exactly the same packets. Each door leaves a
-// trace named after it.
-const diffConf = `[options]
-	LogFile = @DIR@/knockd.log
-[seq]
-	sequence    = 7001,7002,7003
-	seq_timeout = 10
-	command     = echo %IP% >> @DIR@/seq
-[mixed]
-	sequence    = 7101,7102:udp,7103
-	seq_timeout = 10
-	command     = echo %IP% >> @DIR@/mixed
-[negflags]
-	sequence    = 7201,7202
-	tcpflags    = syn,!ack
-	command     = echo %IP% >> @DIR@/negflags
-[fin]
-	sequence    = 7301,7302
-	tcpflags    = fin,!ack
-	command     = echo %IP% >> @DIR@/fin
-[shareA]
-	sequence    = 6001,6002,6003
-	command     = echo %IP% >> @DIR@/shareA
-[shareB]
-	sequence    = 6001,6002,6004
-	command     = echo %IP% >> @DIR@/shareB
-[timeout]
-	sequence    = 7401,7402
-	seq_timeout = 1
-	command     = echo %IP% >> @DIR@/timeout
-[startstop]
-	sequence     = 7501,7502:udp
-	cmd_timeout  = 1
-	start_command = echo start %IP% >> @DIR@/startstop
-	stop_command  = echo stop %IP% >> @DIR@/startstop
-[onetime]
-	one_time_sequences = @DIR@/onetime.seq
-	command     = echo %IP% >> @DIR@/onetime
-[six]
-	sequence    = 7601,7602:udp,7603
-	command     = echo %IP% >> @DIR@/six
-[interleaved]
-	sequence    = 7701,7702,7703
-	seq_timeout = 10
-	command     = echo %IP% >> @DIR@/interleaved
-`
-
 const oneTimeSeqs = " 7801,7802\n 7811,7812\n"
 
 // TestDifferentialAgainstDebianKnockd sends the same packets to Debian's
@@ -75,8 +27,8 @@ func TestDifferentialAgainstDebianKnockd(t *testing.T) {
 	knockBin := ourKnock(t)
 	l := lab.New(t)
 	files := map[string]string{"onetime.seq": oneTimeSeqs}
-	theirs := l.Server.StartKnockd(t, lab.DebianKnockd, diffConf, files)
-	ours := l.Server.StartKnockd(t, ourKnockd(t), diffConf, files)
+	theirs := l.Server.StartKnockd(t, lab.DebianKnockd, lab.Fixture(t, "differential.conf"), files)
+	ours := l.Server.StartKnockd(t, ourKnockd(t), lab.Fixture(t, "differential.conf"), files)
 	srv4, srv6 := l.Server.Addr4.String(), l.Server.Addr6.String()
 	a, b := l.Client.Addr4.String(), "10.77.0.3"
 	l.Client.Run("ip", "addr", "add", b+"/24", "dev", "eth0")

@@ -20,23 +20,6 @@ import (
 	"github.com/knocktools/knock/internal/lab"
 )
 
-// floodConf is the config both knockds run in BenchmarkLabFlood: two
-// doors, no logging (the benchmark measures packet handling), and a
-// command that records who got in.
-const floodConf = `[door1]
-	sequence    = 7000,8000,9000
-	seq_timeout = 5
-	tcpflags    = syn
-	command     = echo %IP% >> @DIR@/opened
-	command_6   = echo %IP% >> @DIR@/opened
-[door2]
-	sequence    = 7100,8100,9100
-	seq_timeout = 5
-	tcpflags    = syn
-	command     = echo %IP% >> @DIR@/opened
-	command_6   = echo %IP% >> @DIR@/opened
-`
-
 // floodScenario is one flood of BenchmarkLabFlood.
 type floodScenario struct {
 	name     string
@@ -113,7 +96,7 @@ func TestLabFloodLetsRealKnockersIn(t *testing.T) {
 func TestLabKernelDropsAreLogged(t *testing.T) {
 	lab.Require(t, "tcpreplay")
 	fl := newFloodLab(t, floodScenario{name: "drops", packets: 300_000, sources: 60_000, first: "10.77.1.0", knockers: "10.77.250.1"})
-	k := fl.l.Server.StartKnockd(t, ourKnockd(t), floodConf, nil)
+	k := fl.l.Server.StartKnockd(t, ourKnockd(t), lab.Fixture(t, "flood.conf"), nil)
 	if err := k.Signal(syscall.SIGSTOP); err != nil {
 		t.Fatal(err)
 	}
@@ -243,11 +226,11 @@ type floodResult struct {
 	replayPPS string
 }
 
-// run starts program with floodConf, waits until it lets the probe in,
+// run starts program with testdata/lab/flood.conf, waits until it lets the probe in,
 // replays the flood, waits until it has worked through it and stops it.
 func (fl *floodLab) run(tb testing.TB, name, program, iface string) floodResult {
 	tb.Helper()
-	k := startQuiet(tb, fl.l.Server, program, floodConf, iface, fl.args...)
+	k := startQuiet(tb, fl.l.Server, program, lab.Fixture(tb, "flood.conf"), iface, fl.args...)
 	defer k.Stop()
 	// Ready when a probe knock gets in: neither knockd says more without -v.
 	if !lab.Eventually(15*time.Second, func() bool {

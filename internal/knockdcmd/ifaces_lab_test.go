@@ -11,15 +11,6 @@ import (
 	"github.com/knocktools/knock/internal/lab"
 )
 
-const ifacesConf = `[options]
-	LogFile   = @DIR@/knockd.log
-	Interface = @IFACES@
-[door]
-	sequence    = 7001,7002:udp,7003
-	seq_timeout = 10
-	command     = echo %IP% >> @DIR@/door
-`
-
 // TestSeveralInterfaces: Interface = eth0,eth1,eth2 in [options], one
 // knocker on each link: eth1 has IPv6 only, eth2 IPv4 only. Each opens;
 // the -D line names the interface; and a knocker whose packets come in
@@ -28,7 +19,7 @@ func TestSeveralInterfaces(t *testing.T) {
 	l := lab.New(t)
 	six := l.AddClient(t, "eth1", 1, lab.OnlyIPv6)
 	four := l.AddClient(t, "eth2", 2, lab.OnlyIPv4)
-	conf := strings.ReplaceAll(ifacesConf, "@IFACES@", "eth0,eth1,eth2")
+	conf := strings.ReplaceAll(lab.Fixture(t, "ifaces.conf"), "@IFACES@", "eth0,eth1,eth2")
 	kd := l.Server.StartKnockdArgs(t, ourKnockd(t), conf, nil, "listening on eth0,eth1,eth2", "-D")
 	knock := ourKnock(t)
 
@@ -67,7 +58,7 @@ func TestSeveralInterfaces(t *testing.T) {
 // added later (IPv6 only), and on one that is removed and comes back.
 func TestAnyInterface(t *testing.T) {
 	l := lab.New(t)
-	conf := strings.ReplaceAll(ifacesConf, "\tInterface = @IFACES@\n", "")
+	conf := strings.ReplaceAll(lab.Fixture(t, "ifaces.conf"), "\tInterface = @IFACES@\n", "")
 	kd := l.Server.StartKnockdArgs(t, ourKnockd(t), conf, nil, "listening on any", "-i", "any", "-D")
 	defer func() {
 		if t.Failed() {

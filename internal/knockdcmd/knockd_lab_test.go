@@ -13,31 +13,12 @@ import (
 	"github.com/knocktools/knock/internal/lab"
 )
 
-const clientsConf = `[options]
-	LogFile = @DIR@/knockd.log
-[ours]
-	sequence    = 7001,7002:udp,7003
-	seq_timeout = 10
-	command     = echo %IP% >> @DIR@/ours
-[theirs]
-	sequence    = 7101,7102:udp,7103
-	seq_timeout = 10
-	command     = echo %IP% >> @DIR@/theirs
-[flags]
-	sequence    = 7201,7202
-	tcpflags    = fin,!ack
-	command     = echo %IP% >> @DIR@/flags
-[six]
-	sequence    = 7301,7302:udp
-	command     = echo %IP% >> @DIR@/six
-`
-
 // TestClientsAgainstOurKnockd knocks our knockd with knock 0.8's client and
 // with ours, over IPv4 and IPv6, with plain and custom TCP flags.
 func TestClientsAgainstOurKnockd(t *testing.T) {
 	lab.Require(t, "knock")
 	l := lab.New(t)
-	kd := l.Server.StartKnockd(t, ourKnockd(t), clientsConf, nil)
+	kd := l.Server.StartKnockd(t, ourKnockd(t), lab.Fixture(t, "clients.conf"), nil)
 	srv4 := l.Server.Addr4.String()
 
 	l.Client.Run("/usr/bin/knock", srv4, "7101", "7102:udp", "7103")
@@ -63,14 +44,7 @@ func TestClientsAgainstOurKnockd(t *testing.T) {
 func TestSignals(t *testing.T) {
 	lab.Require(t)
 	l := lab.New(t)
-	conf := `[options]
-	LogFile = @DIR@/knockd.log
-[first]
-	sequence    = 7001,7002
-	cmd_timeout = 3600
-	command     = echo open %IP% >> @DIR@/first
-	stop_command = echo close %IP% >> @DIR@/first
-`
+	conf := lab.Fixture(t, "signals.conf")
 	kd := l.Server.StartKnockd(t, ourKnockd(t), conf, nil)
 	srv4, me := l.Server.Addr4.String(), l.Client.Addr4.String()
 

@@ -14,19 +14,6 @@ import (
 	"github.com/knocktools/knock/internal/lab"
 )
 
-const repeatsConf = `[options]
-	LogFile = @DIR@/knockd.log
-[rep]
-	sequence      = 7601,7602,7603
-	seq_timeout   = 20
-	allow_repeats = yes
-	command       = echo %IP% >> @DIR@/rep
-[plain]
-	sequence      = 7701,7702,7703
-	seq_timeout   = 20
-	command       = echo %IP% >> @DIR@/plain
-`
-
 // TestAllowRepeatsWithRetransmissions knocks with connect() (nc -z)
 // against a firewall that DROPs the knock ports, so the client's kernel
 // retransmits every SYN: the Allow_Repeats door opens, the plain one (as
@@ -36,7 +23,7 @@ func TestAllowRepeatsWithRetransmissions(t *testing.T) {
 	lab.Require(t, "nc", "iptables")
 	l := lab.New(t)
 	l.Server.Run("iptables", "-A", "INPUT", "-p", "tcp", "--dport", "7600:7799", "-j", "DROP")
-	kd := l.Server.StartKnockd(t, ourKnockd(t), repeatsConf, nil)
+	kd := l.Server.StartKnockd(t, ourKnockd(t), lab.Fixture(t, "repeats.conf"), nil)
 	srv := l.Server.Addr4.String()
 	a, b := l.Client.Addr4.String(), "10.77.0.3"
 	l.Client.Run("ip", "addr", "add", b+"/24", "dev", "eth0")

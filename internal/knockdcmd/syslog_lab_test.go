@@ -17,14 +17,6 @@ import (
 	"github.com/knocktools/knock/internal/lab"
 )
 
-const syslogConf = `[options]
-	UseSyslog
-[door]
-	sequence    = 7001,7002,7003
-	seq_timeout = 5
-	command     = echo %IP% >> @DIR@/door
-`
-
 // TestSyslogLikeDebianKnockd runs Debian's knockd 0.8 and ours with
 // UseSyslog, each with its own /dev/log (a socket of the test's, in a
 // private mount namespace), knocks both open and compares what reached
@@ -35,7 +27,7 @@ func TestSyslogLikeDebianKnockd(t *testing.T) {
 	srv4, me := l.Server.Addr4.String(), l.Client.Addr4.String()
 	run := func(program string) []string {
 		sink := listenSyslog(t)
-		kd := l.Server.StartKnockd(t, withDevLog(t, program, sink.path), syslogConf, nil)
+		kd := l.Server.StartKnockd(t, withDevLog(t, program, sink.path), lab.Fixture(t, "syslog.conf"), nil)
 		out, err := l.Client.Command(context.Background(), ourKnock(t), srv4, "7001", "7002", "7003").CombinedOutput()
 		if err != nil {
 			t.Fatalf("knock: %v\n%s", err, out)

@@ -61,3 +61,14 @@ func (h *Host) StartKnockdArgs(t testing.TB, program, conf string, files map[str
 
 // DoorFile is where a door command writing to @DIR@/name leaves its output.
 func (k *Knockd) DoorFile(name string) string { return filepath.Join(k.Dir, name) }
+
+// Fixture is a lab's configuration file from the test's testdata/lab,
+// such as a knockd.conf whose @DIR@ StartKnockd fills in.
+func Fixture(t testing.TB, name string) string {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join("testdata", "lab", name))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(data)
+}
