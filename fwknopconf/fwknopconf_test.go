@@ -32,19 +32,20 @@ func FuzzParseRC(f *testing.F) {
 	f.Add([]byte("[default]\nUSE_HMAC Y\n[s]\nSPA_SERVER h\nACCESS tcp/22\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		rc, err := ParseRC("rc", data)
-		if err != nil {
-			if !strings.HasPrefix(err.Error(), "rc") {
-				t.Fatalf("error without the file name: %v", err)
-			}
+		switch {
+		case err != nil && !strings.HasPrefix(err.Error(), "rc:"):
+			t.Fatalf("error without the file and line: %v", err)
+		case err != nil:
 			return
 		}
-		for _, st := range append(rc.Stanzas, rc.Default) {
-			if st == nil {
-				continue
-			}
+		all := rc.Stanzas
+		if rc.Default != nil {
+			all = append(all, rc.Default)
+		}
+		for _, st := range all {
 			for _, d := range st.Directives {
-				if d.Key == "" || d.Key != strings.ToUpper(d.Key) || strings.ContainsAny(d.Key, " \t") || d.Line < 1 {
-					t.Fatalf("directive %+v", d)
+				if d.Key == "" || d.Key != strings.ToUpper(d.Key) || strings.ContainsAny(d.Key, " \t") || d.Line < st.Line {
+					t.Fatalf("directive %+v of [%s]", d, st.Name)
 				}
 			}
 		}

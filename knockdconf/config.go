@@ -343,7 +343,11 @@ func set(c *Config, door *Door, dir *Directive, key, value string, hasValue bool
 	case dir.Syntax != "" && (!hasValue || (door == nil && value == "")):
 		return fmt.Errorf("%q: want Key = value", key)
 	case door == nil:
-		return dir.option(c, value)
+		err := dir.option(c, value)
+		if err != nil && dir.namePrefix {
+			return fmt.Errorf("%s: %w", dir.Name, err)
+		}
+		return err
 	}
 	err := dir.door(door, value)
 	if err != nil && dir.keyPrefix {

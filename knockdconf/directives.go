@@ -45,8 +45,9 @@ type Directive struct {
 	getOption func(c *Config) (string, bool) // the value to write, and whether to write it
 	door      func(d *Door, value string) error
 	getDoor   func(d *Door, s Style) (string, bool)
-	// keyPrefix: the parser's error names the key as written ("timeout: ...").
-	keyPrefix bool
+	// keyPrefix: the parser's error names the key as written ("timeout:
+	// ..."); namePrefix: it names the directive ("RingSize: ...").
+	keyPrefix, namePrefix bool
 }
 
 // Key is the directive's name as Format writes it: lower case, as
@@ -150,51 +151,31 @@ var directives = sync.OnceValue(func() []Directive {
 			},
 			getOption: func(c *Config) (string, bool) { return c.Interface, c.Interface != "" }},
 		{Name: "RingSize", Section: OptionsSection, Syntax: "size", Ours: true,
-			Doc: "the capture ring of each interface, such as 512K or 8M (default " + FormatSize(DefaultRingSize) + ")",
-			option: func(c *Config, v string) (err error) {
-				if c.RingSize, err = ParseRing(v); err != nil {
-					return fmt.Errorf("RingSize: %w", err)
-				}
-				return nil
-			},
-			getOption: func(c *Config) (string, bool) { return FormatSize(int64(c.RingSize)), c.RingSize != 0 }},
+			Doc:        "the capture ring of each interface, such as 512K or 8M (default " + FormatSize(DefaultRingSize) + ")",
+			namePrefix: true,
+			option:     func(c *Config, v string) (err error) { c.RingSize, err = ParseRing(v); return err },
+			getOption:  func(c *Config) (string, bool) { return FormatSize(int64(c.RingSize)), c.RingSize != 0 }},
 		{Name: "MaxKnockers", Section: OptionsSection, Syntax: "n", Ours: true,
 			Doc: "the knockers tracked at once, the oldest dropped first past it (default " +
 				strconv.Itoa(DefaultMaxKnockers) + "; knockd --check prints the memory they take)",
-			option: func(c *Config, v string) (err error) {
-				if c.MaxKnockers, err = ParseKnockers(v); err != nil {
-					return fmt.Errorf("MaxKnockers: %w", err)
-				}
-				return nil
-			},
-			getOption: func(c *Config) (string, bool) { return strconv.Itoa(c.MaxKnockers), c.MaxKnockers != 0 }},
+			namePrefix: true,
+			option:     func(c *Config, v string) (err error) { c.MaxKnockers, err = ParseKnockers(v); return err },
+			getOption:  func(c *Config) (string, bool) { return strconv.Itoa(c.MaxKnockers), c.MaxKnockers != 0 }},
 		{Name: "MaxCommands", Section: OptionsSection, Syntax: "n", Ours: true,
 			Doc: "the door commands running at once (default " + strconv.Itoa(DefaultMaxCommands) +
 				"); a sequence completed past it is not opened and uses nothing up; stop commands wait for a slot",
-			option: func(c *Config, v string) (err error) {
-				if c.MaxCommands, err = ParseCommands(v); err != nil {
-					return fmt.Errorf("MaxCommands: %w", err)
-				}
-				return nil
-			},
-			getOption: func(c *Config) (string, bool) { return strconv.Itoa(c.MaxCommands), c.MaxCommands != 0 }},
+			namePrefix: true,
+			option:     func(c *Config, v string) (err error) { c.MaxCommands, err = ParseCommands(v); return err },
+			getOption:  func(c *Config) (string, bool) { return strconv.Itoa(c.MaxCommands), c.MaxCommands != 0 }},
 		{Name: "MaxDoorCommands", Section: OptionsSection, Syntax: "n", Ours: true,
-			Doc: "the same for each door (default " + strconv.Itoa(DefaultMaxDoorCommands) + ")",
-			option: func(c *Config, v string) (err error) {
-				if c.MaxDoorCommands, err = ParseCommands(v); err != nil {
-					return fmt.Errorf("MaxDoorCommands: %w", err)
-				}
-				return nil
-			},
-			getOption: func(c *Config) (string, bool) { return strconv.Itoa(c.MaxDoorCommands), c.MaxDoorCommands != 0 }},
+			Doc:        "the same for each door (default " + strconv.Itoa(DefaultMaxDoorCommands) + ")",
+			namePrefix: true,
+			option:     func(c *Config, v string) (err error) { c.MaxDoorCommands, err = ParseCommands(v); return err },
+			getOption:  func(c *Config) (string, bool) { return strconv.Itoa(c.MaxDoorCommands), c.MaxDoorCommands != 0 }},
 		{Name: "MemoryLimit", Section: OptionsSection, Syntax: "size|off", Ours: true,
-			Doc: "the Go runtime's soft memory limit, as GOMEMLIMIT sets it, such as 12M (off, the default: none)",
-			option: func(c *Config, v string) (err error) {
-				if c.MemoryLimit, err = ParseMemoryLimit(v); err != nil {
-					return fmt.Errorf("MemoryLimit: %w", err)
-				}
-				return nil
-			},
+			Doc:        "the Go runtime's soft memory limit, as GOMEMLIMIT sets it, such as 12M (off, the default: none)",
+			namePrefix: true,
+			option:     func(c *Config, v string) (err error) { c.MemoryLimit, err = ParseMemoryLimit(v); return err },
 			getOption: func(c *Config) (string, bool) {
 				if c.MemoryLimit == NoMemoryLimit {
 					return "off", true
@@ -263,12 +244,7 @@ var directives = sync.OnceValue(func() []Directive {
 				d.timeSeq().Length = n
 				return nil
 			},
-			getDoor: func(d *Door, _ Style) (string, bool) {
-				if d.Time == nil {
-					return "", false
-				}
-				return strconv.Itoa(d.Time.Length), true
-			}},
+			getDoor: timeValue(func(ts *knock.TimeSequence) string { return strconv.Itoa(ts.Length) })},
 		{Name: "Sequence_Ports", Section: DoorSection, Syntax: "low-high", Ours: true,
 			Doc: fmt.Sprintf("the ports its knocks are drawn from (default %d-%d)", knock.DefaultPortMin, knock.DefaultPortMax),
 			door: func(d *Door, v string) error {
@@ -279,12 +255,7 @@ var directives = sync.OnceValue(func() []Directive {
 				d.timeSeq().PortMin, d.timeSeq().PortMax = lo, hi
 				return nil
 			},
-			getDoor: func(d *Door, _ Style) (string, bool) {
-				if d.Time == nil {
-					return "", false
-				}
-				return fmt.Sprintf("%d-%d", d.Time.PortMin, d.Time.PortMax), true
-			}},
+			getDoor: timeValue(func(ts *knock.TimeSequence) string { return fmt.Sprintf("%d-%d", ts.PortMin, ts.PortMax) })},
 		{Name: "Sequence_Period", Section: DoorSection, Syntax: "seconds", Ours: true,
 			Doc: fmt.Sprintf("how long each sequence holds (default %d; the one before and after are accepted too)", int(knock.DefaultPeriod.Seconds())),
 			door: func(d *Door, v string) error {
@@ -295,12 +266,7 @@ var directives = sync.OnceValue(func() []Directive {
 				d.timeSeq().Period = p
 				return nil
 			},
-			getDoor: func(d *Door, _ Style) (string, bool) {
-				if d.Time == nil {
-					return "", false
-				}
-				return strconv.Itoa(int(d.Time.Period.Seconds())), true
-			}},
+			getDoor: timeValue(func(ts *knock.TimeSequence) string { return strconv.Itoa(int(ts.Period.Seconds())) })},
 		{Name: "Sequence_Protocol", Section: DoorSection, Syntax: "tcp|udp|both", Ours: true,
 			Doc: "the protocol of its knocks; both: each knock's is drawn too (default tcp)",
 			door: func(d *Door, v string) error {
@@ -311,12 +277,7 @@ var directives = sync.OnceValue(func() []Directive {
 				d.timeSeq().Protocol = p
 				return nil
 			},
-			getDoor: func(d *Door, _ Style) (string, bool) {
-				if d.Time == nil {
-					return "", false
-				}
-				return d.Time.Protocol, true
-			}},
+			getDoor: timeValue(func(ts *knock.TimeSequence) string { return ts.Protocol })},
 
 		// How a knock is matched.
 		{Name: "Seq_Timeout", Aliases: []string{"Timeout"}, Section: DoorSection, Syntax: "seconds", keyPrefix: true,
@@ -390,6 +351,17 @@ var directives = sync.OnceValue(func() []Directive {
 			getDoor: func(d *Door, _ Style) (string, bool) { return deref(d.StopCommand6), d.StopCommand6 != nil }},
 	}
 })
+
+// timeValue writes a parameter of a time-based door, and nothing for
+// another door.
+func timeValue(f func(ts *knock.TimeSequence) string) func(d *Door, _ Style) (string, bool) {
+	return func(d *Door, _ Style) (string, bool) {
+		if d.Time == nil {
+			return "", false
+		}
+		return f(d.Time), true
+	}
+}
 
 func deref(s *string) string {
 	if s == nil {

@@ -203,26 +203,14 @@ func keyLine(m *yaml.Node, err error, def int) int {
 // a bad value is reported with its own line.
 func decodeProfile(path, what string, m *yaml.Node) (Profile, error) {
 	var p Profile
-	if m.Kind != yaml.MappingNode {
-		return p, fileError(path, m.Line, "%s: want a mapping of keys such as host and sequence", what)
-	}
-	seen := map[string]bool{}
-	for i := 0; i+1 < len(m.Content); i += 2 {
-		k, v := m.Content[i], m.Content[i+1]
-		if seen[k.Value] {
-			return p, fileError(path, k.Line, "%s: key %q repeated", what, k.Value)
+	err := eachKey(path, what, "host and sequence", m, Keys, func(key string, v *yaml.Node) (err error) {
+		if dst := p.text(key); dst != nil {
+			*dst, err = scalar(v)
+			return err
 		}
-		seen[k.Value] = true
-		var err error
-		switch k.Value {
-		case "host":
-			p.Host, err = scalar(v)
+		switch key {
 		case "sequence":
 			p.Sequence, err = stringList(v)
-		case "description":
-			p.Description, err = scalar(v)
-		case "user":
-			p.User, err = scalar(v)
 		case "close_sequence":
 			p.CloseSequence, err = stringList(v)
 		case "allow_repeats":
@@ -230,36 +218,83 @@ func decodeProfile(path, what string, m *yaml.Node) (Profile, error) {
 		case "spa":
 			var s *SPA
 			if s, err = decodeSPA(path, what, v); err != nil {
-				return p, err // already names its own line
+				return placed{err} // names its own line
 			}
 			p.SPA = s
-		case "secret":
-			p.Secret, err = scalar(v)
-		case "secret_file":
-			p.SecretFile, err = scalar(v)
 		case "period":
 			p.Period, err = period(v)
 		case "length":
 			p.Length, err = integer(v, 1, knock.MaxKnockdSequence)
-		case "ports":
-			p.Ports, err = scalar(v)
-		case "protocol":
-			p.Protocol, err = scalar(v)
 		default:
-			o := KnockOptionOf(k.Value)
+			o := KnockOptionOf(key)
 			if o == nil || !o.InProfile() {
-				return p, fileError(path, k.Line, "%s: unknown key %q (known keys: %s)", what, k.Value, strings.Join(Keys(), ", "))
+				return errUnknown
 			}
 			var val any
-			if val, err = o.decode(v); err == nil {
-				o.set(&p, val)
+			if val, err = o.field.decode(v); err == nil {
+				o.SetProfile(&p, val)
 			}
 		}
-		if err != nil {
-			return p, fileError(path, v.Line, "%s: %s: %v", what, k.Value, err)
+		return err
+	})
+	return p, err
+}
+
+// text is the field of a key whose value is free text, or nil.
+func (p *Profile) text(key string) *string {
+	switch key {
+	case "host":
+		return &p.Host
+	case "description":
+		return &p.Description
+	case "user":
+		return &p.User
+	case "secret":
+		return &p.Secret
+	case "secret_file":
+		return &p.SecretFile
+	case "ports":
+		return &p.Ports
+	case "protocol":
+		return &p.Protocol
+	}
+	return nil
+}
+
+// errUnknown is what a key's decoder returns for a key it does not know.
+var errUnknown = errors.New("unknown key")
+
+// placed is an error that names its own file and line already.
+type placed struct{ error }
+
+// eachKey reads a mapping key by key with decode: a key given twice, an
+// unknown key (errUnknown, with the keys known) and a bad value are each
+// an error on their own line. what names the mapping in messages; want
+// says what it holds, for a node that is no mapping.
+func eachKey(path, what, want string, m *yaml.Node, known func() []string, decode func(key string, v *yaml.Node) error) error {
+	if m.Kind != yaml.MappingNode {
+		return fileError(path, m.Line, "%s: want a mapping of keys such as %s", what, want)
+	}
+	seen := map[string]bool{}
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		k, v := m.Content[i], m.Content[i+1]
+		if seen[k.Value] {
+			return fileError(path, k.Line, "%s: key %q repeated", what, k.Value)
+		}
+		seen[k.Value] = true
+		err := decode(k.Value, v)
+		var pl placed
+		switch {
+		case err == nil:
+		case err == errUnknown:
+			return fileError(path, k.Line, "%s: unknown key %q (known keys: %s)", what, k.Value, strings.Join(known(), ", "))
+		case errors.As(err, &pl):
+			return pl.error
+		default:
+			return fileError(path, v.Line, "%s: %s: %v", what, k.Value, err)
 		}
 	}
-	return p, nil
+	return nil
 }
 
 func scalar(v *yaml.Node) (string, error) {

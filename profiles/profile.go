@@ -99,13 +99,45 @@ type KnockOption struct {
 	// Parse reads a flag's or a variable's text. nil: knock's own
 	// handling (udp's flag is a bool).
 	Parse func(s string) (any, error)
-	// get and set read and write the option in a profile (get nil: no
-	// profile key), put in Knobs; decode reads a profile file's node.
-	get    func(p *Profile) (any, bool)
-	set    func(p *Profile, v any)
-	put    func(k *Knobs, v any)
-	decode func(n *yaml.Node) (any, error)
+	// field is where the option is kept in a Profile and in Knobs.
+	field accessor
 }
+
+// accessor reads and writes one option in a Profile and in Knobs.
+type accessor interface {
+	get(p *Profile) (any, bool)
+	set(p *Profile, v any)
+	put(k *Knobs, v any)
+	decode(n *yaml.Node) (any, error)
+	inProfile() bool
+}
+
+// optionField is the accessor of an option of type T: its Profile field (nil
+// when a profile does not hold it), its Knobs field, and how a profile
+// file's node is read.
+type optionField[T comparable] struct {
+	p   func(*Profile) *T
+	k   func(*Knobs) *T
+	dec func(*yaml.Node) (T, error)
+}
+
+func (f optionField[T]) get(p *Profile) (any, bool) {
+	var zero T
+	if f.p == nil || p == nil || *f.p(p) == zero {
+		return nil, false
+	}
+	return *f.p(p), true
+}
+
+func (f optionField[T]) set(p *Profile, v any) {
+	if f.p != nil {
+		*f.p(p) = v.(T)
+	}
+}
+
+func (f optionField[T]) put(k *Knobs, v any)              { *f.k(k) = v.(T) }
+func (f optionField[T]) decode(n *yaml.Node) (any, error) { return f.dec(n) }
+func (f optionField[T]) inProfile() bool                  { return f.p != nil }
 
 // Flag is the option's flag name.
 func (o *KnockOption) Flag() string { return strings.ReplaceAll(o.Key, "_", "-") }
@@ -120,25 +152,16 @@ func (o *KnockOption) Var() string {
 
 // InProfile reports whether a profile holds the option (profile add then
 // takes its flag).
-func (o *KnockOption) InProfile() bool { return o.get != nil }
+func (o *KnockOption) InProfile() bool { return o.field.inProfile() }
 
 // FromProfile is the option's value in p, and whether p sets it.
-func (o *KnockOption) FromProfile(p *Profile) (any, bool) {
-	if o.get == nil {
-		return nil, false
-	}
-	return o.get(p)
-}
+func (o *KnockOption) FromProfile(p *Profile) (any, bool) { return o.field.get(p) }
 
 // SetProfile sets the option in p (a value of Parse).
-func (o *KnockOption) SetProfile(p *Profile, v any) {
-	if o.set != nil {
-		o.set(p, v)
-	}
-}
+func (o *KnockOption) SetProfile(p *Profile, v any) { o.field.set(p, v) }
 
 // Put sets the option in k (a value of Parse or FromProfile).
-func (o *KnockOption) Put(k *Knobs, v any) { o.put(k, v) }
+func (o *KnockOption) Put(k *Knobs, v any) { o.field.put(k, v) }
 
 // KnockOptions is the table of knock's options.
 func KnockOptions() []KnockOption { return knockOptions }
@@ -182,63 +205,39 @@ var knockOptions = []KnockOption{
 			}
 			return b, nil
 		},
-		put: func(k *Knobs, v any) { k.UDP = v.(bool) }},
+		field: optionField[bool]{nil, func(k *Knobs) *bool { return &k.UDP }, nil}},
 	{Key: "delay", Short: "d", Env: true, Root: true,
-		Help:   "wait between knocks: milliseconds as in knock 0.8, or a duration such as 250ms or 1.5s",
-		Parse:  parseDelay,
-		get:    func(p *Profile) (any, bool) { return p.Delay, p.Delay != 0 },
-		set:    func(p *Profile, v any) { p.Delay = v.(Duration) },
-		put:    func(k *Knobs, v any) { k.Delay = v.(Duration) },
-		decode: func(n *yaml.Node) (any, error) { return duration(n) }},
+		Help:  "wait between knocks: milliseconds as in knock 0.8, or a duration such as 250ms or 1.5s",
+		Parse: parseDelay,
+		field: optionField[Duration]{func(p *Profile) *Duration { return &p.Delay }, func(k *Knobs) *Duration { return &k.Delay }, duration}},
 	{Key: "flags", Env: true, Root: true,
-		Help:   "TCP flags for every TCP knock that names none, joined by + or , (e.g. fin+psh)",
-		Parse:  parseString,
-		get:    func(p *Profile) (any, bool) { return p.Flags, p.Flags != "" },
-		set:    func(p *Profile, v any) { p.Flags = v.(string) },
-		put:    func(k *Knobs, v any) { k.Flags = v.(string) },
-		decode: func(n *yaml.Node) (any, error) { return scalar(n) }},
+		Help:  "TCP flags for every TCP knock that names none, joined by + or , (e.g. fin+psh)",
+		Parse: parseString,
+		field: optionField[string]{func(p *Profile) *string { return &p.Flags }, func(k *Knobs) *string { return &k.Flags }, scalar}},
 	{Key: "family", Env: true, Values: []string{"4", "6"},
-		Help:   "address family: 4 or 6 (knock's -4 and -6)",
-		Parse:  parseFamily,
-		get:    func(p *Profile) (any, bool) { return p.Family, p.Family != 0 },
-		set:    func(p *Profile, v any) { p.Family = v.(int) },
-		put:    func(k *Knobs, v any) { k.Family = v.(int) },
-		decode: func(n *yaml.Node) (any, error) { return integer(n, 0, 6) }},
+		Help:  "address family: 4 or 6 (knock's -4 and -6)",
+		Parse: parseFamily,
+		field: optionField[int]{func(p *Profile) *int { return &p.Family }, func(k *Knobs) *int { return &k.Family }, func(n *yaml.Node) (int, error) { return integer(n, 0, 6) }}},
 	{Key: "method", Env: true, Root: true, Values: []string{"auto", "raw", "connect"},
-		Help:   "how TCP knocks are sent: auto (raw when privileged, else connect), raw or connect",
-		Parse:  parseString,
-		get:    func(p *Profile) (any, bool) { return p.Method, p.Method != "" },
-		set:    func(p *Profile, v any) { p.Method = v.(string) },
-		put:    func(k *Knobs, v any) { k.Method = v.(string) },
-		decode: func(n *yaml.Node) (any, error) { return scalar(n) }},
+		Help:  "how TCP knocks are sent: auto (raw when privileged, else connect), raw or connect",
+		Parse: parseString,
+		field: optionField[string]{func(p *Profile) *string { return &p.Method }, func(k *Knobs) *string { return &k.Method }, scalar}},
 	{Key: "source_port", Env: true, Root: true,
-		Help:   "send every knock from this source port",
-		Parse:  parsePort,
-		get:    func(p *Profile) (any, bool) { return p.SourcePort, p.SourcePort != 0 },
-		set:    func(p *Profile, v any) { p.SourcePort = v.(uint16) },
-		put:    func(k *Knobs, v any) { k.SourcePort = v.(uint16) },
-		decode: func(n *yaml.Node) (any, error) { return port(n) }},
+		Help:  "send every knock from this source port",
+		Parse: parsePort,
+		field: optionField[uint16]{func(p *Profile) *uint16 { return &p.SourcePort }, func(k *Knobs) *uint16 { return &k.SourcePort }, port}},
 	{Key: "ttl", Env: true, Root: true,
-		Help:   "IP TTL / hop limit of the knocks, 1-255 (default: the system's)",
-		Parse:  parseTTL,
-		get:    func(p *Profile) (any, bool) { return p.TTL, p.TTL != 0 },
-		set:    func(p *Profile, v any) { p.TTL = v.(int) },
-		put:    func(k *Knobs, v any) { k.TTL = v.(int) },
-		decode: func(n *yaml.Node) (any, error) { return integer(n, 1, 255) }},
+		Help:  "IP TTL / hop limit of the knocks, 1-255 (default: the system's)",
+		Parse: parseTTL,
+		field: optionField[int]{func(p *Profile) *int { return &p.TTL }, func(k *Knobs) *int { return &k.TTL }, func(n *yaml.Node) (int, error) { return integer(n, 1, 255) }}},
 	{Key: "port", // knock's --port and --wait only say what one run waits for
-		Help:   "the port of the service behind the door (default 22)",
-		Parse:  parsePort,
-		get:    func(p *Profile) (any, bool) { return p.Port, p.Port != 0 },
-		set:    func(p *Profile, v any) { p.Port = v.(uint16) },
-		put:    func(k *Knobs, v any) { k.Port = v.(uint16) },
-		decode: func(n *yaml.Node) (any, error) { return port(n) }},
+		Help:  "the port of the service behind the door (default 22)",
+		Parse: parsePort,
+		field: optionField[uint16]{func(p *Profile) *uint16 { return &p.Port }, func(k *Knobs) *uint16 { return &k.Port }, port}},
 	{Key: "wait",
-		Help:   "how long to wait for the door to open (default 10s)",
-		Parse:  parseDelay,
-		get:    func(p *Profile) (any, bool) { return p.Wait, p.Wait != 0 },
-		set:    func(p *Profile, v any) { p.Wait = v.(Duration) },
-		put:    func(k *Knobs, v any) { k.Wait = v.(Duration) },
-		decode: func(n *yaml.Node) (any, error) { return duration(n) }},
+		Help:  "how long to wait for the door to open (default 10s)",
+		Parse: parseDelay,
+		field: optionField[Duration]{func(p *Profile) *Duration { return &p.Wait }, func(k *Knobs) *Duration { return &k.Wait }, duration}},
 }
 
 // Built-in defaults of the fields the ssh integration reads.
@@ -485,7 +484,7 @@ func (p Profile) WithDefaults(d *Profile) Profile {
 	for _, o := range knockOptions {
 		if _, set := o.FromProfile(&p); !set {
 			if v, ok := o.FromProfile(d); ok {
-				o.set(&p, v)
+				o.field.set(&p, v)
 			}
 		}
 	}

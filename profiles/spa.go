@@ -56,19 +56,9 @@ func spaKeys() []string {
 // decodeSPA reads an spa: map key by key, each error on its own line.
 func decodeSPA(path, what string, m *yaml.Node) (*SPA, error) {
 	s := &SPA{}
-	if m.Kind != yaml.MappingNode {
-		return nil, fileError(path, m.Line, "%s: spa: want a mapping of keys such as access and key_base64", what)
-	}
-	seen := map[string]bool{}
-	for i := 0; i+1 < len(m.Content); i += 2 {
-		k, v := m.Content[i], m.Content[i+1]
-		if seen[k.Value] {
-			return nil, fileError(path, k.Line, "%s: spa: key %q repeated", what, k.Value)
-		}
-		seen[k.Value] = true
-		var err error
+	err := eachKey(path, what+": spa", "access and key_base64", m, spaKeys, func(key string, v *yaml.Node) (err error) {
 		str := func(dst *string) { *dst, err = scalar(v) }
-		switch k.Value {
+		switch key {
 		case "access":
 			str(&s.Access)
 		case "key":
@@ -106,14 +96,15 @@ func decodeSPA(path, what string, m *yaml.Node) (*SPA, error) {
 		case "nat_access":
 			str(&s.NATAccess)
 		default:
-			return nil, fileError(path, k.Line, "%s: spa: unknown key %q (known keys: %s)", what, k.Value, strings.Join(spaKeys(), ", "))
+			return errUnknown
 		}
 		if err == nil {
-			err = s.validateKey(k.Value)
+			err = s.validateKey(key)
 		}
-		if err != nil {
-			return nil, fileError(path, v.Line, "%s: spa: %s: %v", what, k.Value, err)
-		}
+		return err
+	})
+	if err != nil {
+		return nil, err
 	}
 	return s, nil
 }

@@ -58,16 +58,27 @@ func unusedOneTime(data []byte) []knock.Sequence {
 // every line is used). A symbolic link is refused, as UseOneTime would
 // refuse to write through it.
 func LoadOneTime(path string) ([]knock.Sequence, error) {
-	f, err := atomicfile.OpenNoFollow(path, os.O_RDONLY, 0)
+	f, data, err := openOneTime(path, os.O_RDONLY)
 	if err != nil {
 		return nil, err
 	}
-	defer f.Close()
+	f.Close()
+	return unusedOneTime(data), nil
+}
+
+// openOneTime opens a one-time file without following a symbolic link and
+// reads it whole.
+func openOneTime(path string, flag int) (*os.File, []byte, error) {
+	f, err := atomicfile.OpenNoFollow(path, flag, 0)
+	if err != nil {
+		return nil, nil, err
+	}
 	data, err := io.ReadAll(f)
 	if err != nil {
-		return nil, err
+		f.Close()
+		return nil, nil, err
 	}
-	return unusedOneTime(data), nil
+	return f, data, nil
 }
 
 // UseOneTime marks the current sequence of the file as used as knockd 0.8
@@ -78,15 +89,11 @@ func LoadOneTime(path string) ([]knock.Sequence, error) {
 // without following a symbolic link. It returns the sequences still
 // unused, the new current one first.
 func UseOneTime(path string) ([]knock.Sequence, error) {
-	f, err := atomicfile.OpenNoFollow(path, os.O_RDWR, 0)
+	f, data, err := openOneTime(path, os.O_RDWR)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	data, err := io.ReadAll(f)
-	if err != nil {
-		return nil, err
-	}
 	_, off, ok := nextOneTime(data)
 	if !ok {
 		return nil, nil

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"github.com/knocktools/knock/fwknopconf"
 	"github.com/knocktools/knock/profiles"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -41,24 +42,17 @@ func ParseFwknoprc(path string, data []byte) ([]FwknoprcStanza, error) {
 		s := p.SPA
 		v := d.Value
 		yes := strings.EqualFold(v, "Y") || strings.EqualFold(v, "yes")
+		// The directives that are a profile's field as they stand.
+		if dst, ok := map[string]*string{"SPA_SERVER": &p.Host, "ACCESS": &s.Access,
+			"KEY": &s.Key, "KEY_BASE64": &s.KeyBase64, "KEY_FILE": &s.KeyFile,
+			"HMAC_KEY": &s.HMACKey, "HMAC_KEY_BASE64": &s.HMACKeyBase64, "HMAC_KEY_FILE": &s.HMACKeyFile,
+			"RESOLVE_URL": &s.ResolveURL, "SPOOF_USER": &s.SpoofUser,
+		}[d.Key]; ok {
+			*dst = v
+			return nil
+		}
 		var err error
 		switch {
-		case d.Key == "SPA_SERVER":
-			p.Host = v
-		case d.Key == "ACCESS":
-			s.Access = v
-		case d.Key == "KEY":
-			s.Key = v
-		case d.Key == "KEY_BASE64":
-			s.KeyBase64 = v
-		case d.Key == "KEY_FILE":
-			s.KeyFile = v
-		case d.Key == "HMAC_KEY":
-			s.HMACKey = v
-		case d.Key == "HMAC_KEY_BASE64":
-			s.HMACKeyBase64 = v
-		case d.Key == "HMAC_KEY_FILE":
-			s.HMACKeyFile = v
 		case d.Key == "USE_HMAC":
 			// Read after the stanza's other lines, wherever it stands.
 			s.HMACDigestType = map[bool]string{true: s.HMACDigestType, false: "none"}[yes]
@@ -69,12 +63,7 @@ func ParseFwknoprc(path string, data []byte) ([]FwknoprcStanza, error) {
 		case d.Key == "DIGEST_TYPE":
 			s.DigestType = strings.ToLower(v)
 		case d.Key == "ENCRYPTION_MODE":
-			switch m := strings.ToLower(v); m {
-			case "cbc", "legacy":
-				s.EncryptionMode = m
-			default:
-				return fmt.Errorf("ENCRYPTION_MODE %s: knock sends cbc and legacy only", v)
-			}
+			return oneOf(&s.EncryptionMode, d, "cbc", "legacy")
 		case d.Key == "ALLOW_IP":
 			s.AllowIP = strings.ToLower(v)
 			if s.AllowIP != "source" && s.AllowIP != "resolve" {
@@ -84,8 +73,6 @@ func ParseFwknoprc(path string, data []byte) ([]FwknoprcStanza, error) {
 			if yes {
 				s.AllowIP = "resolve"
 			}
-		case d.Key == "RESOLVE_URL":
-			s.ResolveURL = v
 		case d.Key == "SPA_SERVER_PORT":
 			n, perr := strconv.Atoi(v)
 			if perr != nil || n < 1 || n > 65535 {
@@ -93,12 +80,7 @@ func ParseFwknoprc(path string, data []byte) ([]FwknoprcStanza, error) {
 			}
 			s.ServerPort = uint16(n)
 		case d.Key == "SPA_SERVER_PROTO":
-			switch p := strings.ToLower(v); p {
-			case "udp", "tcp":
-				s.ServerProto = p
-			default:
-				return fmt.Errorf("SPA_SERVER_PROTO %s: knock sends udp and tcp only", v)
-			}
+			return oneOf(&s.ServerProto, d, "udp", "tcp")
 		case d.Key == "FW_TIMEOUT":
 			if s.FWTimeout, err = strconv.Atoi(v); err != nil || s.FWTimeout < 0 {
 				return fmt.Errorf("FW_TIMEOUT %s: not a number of seconds", v)
@@ -109,8 +91,6 @@ func ParseFwknoprc(path string, data []byte) ([]FwknoprcStanza, error) {
 				return terr
 			}
 			s.TimeOffset = profiles.Duration(off)
-		case d.Key == "SPOOF_USER":
-			s.SpoofUser = v
 		case d.Key == "NAT_ACCESS":
 			s.NATAccess = strings.Replace(v, ":", ",", 1)
 		case d.Key == "SERVER_RESOLVE_IPV4":
@@ -169,6 +149,17 @@ func ParseFwknoprc(path string, data []byte) ([]FwknoprcStanza, error) {
 		out = append(out, res)
 	}
 	return out, nil
+}
+
+// oneOf sets dst to a directive's value, lower-cased, when it is one of
+// those knock sends.
+func oneOf(dst *string, d fwknopconf.Directive, sends ...string) error {
+	v := strings.ToLower(d.Value)
+	if !slices.Contains(sends, v) {
+		return fmt.Errorf("%s %s: knock sends %s only", d.Key, d.Value, strings.Join(sends, " and "))
+	}
+	*dst = v
+	return nil
 }
 
 // parseFwknopOffset reads a time offset: [+-]N with an optional unit

@@ -25,31 +25,23 @@ the Knock on Ports Android app imports (its v1 format).`,
 			switch n := btoi(asKnockd) + btoi(asKOP) + btoi(asFwknopd); {
 			case n != 1:
 				return usagef("say which format: --knockd, --fwknopd or --knockonports")
-			case asFwknopd && len(args) != 1:
-				return usagef("profile export --fwknopd wants one NAME, got %d", len(args))
-			case asFwknopd:
+			case asFwknopd || asKnockd:
+				format, export := "--knockd", transfer.ExportKnockd
+				if asFwknopd {
+					format, export = "--fwknopd", transfer.ExportFwknopd
+				}
+				if len(args) != 1 {
+					return usagef("profile export %s wants one NAME, got %d", format, len(args))
+				}
 				p, err := a.profile(args[0])
 				if err != nil {
 					return err
 				}
-				stanza, err := transfer.ExportFwknopd(args[0], p)
+				text, err := export(args[0], p)
 				if err != nil {
 					return err
 				}
-				_, err = fmt.Fprint(a.streams.Out, stanza)
-				return err
-			case asKnockd && len(args) != 1:
-				return usagef("profile export --knockd wants one NAME, got %d", len(args))
-			case asKnockd:
-				p, err := a.profile(args[0])
-				if err != nil {
-					return err
-				}
-				door, err := transfer.ExportKnockd(args[0], p)
-				if err != nil {
-					return err
-				}
-				_, err = fmt.Fprint(a.streams.Out, door)
+				_, err = fmt.Fprint(a.streams.Out, text)
 				return err
 			}
 			f, err := a.load()

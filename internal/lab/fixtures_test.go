@@ -1,8 +1,8 @@
 package lab
 
 import (
+	"io/fs"
 	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 
@@ -13,18 +13,19 @@ import (
 // them, is one knockd reads (with its placeholders filled in): a lab that
 // fails then fails for what it tests, not for a typo in its fixture.
 func TestFixturesParse(t *testing.T) {
-	files, err := filepath.Glob("../*/testdata/lab/*.conf")
-	if err != nil || len(files) < 10 {
-		t.Fatalf("found %d lab fixtures (%v)", len(files), err)
+	root := os.DirFS("..")
+	files, _ := fs.Glob(root, "*/testdata/lab/*.conf")
+	if len(files) < 10 {
+		t.Fatalf("found %d lab fixtures under internal/*/testdata/lab", len(files))
 	}
-	for _, f := range files {
-		data, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
+	fill := strings.NewReplacer("@DIR@", t.TempDir(), "@IFACES@", "eth0,eth1")
+	for _, name := range files {
+		data, err := fs.ReadFile(root, name)
+		if err == nil {
+			_, err = knockdconf.Parse(name, []byte(fill.Replace(string(data))))
 		}
-		text := strings.NewReplacer("@DIR@", t.TempDir(), "@IFACES@", "eth0,eth1").Replace(string(data))
-		if _, err := knockdconf.Parse(f, []byte(text)); err != nil {
-			t.Errorf("%v", err)
+		if err != nil {
+			t.Error(err)
 		}
 	}
 }
