@@ -2,6 +2,7 @@ package knockcmd
 
 import (
 	"io"
+	"os/exec"
 	"slices"
 	"strings"
 	"testing"
@@ -89,6 +90,20 @@ func TestRunVersionWithoutSubcommands(t *testing.T) {
 		}
 		if !strings.HasPrefix(out.String(), "knock ") || errOut.Len() != 0 {
 			t.Fatalf("%q: stdout %q, stderr %q", args, out.String(), errOut.String())
+		}
+	}
+}
+
+// knock links no part of the server: knockd.conf comes from knockdconf,
+// a package of its own, and nothing under server/ or firewall/.
+func TestClientLinksNoServer(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", "../../cmd/knock").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	for _, pkg := range strings.Fields(string(out)) {
+		if strings.HasPrefix(pkg, "github.com/knocktools/knock/server") || strings.HasPrefix(pkg, "github.com/knocktools/knock/firewall") {
+			t.Errorf("knock links %s", pkg)
 		}
 	}
 }
