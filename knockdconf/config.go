@@ -51,6 +51,9 @@ type Config struct {
 	// MaxCommands and MaxDoorCommands cap the door commands running at
 	// once, in all and per door; 0: not set.
 	MaxCommands, MaxDoorCommands int
+	// StatusSocket is where knockd status asks (DefaultStatusSocket when
+	// empty; "off": nowhere).
+	StatusSocket string
 	// MemoryLimit is the Go runtime's soft memory limit in bytes, as
 	// GOMEMLIMIT sets it; 0: not set, NoMemoryLimit: off.
 	MemoryLimit int64

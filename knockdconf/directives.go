@@ -97,8 +97,9 @@ func optionNames() string {
 
 // The defaults the documentation states; the server applies them.
 const (
-	DefaultRingSize    = 1 << 20
-	DefaultMaxKnockers = 1 << 14
+	DefaultStatusSocket = "/run/knockd/status.sock"
+	DefaultRingSize     = 1 << 20
+	DefaultMaxKnockers  = 1 << 14
 )
 
 var directives = sync.OnceValue(func() []Directive {
@@ -182,6 +183,18 @@ var directives = sync.OnceValue(func() []Directive {
 				}
 				return FormatSize(c.MemoryLimit), c.MemoryLimit != 0
 			}},
+
+		{Name: "StatusSocket", Section: OptionsSection, Syntax: "path|off", Ours: true,
+			Doc: "the Unix socket knockd status asks a running knockd on, which only root may use (default " +
+				DefaultStatusSocket + "; off: none)",
+			option: func(c *Config, v string) error {
+				if v != "off" && !filepath.IsAbs(v) {
+					return fmt.Errorf("StatusSocket %q: want an absolute path, or off", v)
+				}
+				c.StatusSocket = v
+				return nil
+			},
+			getOption: func(c *Config) (string, bool) { return c.StatusSocket, c.StatusSocket != "" }},
 
 		// A door's knock: one of Sequence, One_Time_Sequences and Sequence_Secret.
 		{Name: "Sequence", Section: DoorSection, Syntax: "port[:tcp|udp][,...]", keyPrefix: true,

@@ -49,6 +49,13 @@ type Actions struct {
 	running  int
 	perDoor  map[string]int
 	wg       sync.WaitGroup
+
+	// What knockd status shows: the openings whose stop command is to
+	// come, the last ones of doors without one, and the firewall holes
+	// door commands reported.
+	openings []*opening
+	recent   []*opening
+	holes    []Hole
 }
 
 func (a *Actions) init() {
@@ -157,6 +164,7 @@ func (a *Actions) Start(door *knockdconf.Door, ip netip.Addr) {
 		a.pending++
 		a.stops++
 	}
+	o := a.opened(door.Name, ip, stop != "")
 	a.wg.Add(1)
 	go func() {
 		defer a.wg.Done()
@@ -165,6 +173,9 @@ func (a *Actions) Start(door *knockdconf.Door, ip netip.Addr) {
 		if stop == "" {
 			return
 		}
+		a.mu.Lock()
+		o.ClosesAt = time.Now().Add(door.CmdTimeout)
+		a.mu.Unlock()
 		t := time.NewTimer(door.CmdTimeout)
 		select {
 		case <-t.C:
@@ -173,6 +184,7 @@ func (a *Actions) Start(door *knockdconf.Door, ip netip.Addr) {
 		}
 		a.mu.Lock()
 		a.pending--
+		o.Closing = true
 		a.mu.Unlock()
 		a.Log.Printf("%s: %s: command timeout", a.Log.Who(ip), door.Name)
 		a.waitSlot(door)
@@ -180,6 +192,7 @@ func (a *Actions) Start(door *knockdconf.Door, ip netip.Addr) {
 		a.release(door)
 		a.mu.Lock()
 		a.stops--
+		a.forget(o)
 		a.mu.Unlock()
 	}()
 }
@@ -246,7 +259,7 @@ func (a *Actions) run(door *knockdconf.Door, cmdline string, ip netip.Addr) {
 		a.Log.Printf("%s: cannot run command: %v", door.Name, err)
 		return
 	}
-	logLines(a.Log, door.Name, out)
+	logLines(a.Log, door.Name, out, a.noteOutput)
 	err = c.Wait()
 	var exit *exec.ExitError
 	if errors.As(err, &exit) {
@@ -256,9 +269,10 @@ func (a *Actions) run(door *knockdconf.Door, cmdline string, ip netip.Addr) {
 	}
 }
 
-func logLines(l *Logger, door string, r io.Reader) {
+func logLines(l *Logger, door string, r io.Reader, note func(door, line string, now time.Time)) {
 	sc := bufio.NewScanner(r)
 	for sc.Scan() {
 		l.Printf("%s: command output: %s", door, sc.Text())
+		note(door, sc.Text(), time.Now())
 	}
 }

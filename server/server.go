@@ -11,6 +11,7 @@ import (
 	"slices"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/gopacket/gopacket"
 
@@ -52,6 +53,9 @@ type Server struct {
 
 	mu           sync.Mutex
 	cfg          *knockdconf.Config
+	started      time.Time          // New
+	loaded       time.Time          // New or the last Reload
+	frames       map[string]*frames // frames read, by interface
 	tracker      *Tracker
 	timeDoors    []*timeDoor
 	lives        map[string]Source // the captures running, by interface; their kernel filters follow the doors
@@ -119,6 +123,10 @@ func (s *Server) Reload(cfg *knockdconf.Config) error {
 	// A reload must not let a captured knock open once more.
 	keepWindows(s.timeDoors, timeDoors)
 	s.cfg, s.tracker, s.timeDoors = cfg, t, timeDoors
+	s.loaded = time.Now()
+	if s.started.IsZero() {
+		s.started = s.loaded
+	}
 	if !s.rollTime(s.Log.now()) {
 		s.applyFilter()
 	}
@@ -266,6 +274,7 @@ func (s *Server) Serve(ctx context.Context, src Source) error {
 			loop = ifi.Flags&net.FlagLoopback != 0
 		}
 	}
+	counted := s.framesOf(iface)
 	for {
 		data, ci, err := src.ReadPacketData()
 		if err != nil {
@@ -275,6 +284,7 @@ func (s *Server) Serve(ctx context.Context, src Source) error {
 			return err
 		}
 		s.stats.packets.Add(1)
+		counted.n.Add(1)
 		if !dec.Decode(data, ci, &h) {
 			continue
 		}

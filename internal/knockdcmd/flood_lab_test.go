@@ -302,6 +302,9 @@ func startQuiet(tb testing.TB, h *lab.Host, program, conf, iface string, args ..
 	if err := os.WriteFile(path, []byte(strings.ReplaceAll(conf, "@DIR@", dir)), 0o600); err != nil {
 		tb.Fatal(err)
 	}
+	if program != lab.DebianKnockd {
+		args = append(args, "--status-socket", filepath.Join(dir, "status.sock"))
+	}
 	return &lab.Knockd{Proc: h.Start(program, append([]string{"-i", iface, "-c", path}, args...)...), Dir: dir, Conf: path}
 }
 

@@ -97,7 +97,7 @@ func TestInterfaceComesLateAndGoesDown(t *testing.T) {
 	dir := t.TempDir()
 	conf := dir + "/knockd.conf"
 	writeFile(t, conf, "[late]\n\tsequence = 7001,7002\n\tcommand = echo %IP% >> "+dir+"/late\n")
-	kd := l.Server.Start(ourKnockd(t), "-i", "late0", "-c", conf, "-v")
+	kd := l.Server.Start(ourKnockd(t), "-i", "late0", "-c", conf, "-v", "--status-socket", dir+"/status.sock")
 	kd.WaitOutput(t, "cannot capture on late0", 10*time.Second)
 	kd.WaitOutput(t, "interface late0 does not exist (yet): waiting for it to appear", 10*time.Second)
 	if strings.Contains(kd.Output(), "listening on late0") {
@@ -146,7 +146,7 @@ func TestDaemonMode(t *testing.T) {
 	dir := t.TempDir()
 	conf, pid := dir+"/knockd.conf", dir+"/knockd.pid"
 	writeFile(t, conf, "[options]\n\tLogFile = "+dir+"/knockd.log\n\tPidFile = "+pid+"\n[d]\n\tsequence = 7001,7002\n\tcommand = echo %IP% >> "+dir+"/d\n")
-	l.Server.Run(ourKnockd(t), "-d", "-i", "eth0", "-c", conf)
+	l.Server.Run(ourKnockd(t), "-d", "-i", "eth0", "-c", conf, "--status-socket", dir+"/status.sock")
 	var daemon int
 	if !lab.Eventually(5*time.Second, func() bool {
 		b, err := os.ReadFile(pid)

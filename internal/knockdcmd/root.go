@@ -78,6 +78,7 @@ type options struct {
 	RunCmds    bool
 	Stats      time.Duration
 	LogLimit   int
+	Status     string // --status-socket
 }
 
 // exitError carries an exit status out of cobra.
@@ -151,7 +152,8 @@ func NewRootCmd(stdout, stderr io.Writer) *cobra.Command {
 	f.BoolVar(&o.Foreground, "foreground", false, "stay in the foreground even with -d (for systemd)")
 	f.IntVar(&o.LogLimit, "log-limit", server.DefaultLogLimit, "log at most this many Stage and timeout lines a second, counting the rest (a flood of spoofed knocks would write one per packet); 0 logs all")
 	f.DurationVar(&o.Stats, "stats", 0, "log a status line (packets, kernel drops, knockers tracked, doors opened) this often, e.g. 5m; SIGUSR1 logs one at any time")
-	cmd.AddCommand(newFWCmd(stdout))
+	f.StringVar(&o.Status, "status-socket", "", "the socket knockd status asks, or off (default: the config's StatusSocket, else "+knockdconf.DefaultStatusSocket+")")
+	cmd.AddCommand(newFWCmd(stdout), newStatusCmd(stdout))
 	return cmd
 }
 
@@ -291,6 +293,14 @@ func serve(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 	}
 	if o.Stats > 0 {
 		go server.Every(ctx, o.Stats, func(time.Time) { logStats(srv, actions) })
+	}
+	if socket := statusSocket(o.Status, cfg); socket != "" {
+		l, err := listenStatus(socket)
+		if err != nil {
+			log.Printf("status: %v; knockd status will not reach this knockd", err)
+		} else {
+			go serveStatus(ctx, l, srv, socket)
+		}
 	}
 	err = srv.RunLive(ctx, ifaces)
 	finish(log, actions)

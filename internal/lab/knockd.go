@@ -54,10 +54,18 @@ func (h *Host) StartKnockdArgs(t testing.TB, program, conf string, files map[str
 	if err := os.WriteFile(path, []byte(conf), 0o600); err != nil {
 		t.Fatal(err)
 	}
-	p := h.Start(program, append(args, "-c", path, "-v")...)
+	args = append(args, "-c", path, "-v")
+	if program != DebianKnockd {
+		// Ours: each test's knockd answers knockd status on a socket of its own.
+		args = append(args, "--status-socket", filepath.Join(dir, "status.sock"))
+	}
+	p := h.Start(program, args...)
 	p.WaitOutput(t, ready, 10*time.Second)
 	return &Knockd{Proc: p, Dir: dir, Conf: path}
 }
+
+// StatusSocket is where our knockd answers knockd status.
+func (k *Knockd) StatusSocket() string { return filepath.Join(k.Dir, "status.sock") }
 
 // DoorFile is where a door command writing to @DIR@/name leaves its output.
 func (k *Knockd) DoorFile(name string) string { return filepath.Join(k.Dir, name) }
