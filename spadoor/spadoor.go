@@ -1,0 +1,244 @@
+// Package spadoor decides what a Single Packet Authorization packet
+// opens, by fwknopd 2.6's rules applied to an access.conf's stanzas: the
+// checks fwknopd makes, each refusal the one fwknopd makes (with its
+// reason), and stricter where fwknopd is wrong (a stanza's OPEN_PORTS and
+// RESTRICT_PORTS and MAX_FW_TIMEOUT hold for every stanza, those with
+// CMD_CYCLE_OPEN too). It is pure: packets and the time in, decisions
+// out; the replay cache is the caller's. knockd serves SPA with it.
+package spadoor
+
+import (
+	"crypto/sha256"
+	"encoding/base64"
+	"fmt"
+	"net/netip"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/knocktools/knock/fwknopconf"
+	"github.com/knocktools/knock/spa"
+)
+
+// fwknopd's bounds on a packet's data.
+const (
+	MinData = 140  // MIN_SPA_DATA_SIZE
+	MaxData = 1500 // MAX_SPA_PACKET_LEN
+)
+
+// Replays is the replay cache: the digests of the packets taken.
+type Replays interface {
+	Seen(digest string) bool
+	Add(digest string, now time.Time)
+}
+
+// Verifier decides for one access.conf.
+type Verifier struct {
+	Stanzas []*fwknopconf.AccessEntry
+	// Aging refuses a packet whose time is more than MaxAge from now
+	// (ENABLE_SPA_PACKET_AGING, MAX_SPA_PACKET_AGE).
+	Aging  bool
+	MaxAge time.Duration
+	// Replays, when set, refuses a packet taken before
+	// (ENABLE_DIGEST_PERSISTENCE).
+	Replays Replays
+}
+
+// Packet is an SPA packet as it arrived.
+type Packet struct {
+	Src, Dst netip.Addr
+	Data     []byte // the UDP payload, or a TCP connection's data
+	Time     time.Time
+}
+
+// Decision is what a packet gets.
+type Decision struct {
+	OK     bool
+	Reason string // why not, as fwknopd says it; empty when OK
+	// Stanza is the 1-based number of the stanza that decided (fwknopd's
+	// "stanza #N"), 0 when none got that far.
+	Stanza int
+	Entry  *fwknopconf.AccessEntry
+
+	Allow   netip.Addr             // the address to open for
+	Ports   []fwknopconf.ProtoPort // what the packet asks for
+	Timeout time.Duration          // how long, the client's capped by MAX_FW_TIMEOUT
+	User    string
+	Digest  string // the packet's replay digest
+	Message spa.Message
+	// Log is what fwknopd would log of the packet: each stanza that
+	// refused it, with its reason.
+	Log []string
+}
+
+func refuse(stanza int, format string, a ...any) Decision {
+	return Decision{Stanza: stanza, Reason: fmt.Sprintf(format, a...)}
+}
+
+// Digest is a packet's replay digest as fwknopd computes it: the SHA-256
+// of the packet's data, in base64 without padding (digest.cache's form).
+func Digest(data []byte) string {
+	sum := sha256.Sum256(data)
+	return base64.RawStdEncoding.EncodeToString(sum[:])
+}
+
+// Decide applies fwknopd's checks in fwknopd's order (the cheap ones,
+// which refuse the same packets whichever order they run in, first): a
+// packet that is no SPA data, from a source no stanza takes, or a replay
+// is refused before any key is tried; then each stanza whose SOURCE and
+// DESTINATION match is tried in turn, HMAC before decryption, and the
+// first that takes the packet decides it.
+func (v *Verifier) Decide(p Packet) Decision {
+	data := string(p.Data)
+	switch {
+	case len(data) < MinData || len(data) > MaxData:
+		return refuse(0, "not SPA data (%d bytes; SPA data is %d to %d)", len(data), MinData, MaxData)
+	case strings.HasPrefix(data, "U2FsdGVkX1"):
+		return refuse(0, "not SPA data (a Salted__ prefix no client sends: a doctored copy of a packet?)")
+	case len(data) > 400 && strings.HasPrefix(data, "hQ"):
+		return refuse(0, "not SPA data (GnuPG is not served here)")
+	case !isBase64(data):
+		return refuse(0, "not SPA data (not base64)")
+	}
+	src := p.Src.Unmap()
+	if !slices.ContainsFunc(v.Stanzas, func(s *fwknopconf.AccessEntry) bool { return matches(s.SourceAny, s.Source, src) }) {
+		return refuse(0, "No access data found for source IP: %s", src)
+	}
+	digest := Digest(p.Data)
+	if v.Replays != nil && v.Replays.Seen(digest) {
+		return refuse(0, "Replay detected from source IP: %s", src)
+	}
+	var last Decision
+	var log []string
+	for i, s := range v.Stanzas {
+		n := i + 1
+		if !matches(s.SourceAny, s.Source, src) || !matches(s.DestinationAny, s.Destination, p.Dst.Unmap()) {
+			continue
+		}
+		d := v.stanza(n, s, src, data, p.Time)
+		if d.Reason != "" {
+			log = append(log, d.Reason)
+		}
+		last = d.Decision
+		if d.OK || d.final {
+			break
+		}
+	}
+	if last.Stanza == 0 {
+		last = refuse(0, "SPA packet (%s -> %s) filtered by SOURCE and/or DESTINATION criteria", src, p.Dst)
+	}
+	last.Digest, last.Log = digest, log
+	return last
+}
+
+// stanzaDecision is a stanza's decision, final when no later stanza may
+// take the packet (fwknopd stops there).
+type stanzaDecision struct {
+	Decision
+	final bool
+}
+
+func (v *Verifier) stanza(n int, s *fwknopconf.AccessEntry, src netip.Addr, data string, now time.Time) stanzaDecision {
+	no := func(format string, a ...any) stanzaDecision { return stanzaDecision{Decision: refuse(n, format, a...)} }
+	if !s.AccessExpire.IsZero() && now.After(s.AccessExpire) {
+		return no("(stanza #%d) Access stanza has expired", n)
+	}
+	m, _, err := spa.Parse(data, s.Keys)
+	if err != nil {
+		return no("(stanza #%d) Error creating fko context: %v", n, err)
+	}
+	// Taken by this stanza's keys: a replay of it is refused from now on,
+	// whatever the rest decides (fwknopd adds the digest here).
+	if v.Replays != nil {
+		v.Replays.Add(Digest([]byte(data)), now)
+	}
+	d := Decision{Stanza: n, Entry: s, Message: m, User: m.User}
+	timeout := s.FWAccessTimeout
+	if m.Timeout > 0 {
+		timeout = m.Timeout
+	}
+	d.Timeout = time.Duration(min(timeout, s.MaxFWTimeout)) * time.Second
+	if v.Aging {
+		diff := now.Sub(time.Unix(m.Time, 0))
+		if diff < 0 {
+			diff = -diff
+		}
+		if diff > v.MaxAge {
+			return no("(stanza #%d) SPA data time difference is too great (%d seconds).", n, int(diff.Seconds()))
+		}
+	}
+	addr, req, ok := strings.Cut(m.Access, ",")
+	msgSrc, err := netip.ParseAddr(addr)
+	if !ok || err != nil || msgSrc.Zone() != "" {
+		return stanzaDecision{Decision: refuse(n, "(stanza #%d) Invalid source IP in SPA message, ignoring SPA packet", n), final: true}
+	}
+	switch {
+	case msgSrc.IsUnspecified() && s.RequireSourceAddress:
+		return no("(stanza #%d) Got 0.0.0.0 when valid source IP was required.", n)
+	case msgSrc.IsUnspecified():
+		d.Allow = src
+	default:
+		d.Allow = msgSrc.Unmap()
+	}
+	if s.RequireUsername != "" && m.User != s.RequireUsername {
+		return no("(stanza #%d) Username in SPA data (%s) does not match required username: %s", n, m.User, s.RequireUsername)
+	}
+	switch m.Type {
+	case spa.AccessMsg, spa.ClientTimeoutAccessMsg:
+	case spa.CommandMsg:
+		return no("(stanza #%d) SPA Command messages are not allowed in the current configuration.", n)
+	default:
+		return no("(stanza #%d) SPA packet from %s requested NAT access, but is not enabled", n, src)
+	}
+	if d.Ports, err = parseRequest(req); err != nil {
+		return no("(stanza #%d) %v", n, err)
+	}
+	if !portsAllowed(s, d.Ports) {
+		return no("(stanza #%d) One or more requested protocol/ports was denied per access.conf.", n)
+	}
+	d.OK = true
+	return stanzaDecision{Decision: d}
+}
+
+// matches reports whether a is in the list (or any is set).
+func matches(any bool, list []netip.Prefix, a netip.Addr) bool {
+	return any || slices.ContainsFunc(list, func(p netip.Prefix) bool { return p.Contains(a) })
+}
+
+// parseRequest reads what a message asks to open: "tcp/22,udp/53".
+func parseRequest(req string) ([]fwknopconf.ProtoPort, error) {
+	var out []fwknopconf.ProtoPort
+	for _, item := range strings.Split(req, ",") {
+		proto, port, ok := strings.Cut(strings.TrimSpace(item), "/")
+		n, err := strconv.Atoi(port)
+		proto = strings.ToLower(proto)
+		if !ok || err != nil || n < 0 || n > 65535 || (proto != "tcp" && proto != "udp") {
+			return nil, fmt.Errorf("Invalid access request %q in SPA message", item)
+		}
+		out = append(out, fwknopconf.ProtoPort{Proto: proto, Port: uint16(n)})
+	}
+	return out, nil
+}
+
+// portsAllowed is fwknopd's port check: nothing RESTRICT_PORTS names, and
+// (when OPEN_PORTS is set) only what it names.
+func portsAllowed(s *fwknopconf.AccessEntry, req []fwknopconf.ProtoPort) bool {
+	for _, p := range req {
+		if slices.Contains(s.RestrictPorts, p) || (len(s.OpenPorts) > 0 && !slices.Contains(s.OpenPorts, p)) {
+			return false
+		}
+	}
+	return true
+}
+
+// isBase64 is fwknop's test: only the base64 alphabet and '='.
+func isBase64(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'A' && c <= 'Z' || c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '+' || c == '/' || c == '=') {
+			return false
+		}
+	}
+	return true
+}
