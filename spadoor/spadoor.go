@@ -30,7 +30,7 @@ const (
 // Replays is the replay cache: the digests of the packets taken.
 type Replays interface {
 	Seen(digest string) bool
-	Add(digest string, now time.Time)
+	Add(Entry)
 }
 
 // Verifier decides for one access.conf.
@@ -47,9 +47,11 @@ type Verifier struct {
 
 // Packet is an SPA packet as it arrived.
 type Packet struct {
-	Src, Dst netip.Addr
-	Data     []byte // the UDP payload, or a TCP connection's data
-	Time     time.Time
+	Src, Dst         netip.Addr
+	SrcPort, DstPort uint16
+	Proto            uint8  // 17 UDP (0 reads as UDP), 6 TCP
+	Data             []byte // the UDP payload, or a TCP connection's data
+	Time             time.Time
 }
 
 // Decision is what a packet gets.
@@ -116,7 +118,7 @@ func (v *Verifier) Decide(p Packet) Decision {
 		if !matches(s.SourceAny, s.Source, src) || !matches(s.DestinationAny, s.Destination, p.Dst.Unmap()) {
 			continue
 		}
-		d := v.stanza(n, s, src, data, p.Time)
+		d := v.stanza(n, s, p, data, digest)
 		if d.Reason != "" {
 			log = append(log, d.Reason)
 		}
@@ -139,7 +141,8 @@ type stanzaDecision struct {
 	final bool
 }
 
-func (v *Verifier) stanza(n int, s *fwknopconf.AccessEntry, src netip.Addr, data string, now time.Time) stanzaDecision {
+func (v *Verifier) stanza(n int, s *fwknopconf.AccessEntry, p Packet, data, digest string) stanzaDecision {
+	src, now := p.Src.Unmap(), p.Time
 	no := func(format string, a ...any) stanzaDecision { return stanzaDecision{Decision: refuse(n, format, a...)} }
 	if !s.AccessExpire.IsZero() && now.After(s.AccessExpire) {
 		return no("(stanza #%d) Access stanza has expired", n)
@@ -151,7 +154,11 @@ func (v *Verifier) stanza(n int, s *fwknopconf.AccessEntry, src netip.Addr, data
 	// Taken by this stanza's keys: a replay of it is refused from now on,
 	// whatever the rest decides (fwknopd adds the digest here).
 	if v.Replays != nil {
-		v.Replays.Add(Digest([]byte(data)), now)
+		proto := p.Proto
+		if proto == 0 {
+			proto = 17
+		}
+		v.Replays.Add(Entry{Digest: digest, Proto: proto, Src: src, SrcPort: p.SrcPort, Dst: p.Dst.Unmap(), DstPort: p.DstPort, Created: now})
 	}
 	d := Decision{Stanza: n, Entry: s, Message: m, User: m.User}
 	timeout := s.FWAccessTimeout

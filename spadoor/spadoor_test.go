@@ -22,8 +22,8 @@ var (
 // memReplays is a replay cache in memory.
 type memReplays map[string]bool
 
-func (m memReplays) Seen(d string) bool        { return m[d] }
-func (m memReplays) Add(d string, _ time.Time) { m[d] = true }
+func (m memReplays) Seen(d string) bool { return m[d] }
+func (m memReplays) Add(e Entry)        { m[e.Digest] = true }
 
 func access(t *testing.T, conf string) []*fwknopconf.AccessEntry {
 	t.Helper()
