@@ -1,14 +1,11 @@
 package fwknopconf
 
 import (
-	"bufio"
-	"bytes"
 	"encoding/base64"
 	"errors"
 	"fmt"
 	"io/fs"
 	"net/netip"
-	"os"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -76,33 +73,6 @@ const (
 	maxDepth = 3
 )
 
-// LoadAccess reads an access.conf and the files it includes.
-func LoadAccess(path string) (*Access, error) {
-	return ParseAccess(path, nil, OSFiles{})
-}
-
-// Files is what ParseAccess reads includes through.
-type Files interface {
-	ReadFile(path string) ([]byte, error)
-	// ReadDir lists the names in dir.
-	ReadDir(dir string) ([]string, error)
-}
-
-// OSFiles reads the file system.
-type OSFiles struct{}
-
-func (OSFiles) ReadFile(path string) ([]byte, error) { return os.ReadFile(path) }
-func (OSFiles) ReadDir(dir string) ([]string, error) {
-	ents, err := os.ReadDir(dir)
-	names := make([]string, 0, len(ents))
-	for _, e := range ents {
-		if !e.IsDir() {
-			names = append(names, e.Name())
-		}
-	}
-	return names, err
-}
-
 // ParseAccess reads an access.conf: data, or (nil) the file at path, and
 // what it includes through files (nil: none may be included). Every error
 // names the file, the line and the token; so does every directive
@@ -141,28 +111,6 @@ func lineErr(path string, n int, format string, a ...any) error {
 	return fmt.Errorf("%s:%d: %s", path, n, fmt.Sprintf(format, a...))
 }
 
-// splitLine is fwknop's reading of a line: the first word is the key (a
-// trailing ':' dropped), the rest up to a ';' the value, trimmed.
-func splitLine(line string) (key, value string, ok bool) {
-	line = strings.TrimSpace(line)
-	i := strings.IndexAny(line, " \t")
-	if i < 0 {
-		return "", "", false
-	}
-	key, value = strings.TrimSuffix(line[:i], ":"), line[i:]
-	if j := strings.IndexByte(value, ';'); j >= 0 {
-		value = value[:j]
-	}
-	value = strings.TrimSpace(value)
-	return key, value, value != ""
-}
-
-// comment reports a line fwknop skips: blank, or starting with # or ;.
-func comment(line string) bool {
-	t := strings.TrimSpace(line)
-	return t == "" || t[0] == '#' || t[0] == ';'
-}
-
 func (p *accessParser) file(path string, data []byte, depth int) error {
 	if depth > maxDepth {
 		return fmt.Errorf("%s: included more than %d deep", path, maxDepth)
@@ -181,24 +129,7 @@ func (p *accessParser) file(path string, data []byte, depth int) error {
 		}
 	}
 	p.a.Files = append(p.a.Files, path)
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(make([]byte, 64*1024), 1024*1024)
-	for n := 1; sc.Scan(); n++ {
-		if comment(sc.Text()) {
-			continue
-		}
-		key, value, ok := splitLine(sc.Text())
-		if !ok {
-			return lineErr(path, n, "%q: want NAME value", strings.TrimSpace(sc.Text()))
-		}
-		if err := p.directive(path, n, key, value, depth); err != nil {
-			return err
-		}
-	}
-	if err := sc.Err(); err != nil {
-		return fmt.Errorf("%s: %w", path, err)
-	}
-	return nil
+	return lines(path, data, func(n int, key, value string) error { return p.directive(path, n, key, value, depth) })
 }
 
 func (p *accessParser) directive(path string, n int, key, value string, depth int) error {
@@ -305,17 +236,9 @@ func (p *accessParser) includeKeys(path string, n int, file string) error {
 		return lineErr(path, n, "%%include_keys: %v", err)
 	}
 	p.a.Files = append(p.a.Files, file)
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	for kn := 1; sc.Scan(); kn++ {
-		if comment(sc.Text()) {
-			continue
-		}
-		key, value, ok := splitLine(sc.Text())
+	return lines(file, data, func(kn int, key, value string) error {
 		name := strings.ToUpper(key)
-		switch {
-		case !ok:
-			return lineErr(file, kn, "%q: want NAME value", strings.TrimSpace(sc.Text()))
-		case !slices.Contains([]string{"KEY", "KEY_BASE64", "HMAC_KEY", "HMAC_KEY_BASE64", "HMAC_DIGEST_TYPE"}, name):
+		if !slices.Contains([]string{"KEY", "KEY_BASE64", "HMAC_KEY", "HMAC_KEY_BASE64", "HMAC_DIGEST_TYPE"}, name) {
 			return lineErr(file, kn, "%s: a keys file holds KEY, KEY_BASE64, HMAC_KEY, HMAC_KEY_BASE64 and HMAC_DIGEST_TYPE only", key)
 		}
 		if prev, dup := p.seen[same(name)]; dup {
@@ -325,8 +248,8 @@ func (p *accessParser) includeKeys(path string, n int, file string) error {
 		if err := p.set(name, value); err != nil {
 			return lineErr(file, kn, "%v", err)
 		}
-	}
-	return sc.Err()
+		return nil
+	})
 }
 
 // What this knockd refuses, and why: fwknopd takes them, but they switch

@@ -32,10 +32,7 @@ func FuzzParseRC(f *testing.F) {
 	f.Add([]byte("[default]\nUSE_HMAC Y\n[s]\nSPA_SERVER h\nACCESS tcp/22\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		rc, err := ParseRC("rc", data)
-		switch {
-		case err != nil && !strings.HasPrefix(err.Error(), "rc:"):
-			t.Fatalf("error without the file and line: %v", err)
-		case err != nil:
+		if failed(t, err, "rc:") {
 			return
 		}
 		all := rc.Stanzas

@@ -1,8 +1,6 @@
 package fwknopconf
 
 import (
-	"bufio"
-	"bytes"
 	"fmt"
 	"path/filepath"
 	"regexp"
@@ -121,26 +119,17 @@ func ParseServer(path string, data []byte) (*Server, error) {
 	s := &Server{Path: path, Port: DefaultPort, Aging: true, MaxAge: DefaultMaxAge, DigestPersistence: true,
 		UDPPort: DefaultPort, TCPPort: DefaultPort, Firewall: map[string]string{}}
 	vals := map[string]string{"FWKNOP_RUN_DIR": DefaultRunDir, "FWKNOP_CONF_DIR": DefaultConfDir}
-	lines := map[string]int{}
-	sc := bufio.NewScanner(bytes.NewReader(data))
-	sc.Buffer(make([]byte, 64*1024), 1024*1024)
-	for n := 1; sc.Scan(); n++ {
-		if comment(sc.Text()) {
-			continue
-		}
-		key, value, ok := splitLine(sc.Text())
+	seen := map[string]int{}
+	err := lines(path, data, func(n int, key, value string) error {
 		name := strings.ToUpper(key)
-		if !ok {
-			return nil, lineErr(path, n, "%q: want NAME value;", strings.TrimSpace(sc.Text()))
-		}
 		class, known := serverKeys()[name]
 		if !known {
-			return nil, lineErr(path, n, "unknown fwknopd.conf key %q", key)
+			return lineErr(path, n, "unknown fwknopd.conf key %q", key)
 		}
-		if prev, dup := lines[name]; dup {
-			return nil, lineErr(path, n, "%s given twice (first at line %d)", name, prev)
+		if prev, dup := seen[name]; dup {
+			return lineErr(path, n, "%s given twice (first at line %d)", name, prev)
 		}
-		lines[name] = n
+		seen[name] = n
 		if v, ok := strings.CutPrefix(value, "$"); ok {
 			i := strings.IndexFunc(v, func(r rune) bool { return !(r >= 'A' && r <= 'Z' || r == '_') })
 			if i < 0 {
@@ -148,7 +137,7 @@ func ParseServer(path string, data []byte) (*Server, error) {
 			}
 			ref, ok := vals[v[:i]]
 			if !ok {
-				return nil, lineErr(path, n, "%s: $%s is no key set above", name, v[:i])
+				return lineErr(path, n, "%s: $%s is no key set above", name, v[:i])
 			}
 			value = ref + v[i:]
 		}
@@ -156,26 +145,27 @@ func ParseServer(path string, data []byte) (*Server, error) {
 		switch class {
 		case plumbing:
 			s.Plumbing = append(s.Plumbing, fmt.Sprintf("%s (line %d)", name, n))
-			continue
+			return nil
 		case firewallKey:
 			s.Firewall[name] = value
-			continue
+			return nil
 		case refusedIfYes:
 			on, err := yesNo(name, value)
 			if err != nil {
-				return nil, lineErr(path, n, "%v", err)
+				return lineErr(path, n, "%v", err)
 			}
 			if on {
-				return nil, lineErr(path, n, "%s Y: %s is not served by this knockd", name, refusedWhy()[name])
+				return lineErr(path, n, "%s Y: %s is not served by this knockd", name, refusedWhy()[name])
 			}
-			continue
+			return nil
 		}
 		if err := s.set(name, value); err != nil {
-			return nil, lineErr(path, n, "%v", err)
+			return lineErr(path, n, "%v", err)
 		}
-	}
-	if err := sc.Err(); err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
+		return nil
+	})
+	if err != nil {
+		return nil, err
 	}
 	if s.DigestFile == "" {
 		s.DigestFile = filepath.Join(vals["FWKNOP_RUN_DIR"], "digest.cache")

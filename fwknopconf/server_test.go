@@ -71,15 +71,19 @@ func TestDebianServerConf(t *testing.T) {
 func FuzzParseServer(f *testing.F) {
 	f.Add([]byte("PCAP_INTF eth0;\nPCAP_FILTER udp port 62201;\nDIGEST_FILE $FWKNOP_RUN_DIR/d;\nENABLE_TCP_SERVER N;\n"))
 	f.Fuzz(func(t *testing.T, data []byte) {
-		s, err := ParseServer("f.conf", data)
-		if err != nil {
-			if !strings.HasPrefix(err.Error(), "f.conf") {
-				t.Fatalf("error without the file: %v", err)
-			}
-			return
-		}
-		if s.Port == 0 || s.UDPPort == 0 || s.TCPPort == 0 || s.MaxAge < 1 || s.AccessFile == "" || s.DigestFile == "" {
+		if s, err := ParseServer("f.conf", data); !failed(t, err, "f.conf:") &&
+			(s.Port == 0 || s.UDPPort == 0 || s.TCPPort == 0 || s.MaxAge < 1 || s.AccessFile == "" || s.DigestFile == "") {
 			t.Fatalf("%+v", s)
 		}
 	})
+}
+
+// failed reports whether a parser failed, its error naming the file and
+// line (prefix) as every error must.
+func failed(t *testing.T, err error, prefix string) bool {
+	t.Helper()
+	if err != nil && !strings.HasPrefix(err.Error(), prefix) {
+		t.Fatalf("error without the file and line: %v", err)
+	}
+	return err != nil
 }

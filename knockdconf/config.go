@@ -51,6 +51,9 @@ type Config struct {
 	// MaxCommands and MaxDoorCommands cap the door commands running at
 	// once, in all and per door; 0: not set.
 	MaxCommands, MaxDoorCommands int
+	// FwknopdConf and AccessConf are fwknopd's files, for SPA; empty: not
+	// set.
+	FwknopdConf, AccessConf string
 	// StatusSocket is where knockd status asks (DefaultStatusSocket when
 	// empty; "off": nowhere).
 	StatusSocket string

@@ -132,13 +132,7 @@ var directives = sync.OnceValue(func() []Directive {
 		{Name: "StateDir", Section: OptionsSection, Syntax: "path", Ours: true,
 			Doc: "where knockd keeps what must outlive a restart, such as the windows time-based doors have used " +
 				"(default " + DefaultStateDir + ")",
-			option: func(c *Config, v string) error {
-				if !filepath.IsAbs(v) {
-					return fmt.Errorf("StateDir %q: want an absolute path", v)
-				}
-				c.StateDir = v
-				return nil
-			},
+			option:    absPath("StateDir", func(c *Config) *string { return &c.StateDir }),
 			getOption: func(c *Config) (string, bool) { return c.StateDir, c.StateDir != DefaultStateDir }},
 		{Name: "Interface", Section: OptionsSection, Syntax: "name[,name...]|any",
 			Doc: "the interfaces to listen on; any: every interface that is up but loopback, " +
@@ -195,6 +189,15 @@ var directives = sync.OnceValue(func() []Directive {
 				return nil
 			},
 			getOption: func(c *Config) (string, bool) { return c.StatusSocket, c.StatusSocket != "" }},
+
+		{Name: "Fwknopd_Conf", Section: OptionsSection, Syntax: "path", Ours: true,
+			Doc:       "serve SPA too, as fwknopd would with this fwknopd.conf (its access.conf unless Access_Conf names one)",
+			option:    absPath("Fwknopd_Conf", func(c *Config) *string { return &c.FwknopdConf }),
+			getOption: func(c *Config) (string, bool) { return c.FwknopdConf, c.FwknopdConf != "" }},
+		{Name: "Access_Conf", Section: OptionsSection, Syntax: "path", Ours: true,
+			Doc:       "serve SPA too, as fwknopd would with this access.conf (and /etc/fwknop/fwknopd.conf unless Fwknopd_Conf names one)",
+			option:    absPath("Access_Conf", func(c *Config) *string { return &c.AccessConf }),
+			getOption: func(c *Config) (string, bool) { return c.AccessConf, c.AccessConf != "" }},
 
 		// A door's knock: one of Sequence, One_Time_Sequences and Sequence_Secret.
 		{Name: "Sequence", Section: DoorSection, Syntax: "port[:tcp|udp][,...]", keyPrefix: true,
@@ -364,6 +367,18 @@ var directives = sync.OnceValue(func() []Directive {
 			getDoor: func(d *Door, _ Style) (string, bool) { return deref(d.StopCommand6), d.StopCommand6 != nil }},
 	}
 })
+
+// absPath sets an option that names a file or directory by its absolute
+// path.
+func absPath(name string, field func(*Config) *string) func(c *Config, v string) error {
+	return func(c *Config, v string) error {
+		if !filepath.IsAbs(v) {
+			return fmt.Errorf("%s %q: want an absolute path", name, v)
+		}
+		*field(c) = v
+		return nil
+	}
+}
 
 // timeValue writes a parameter of a time-based door, and nothing for
 // another door.

@@ -240,23 +240,26 @@ func decodeProfile(path, what string, m *yaml.Node) (Profile, error) {
 	return p, err
 }
 
+// texts are the keys whose values are free text, and their fields.
+var texts = [...]struct {
+	key   string
+	field func(*Profile) *string
+}{
+	{"host", func(p *Profile) *string { return &p.Host }},
+	{"description", func(p *Profile) *string { return &p.Description }},
+	{"user", func(p *Profile) *string { return &p.User }},
+	{"secret", func(p *Profile) *string { return &p.Secret }},
+	{"secret_file", func(p *Profile) *string { return &p.SecretFile }},
+	{"ports", func(p *Profile) *string { return &p.Ports }},
+	{"protocol", func(p *Profile) *string { return &p.Protocol }},
+}
+
 // text is the field of a key whose value is free text, or nil.
 func (p *Profile) text(key string) *string {
-	switch key {
-	case "host":
-		return &p.Host
-	case "description":
-		return &p.Description
-	case "user":
-		return &p.User
-	case "secret":
-		return &p.Secret
-	case "secret_file":
-		return &p.SecretFile
-	case "ports":
-		return &p.Ports
-	case "protocol":
-		return &p.Protocol
+	for _, t := range texts {
+		if t.key == key {
+			return t.field(p)
+		}
 	}
 	return nil
 }

@@ -24,6 +24,9 @@ type Packet struct {
 	// OnLoopback: it came in on a loopback interface, the only link on
 	// which a loopback source is real.
 	OnLoopback bool
+	// Data is a UDP packet's payload (an SPA packet's data), a view of
+	// the frame valid until the next one is read.
+	Data []byte
 }
 
 // Decoder turns link-layer frames into Packets. It reads only what knockd
@@ -201,15 +204,19 @@ func (d *Decoder) Decode(data []byte, ci gopacket.CaptureInfo, h *Packet) bool {
 		if off := int(payload[12]>>4) * 4; off < 20 || off > len(payload) {
 			return false
 		}
-		h.Proto, h.Flags = knock.TCP, knock.TCPFlags(payload[13]) // the same bit layout
+		h.Proto, h.Flags, h.Data = knock.TCP, knock.TCPFlags(payload[13]), nil // the same bit layout
 	case 17:
 		if len(payload) < 8 {
 			return false
 		}
-		if n := binary.BigEndian.Uint16(payload[4:]); n > 0 && n < 8 {
+		n := int(binary.BigEndian.Uint16(payload[4:]))
+		if n > 0 && n < 8 {
 			return false // a length shorter than the header (0: a jumbogram's)
 		}
-		h.Proto, h.Flags = knock.UDP, 0
+		if n == 0 || n > len(payload) {
+			n = len(payload)
+		}
+		h.Proto, h.Flags, h.Data = knock.UDP, 0, payload[8:n]
 	default:
 		return false
 	}

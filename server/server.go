@@ -56,6 +56,7 @@ type Server struct {
 	started      time.Time          // New
 	loaded       time.Time          // New or the last Reload
 	frames       map[string]*frames // frames read, by interface
+	spa          *SPA               // nil: no SPA served
 	tracker      *Tracker
 	timeDoors    []*timeDoor
 	lives        map[string]Source // the captures running, by interface; their kernel filters follow the doors
@@ -162,7 +163,8 @@ func (s *Server) filterPorts() (tcp, udp []uint16) {
 			doors = append(doors, &TrackedDoor{Seq: td.next})
 		}
 	}
-	return Ports(doors)
+	tcp, udp = Ports(doors)
+	return tcp, s.addSPAPort(udp)
 }
 
 // filter installs the kernel filter on one capture.
@@ -300,6 +302,11 @@ func (s *Server) Handle(h *Packet) {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.spaPacket(h) {
+		s.stats.visible.Add(1)
+		s.handleSPA(h)
+		return
+	}
 	t := s.tracker
 	if len(s.timeDoors) > 0 {
 		s.rollTime(h.Time)

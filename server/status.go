@@ -259,6 +259,11 @@ func (s *Server) Status(verbose bool) Status {
 		index[d] = len(st.Doors)
 		st.Doors = append(st.Doors, ds)
 	}
+	if s.spa != nil {
+		for i := range s.spa.Verifier.Stanzas {
+			st.Doors = append(st.Doors, DoorStatus{Name: "spa#" + strconv.Itoa(i+1), Kind: "spa", Open: []Opening{}})
+		}
+	}
 	for i, d := range s.tracker.Doors {
 		ds := &st.Doors[index[d.Door]]
 		ds.Knockers += counts[i]

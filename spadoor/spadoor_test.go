@@ -13,11 +13,8 @@ import (
 	"github.com/knocktools/knock/spa"
 )
 
-var (
-	now    = time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC)
-	client = netip.MustParseAddr("10.77.0.1")
-	server = netip.MustParseAddr("10.77.0.2")
-)
+// The lab's addresses, and a time for the packets.
+var now, client, server = time.Date(2026, 12, 6, 12, 0, 0, 0, time.UTC), netip.MustParseAddr("10.77.0.1"), netip.MustParseAddr("10.77.0.2")
 
 // memReplays is a replay cache in memory.
 type memReplays map[string]bool

@@ -321,3 +321,87 @@ func copyFile(t *testing.T, from, to string) {
 		t.Fatal(err)
 	}
 }
+
+// TestSPADoors runs knockd on an fwknopd user's files alone (no
+// knockd.conf) and opens its doors with fwknop's own client across the
+// lab: a stanza that runs commands (with fwknopd's variables), one that
+// opens the firewall itself and closes it after its timeout; a replayed
+// packet is refused.
+func TestSPADoors(t *testing.T) {
+	lab.Require(t, "fwknop", "iptables", "nc")
+	l := lab.New(t)
+	dir := t.TempDir()
+	for name, fixture := range map[string]string{"access.conf": "spa-access.conf", "fwknopd.conf": "spa-fwknopd.conf"} {
+		text := strings.ReplaceAll(lab.Fixture(t, fixture), "@DIR@", dir)
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	kd := l.Server.Start(ourKnockd(t), "--fwknopd-conf", filepath.Join(dir, "fwknopd.conf"), "--access-conf", filepath.Join(dir, "access.conf"),
+		"-v", "--status-socket", filepath.Join(dir, "status.sock"))
+	kd.WaitOutput(t, "listening on eth0", 10*time.Second)
+	me, srv := l.Client.Addr4.String(), l.Server.Addr4.String()
+	fwknop := func(key, hmac, access string, extra ...string) {
+		t.Helper()
+		args := append([]string{"-A", access, "-a", me, "-D", srv, "--key-base64-rijndael", key, "--key-base64-hmac", hmac, "--rc-file", os.DevNull}, extra...)
+		if out, err := l.Client.Command(t.Context(), "fwknop", args...).CombinedOutput(); err != nil {
+			t.Fatalf("fwknop %v: %v\n%s", args, err, out)
+		}
+	}
+
+	// The command cycle: open at once, close CMD_CYCLE_TIMER later.
+	packet := filepath.Join(dir, "packet")
+	fwknop("dGhpcy1pcy1hLTMyLWJ5dGUta2V5LWZvci10ZXN0cyE=", "aG1hYy1rZXktZm9yLWZ3a25vcC1jbGllbnQtdGVzdHMtaW4tc3BhZG9vcg==", "tcp/22", "--save-packet", packet)
+	want := "open " + me + " tcp/22 30\nclose " + me + "\n"
+	if !lab.Eventually(10*time.Second, func() bool { b, _ := os.ReadFile(filepath.Join(dir, "cycle")); return string(b) == want }) {
+		b, _ := os.ReadFile(filepath.Join(dir, "cycle"))
+		t.Fatalf("the command cycle wrote %q, want %q\n%s", b, want, kd.Output())
+	}
+
+	// The same packet again: a replay.
+	l.Client.Run("sh", "-c", "tr -d '\\n' < "+packet+" | nc -u -w1 "+srv+" 62201")
+	kd.WaitOutput(t, me+": spa: Replay detected from source IP: "+me, 10*time.Second)
+
+	// A port the stanza does not open is refused with fwknopd's words.
+	fwknop("dGhpcy1pcy1hLTMyLWJ5dGUta2V5LWZvci10ZXN0cyE=", "aG1hYy1rZXktZm9yLWZ3a25vcC1jbGllbnQtdGVzdHMtaW4tc3BhZG9vcg==", "tcp/23")
+	kd.WaitOutput(t, "(stanza #1) One or more requested protocol/ports was denied per access.conf.", 10*time.Second)
+
+	// The second stanza's keys: the first stanza refuses (its HMAC), the
+	// second opens tcp/2222 in iptables, which closes after its timeout;
+	// opened again, SIGTERM closes it before knockd exits.
+	second := func() {
+		fwknop("YW5vdGhlci0zMi1ieXRlLWtleS1mb3ItdGhlLWxhYiE=", "c2Vjb25kLWhtYWMta2V5LWZvci10aGUtc3BhLWxhYi10ZXN0cy1vZi1rbm9ja2Q=", "tcp/2222")
+	}
+	rule := func() bool {
+		return strings.Contains(l.Server.Run("iptables", "-S", "INPUT"), "-s "+me+"/32 -p tcp -m tcp --dport 2222")
+	}
+	for _, stop := range []string{"timeout", "SIGTERM"} {
+		second()
+		if !lab.Eventually(10*time.Second, rule) {
+			t.Fatalf("no iptables rule for the second stanza:\n%s\n%s", l.Server.Run("iptables", "-S"), kd.Output())
+		}
+		if stop == "SIGTERM" {
+			st, err := l.Server.Command(t.Context(), ourKnockd(t), "status", "--json", "--socket", filepath.Join(dir, "status.sock")).CombinedOutput()
+			if err != nil || !strings.Contains(string(st), `"name":"spa#2","kind":"spa","open":[{"source":"`+me+`"`) {
+				t.Errorf("knockd status of the SPA door: %v\n%s", err, st)
+			}
+			if err := kd.Signal(syscall.SIGTERM); err != nil {
+				t.Fatal(err)
+			}
+			kd.Wait(10 * time.Second)
+			if rule() { // at once: well within the door's 3 s
+				t.Fatalf("knockd exited with its SPA door open:\n%s", l.Server.Run("iptables", "-S"))
+			}
+		}
+		if !lab.Eventually(10*time.Second, func() bool { return !rule() }) {
+			t.Fatalf("the rule outlived its door (%s):\n%s", stop, l.Server.Run("iptables", "-S"))
+		}
+	}
+	if out := kd.Output(); !strings.Contains(out, "(stanza #2) SPA packet accepted: tcp/2222 for "+me+", 3s") {
+		t.Errorf("no acceptance line:\n%s", out)
+	}
+	// The digest cache, in fwknopd's format, holds the packets taken.
+	if data, err := os.ReadFile(filepath.Join(dir, "digest.cache")); err != nil || strings.Count(string(data), " 17 "+me+" ") < 2 {
+		t.Errorf("digest.cache: %v\n%s", err, data)
+	}
+}

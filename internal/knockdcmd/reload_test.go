@@ -38,13 +38,13 @@ func TestReloadRefusesNoDoorsAndLogsChanges(t *testing.T) {
 	}
 
 	write("# emptied by a script still at work\n")
-	reload(srv, path)
+	reload(srv, &options{Config: path}, nil)
 	if len(srv.Config().Doors) != 2 || !strings.Contains(logged.String(), "re-reading "+path+" failed, keeping the running configuration: it has no doors, the running configuration 2") {
 		t.Fatalf("doors %d, log:\n%s", len(srv.Config().Doors), logged.String())
 	}
 
 	write("[ssh]\nsequence = 7000,9000\n[mail]\nsequence = 7200\n")
-	reload(srv, path)
+	reload(srv, &options{Config: path}, nil)
 	if want := "re-read " + path + ": 2 doors (added: mail; removed: web; changed: ssh)"; !strings.Contains(logged.String(), want) {
 		t.Fatalf("want %q in:\n%s", want, logged.String())
 	}

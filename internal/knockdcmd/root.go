@@ -20,11 +20,13 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/knocktools/knock/firewall"
+	"github.com/knocktools/knock/fwknopconf"
 	"github.com/knocktools/knock/internal/atomicfile"
 	"github.com/knocktools/knock/internal/buildinfo"
 	"github.com/knocktools/knock/internal/safetext"
 	"github.com/knocktools/knock/knockdconf"
 	"github.com/knocktools/knock/server"
+	"github.com/knocktools/knock/spadoor"
 )
 
 const knockdLong = `knockd listens to the traffic on an interface and runs the commands of a door
@@ -79,6 +81,10 @@ type options struct {
 	Stats      time.Duration
 	LogLimit   int
 	Status     string // --status-socket
+	// FwknopdConf and AccessConf are fwknopd's files, for SPA; with one
+	// of them and no -c, knockd serves SPA alone.
+	FwknopdConf, AccessConf string
+	ConfigGiven             bool // -c was given
 }
 
 // exitError carries an exit status out of cobra.
@@ -125,6 +131,7 @@ func NewRootCmd(stdout, stderr io.Writer) *cobra.Command {
 				fmt.Fprintln(stdout, buildinfo.String("knockd"))
 				return nil
 			}
+			o.ConfigGiven = cmd.Flags().Changed("config")
 			return serve(cmd.Context(), &o, stdout, stderr)
 		},
 	}
@@ -152,6 +159,8 @@ func NewRootCmd(stdout, stderr io.Writer) *cobra.Command {
 	f.BoolVar(&o.Foreground, "foreground", false, "stay in the foreground even with -d (for systemd)")
 	f.IntVar(&o.LogLimit, "log-limit", server.DefaultLogLimit, "log at most this many Stage and timeout lines a second, counting the rest (a flood of spoofed knocks would write one per packet); 0 logs all")
 	f.DurationVar(&o.Stats, "stats", 0, "log a status line (packets, kernel drops, knockers tracked, doors opened) this often, e.g. 5m; SIGUSR1 logs one at any time")
+	f.StringVar(&o.FwknopdConf, "fwknopd-conf", "", "serve SPA as fwknopd would with this fwknopd.conf (and its access.conf); without -c, SPA alone")
+	f.StringVar(&o.AccessConf, "access-conf", "", "serve SPA as fwknopd would with this access.conf (and "+fwknopconf.DefaultServerConf+"); without -c, SPA alone")
 	f.StringVar(&o.Status, "status-socket", "", "the socket knockd status asks, or off (default: the config's StatusSocket, else "+knockdconf.DefaultStatusSocket+")")
 	cmd.AddCommand(newFWCmd(stdout), newStatusCmd(stdout))
 	return cmd
@@ -168,11 +177,19 @@ func serve(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 	if o.RunCmds && o.Replay == "" {
 		return exitError{2, errors.New("--run-commands goes with --replay")}
 	}
-	cfg, err := knockdconf.Load(o.Config)
+	cfg, err := loadConfig(o)
 	if err != nil {
 		return err
 	}
-	ifaces, err := knockdconf.ParseInterfaces(firstOf(strings.Join(o.Interfaces, ","), cfg.Interface, knockdconf.DefaultInterface))
+	spac, err := loadSPA(o, cfg)
+	if err != nil {
+		return err
+	}
+	pcapIntf := ""
+	if spac != nil {
+		pcapIntf = spac.server.Interface
+	}
+	ifaces, err := knockdconf.ParseInterfaces(firstOf(strings.Join(o.Interfaces, ","), cfg.Interface, pcapIntf, knockdconf.DefaultInterface))
 	if err != nil {
 		return fmt.Errorf("-i: %w", err)
 	}
@@ -181,9 +198,16 @@ func serve(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 		return err
 	}
 	if o.Check {
-		printDoors(stdout, cfg)
+		if cfg.Path != "" {
+			printDoors(stdout, cfg)
+		}
+		var warnings []string
+		if spac != nil {
+			printSPA(stdout, spac)
+			warnings = append(warnings, spac.access.Warnings...)
+		}
 		printMemory(stdout, ifaces, sz)
-		warnings := append(cfg.PermissionWarnings(), fwAutoWarnings(cfg, firewall.Exec{})...)
+		warnings = append(append(warnings, cfg.PermissionWarnings()...), fwAutoWarnings(cfg, firewall.Exec{})...)
 		warnings = append(warnings, missingPrograms(cfg, exec.LookPath)...)
 		for _, iface := range ifaces {
 			if iface != knockdconf.AnyInterface && server.Missing(iface) {
@@ -227,6 +251,20 @@ func serve(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 		return err
 	}
 	srv.OnlyIPv4, srv.NoWrites = o.OnlyIPv4, dryRun
+	var cache *spadoor.Cache
+	if spac != nil {
+		if cache, err = spac.replayCache(o.Replay != "" && !o.RunCmds); err != nil {
+			return err
+		}
+		if !spac.server.Aging {
+			log.Printf("warning: %s: ENABLE_SPA_PACKET_AGING N: the replay cache keeps the last %d digests only, and an older packet replayed is taken", spac.server.Path, spadoor.DefaultMaxEntries)
+		}
+		sp, err := spac.spaService(cache)
+		if err != nil {
+			return err
+		}
+		srv.SetSPA(sp)
+	}
 	if o.Replay == "" {
 		srv.LoadState(cfg.StateDir) // a replay neither reads nor writes it
 	}
@@ -251,7 +289,7 @@ func serve(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 		for sig := range signals {
 			switch {
 			case sig == syscall.SIGHUP:
-				reload(srv, o.Config)
+				reload(srv, o, cache)
 			case sig == stats:
 				logStats(srv, actions)
 			default:
@@ -326,17 +364,35 @@ func writePidFile(path string) error {
 // kept, so the doors stay guarded (knockd 0.8 exits instead). So is a file
 // with no doors while the running one has some (a file emptied or cut
 // short by a write still under way), and a file still being written
-// (knockdconf.LoadForReload). What changed is logged door by door.
-func reload(srv *server.Server, path string) {
+// (knockdconf.LoadForReload). What changed is logged door by door. The
+// SPA files are read again too; the replay cache and the doors open are
+// kept.
+func reload(srv *server.Server, o *options, cache *spadoor.Cache) {
 	running := srv.Config()
-	cfg, err := knockdconf.LoadForReload(path)
+	path := o.Config
+	if !o.ConfigGiven && (o.FwknopdConf != "" || o.AccessConf != "") {
+		path = firstOf(o.AccessConf, o.FwknopdConf) // SPA alone
+	}
+	cfg, err := loadConfigForReload(o)
 	if err == nil && len(cfg.Doors) == 0 && len(running.Doors) > 0 {
 		err = fmt.Errorf("it has no doors, the running configuration %d (to stop guarding every door, stop knockd)", len(running.Doors))
+	}
+	var spa *server.SPA
+	if err == nil {
+		var spac *spaConfig
+		if spac, err = loadSPA(o, cfg); err == nil && spac != nil {
+			if cache == nil {
+				err = errors.New("SPA files named now but not at start: restart knockd to serve SPA")
+			} else {
+				spa, err = spac.spaService(cache)
+			}
+		}
 	}
 	if err == nil {
 		err = srv.Reload(cfg)
 	}
 	if err == nil {
+		srv.SetSPA(spa)
 		srv.Actions.SetLimits(cfg.MaxCommands, cfg.MaxDoorCommands)
 	}
 	if err != nil {
@@ -349,6 +405,22 @@ func reload(srv *server.Server, path string) {
 	added, removed, changed := knockdconf.DoorChanges(running, cfg)
 	srv.Log.Printf("re-read %s: %d doors (added: %s; removed: %s; changed: %s)", path, len(cfg.Doors),
 		doorList(added), doorList(removed), doorList(changed))
+}
+
+// loadConfig reads knockd.conf, or (SPA files named, no -c) none: knockd
+// serves SPA alone.
+func loadConfig(o *options) (*knockdconf.Config, error) {
+	if (o.FwknopdConf != "" || o.AccessConf != "") && !o.ConfigGiven {
+		return knockdconf.Parse("", nil)
+	}
+	return knockdconf.Load(o.Config)
+}
+
+func loadConfigForReload(o *options) (*knockdconf.Config, error) {
+	if (o.FwknopdConf != "" || o.AccessConf != "") && !o.ConfigGiven {
+		return knockdconf.Parse("", nil)
+	}
+	return knockdconf.LoadForReload(o.Config)
 }
 
 // doorList names doors for a log line.

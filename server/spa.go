@@ -1,0 +1,130 @@
+package server
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/knocktools/knock"
+	"github.com/knocktools/knock/knockdconf"
+	"github.com/knocktools/knock/spadoor"
+)
+
+// SPA is knockd's SPA service: fwknopd's access.conf stanzas deciding the
+// packets sent to one UDP port, on the same captures as the sequence
+// doors. A stanza with CMD_CYCLE_OPEN runs its commands; one without opens
+// the firewall through knockd fw (FirewallArgs), for the timeout the
+// decision says.
+type SPA struct {
+	Port     uint16
+	Verifier *spadoor.Verifier
+	// Exe is knockd itself, for the knockd fw commands of stanzas
+	// without CMD_CYCLE_OPEN; FirewallArgs are added to them (--backend,
+	// --chain).
+	Exe          string
+	FirewallArgs []string
+}
+
+// SetSPA serves SPA (nil: no more); a reload passes a new one, with the
+// same replay cache.
+func (s *Server) SetSPA(spa *SPA) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.spa = spa
+	s.applyFilter()
+}
+
+// handleSPA decides one SPA packet and acts; called with s.mu held.
+func (s *Server) handleSPA(h *Packet) {
+	sp := s.spa
+	d := sp.Verifier.Decide(spadoor.Packet{Src: h.Src, Dst: h.Dst, SrcPort: h.SPort, DstPort: h.Port, Proto: 17, Data: h.Data, Time: h.Time})
+	if !d.OK {
+		// Forged packets come in floods: their lines share the budget of
+		// the Stage lines.
+		if s.Log.Enabled() {
+			ok, dropped := s.budget.allow(h.Time)
+			s.reportDropped(dropped)
+			if ok {
+				for _, l := range d.Log {
+					s.Log.Printf("%s: spa: %s", s.Log.Who(h.Src), l)
+				}
+				if len(d.Log) == 0 {
+					s.Log.Printf("%s: spa: %s", s.Log.Who(h.Src), d.Reason)
+				}
+			}
+		}
+		return
+	}
+	s.stats.opened.Add(1)
+	door := sp.door(d, h)
+	s.Log.Printf("%s: spa: (stanza #%d) SPA packet accepted: %s for %s, %v", s.Log.Who(h.Src), d.Stanza, portList(d), d.Allow, d.Timeout)
+	if s.Actions == nil {
+		return
+	}
+	if err := s.Actions.Open(door, d.Allow); err != nil {
+		s.Log.Printf("%s: %s: not opened: %v", s.Log.Who(h.Src), door.Name, err)
+	}
+}
+
+func portList(d spadoor.Decision) string {
+	var parts []string
+	for _, p := range d.Ports {
+		parts = append(parts, p.String())
+	}
+	return strings.Join(parts, ",")
+}
+
+// door is the commands a decision runs, as a door: the stanza's
+// CMD_CYCLE_OPEN and CLOSE with fwknopd's variables filled in (each an
+// address or a number), or knockd fw opening and closing each port.
+func (sp *SPA) door(d spadoor.Decision, h *Packet) *knockdconf.Door {
+	e := d.Entry
+	door := &knockdconf.Door{Name: "spa#" + strconv.Itoa(d.Stanza), CmdTimeout: d.Timeout}
+	if e.CmdCycleOpen != "" {
+		// fwknopd fills in the first port asked for.
+		first := d.Ports[0]
+		vars := strings.NewReplacer("$PKT_SRC", h.Src.Unmap().String(), "$TIMEOUT", strconv.Itoa(int(d.Timeout.Seconds())),
+			"$PROTO", first.Proto, "$PORT", strconv.Itoa(int(first.Port)), "$SRC", d.Allow.String(), "$IP", d.Allow.String(),
+			"$DST", h.Dst.Unmap().String())
+		door.StartCommand = vars.Replace(e.CmdCycleOpen)
+		if !e.CloseNone {
+			door.StopCommand = vars.Replace(e.CmdCycleClose)
+			door.CmdTimeout = time.Duration(e.CmdCycleTimer) * time.Second
+		}
+		return door
+	}
+	var open, close []string
+	for _, p := range d.Ports {
+		args := fmt.Sprintf("--src %s --port %d --proto %s", d.Allow, p.Port, p.Proto)
+		if extra := strings.Join(sp.FirewallArgs, " "); extra != "" {
+			args += " " + extra
+		}
+		open = append(open, shellQuote(sp.Exe)+" fw open "+args)
+		close = append(close, shellQuote(sp.Exe)+" fw close "+args)
+	}
+	door.StartCommand = strings.Join(open, " && ")
+	door.StopCommand = strings.Join(close, "; ")
+	return door
+}
+
+// shellQuote quotes a path for /bin/sh.
+func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
+
+// spaPacket reports whether h is an SPA packet; called with s.mu held.
+func (s *Server) spaPacket(h *Packet) bool {
+	return s.spa != nil && h.Proto == knock.UDP && h.Port == s.spa.Port
+}
+
+// addSPAPort adds the SPA port to the kernel filter's UDP ports.
+func (s *Server) addSPAPort(udp []uint16) []uint16 {
+	if s.spa == nil {
+		return udp
+	}
+	for _, p := range udp {
+		if p == s.spa.Port {
+			return udp
+		}
+	}
+	return append(udp, s.spa.Port)
+}
