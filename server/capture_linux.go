@@ -43,7 +43,7 @@ type liveSource struct {
 	mu     sync.Mutex
 	tp     *afpacket.TPacket
 	closed bool
-	buf    [snapLen]byte
+	buf    [udpSnapLen]byte
 }
 
 // OpenLive starts capturing on an interface, with a ring of ringBytes

@@ -33,7 +33,7 @@ type socketSource struct {
 	closed atomic.Bool
 	mu     sync.Mutex // guards drops
 	drops  uint64
-	buf    [snapLen]byte
+	buf    [udpSnapLen]byte
 }
 
 // openSocket opens the fallback capture on iface; ringErr says why the

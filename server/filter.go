@@ -8,9 +8,14 @@ import (
 	"github.com/knocktools/knock"
 )
 
-// snapLen is how much of each frame a capture copies: headers are all we
-// read. The kernel filter truncates frames to it (its accept value).
-const snapLen = 256
+// snapLen is how much of each frame a capture copies: headers are all
+// a TCP knock needs. The kernel filter truncates frames to it (its accept
+// value); UDP frames keep udpSnapLen, the whole of an SPA packet (whose
+// data is up to 1500 bytes) and its headers.
+const (
+	snapLen    = 256
+	udpSnapLen = 2048
+)
 
 // The kernel filter compares ports in runs (a run of consecutive ports is
 // one range test) and in chunks of at most chunkCompares instructions,
@@ -171,11 +176,12 @@ func Filter(link LinkType, tcp, udp []uint16) ([]bpf.RawInstruction, bool) {
 	for _, set := range []struct {
 		at    label
 		ports []uint16
-	}{{tcpPorts, tcp}, {udpPorts, udp}} {
+		snap  uint32
+	}{{tcpPorts, tcp, snapLen}, {udpPorts, udp, udpSnapLen}} {
 		a.mark(set.at)
 		runs := portRuns(set.ports)
 		if compares(runs) > maxPortCompares {
-			a.emit(bpf.RetConstant{Val: snapLen})
+			a.emit(bpf.RetConstant{Val: set.snap})
 			continue
 		}
 		accept, n := a.label(), 0
@@ -184,7 +190,7 @@ func Filter(link LinkType, tcp, udp []uint16) ([]bpf.RawInstruction, bool) {
 				next := a.label()
 				a.ja(next)
 				a.mark(accept)
-				a.emit(bpf.RetConstant{Val: snapLen})
+				a.emit(bpf.RetConstant{Val: set.snap})
 				a.mark(next)
 				accept, n = a.label(), 0
 			}
@@ -201,7 +207,7 @@ func Filter(link LinkType, tcp, udp []uint16) ([]bpf.RawInstruction, bool) {
 		}
 		a.emit(bpf.RetConstant{Val: 0})
 		a.mark(accept)
-		a.emit(bpf.RetConstant{Val: snapLen})
+		a.emit(bpf.RetConstant{Val: set.snap})
 	}
 	return a.assemble()
 }

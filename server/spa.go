@@ -82,10 +82,18 @@ func (sp *SPA) door(d spadoor.Decision, h *Packet) *knockdconf.Door {
 	e := d.Entry
 	door := &knockdconf.Door{Name: "spa#" + strconv.Itoa(d.Stanza), CmdTimeout: d.Timeout}
 	if e.CmdCycleOpen != "" {
-		// fwknopd fills in the first port asked for.
+		// fwknopd's meanings (fwknopd 2.6.10's, seen in
+		// TestSPADifferential): the first port asked for, its protocol's
+		// number, and $TIMEOUT the packet's time plus the timeout the
+		// client asked for (0 when it asked for none), in seconds since
+		// 1970; ours capped by MAX_FW_TIMEOUT.
 		first := d.Ports[0]
-		vars := strings.NewReplacer("$PKT_SRC", h.Src.Unmap().String(), "$TIMEOUT", strconv.Itoa(int(d.Timeout.Seconds())),
-			"$PROTO", first.Proto, "$PORT", strconv.Itoa(int(first.Port)), "$SRC", d.Allow.String(), "$IP", d.Allow.String(),
+		proto := "6"
+		if first.Proto == "udp" {
+			proto = "17"
+		}
+		vars := strings.NewReplacer("$PKT_SRC", h.Src.Unmap().String(), "$TIMEOUT", strconv.FormatInt(d.Message.Time+int64(min(d.Message.Timeout, e.MaxFWTimeout)), 10),
+			"$PROTO", proto, "$PORT", strconv.Itoa(int(first.Port)), "$SRC", d.Allow.String(), "$IP", d.Allow.String(),
 			"$DST", h.Dst.Unmap().String())
 		door.StartCommand = vars.Replace(e.CmdCycleOpen)
 		if !e.CloseNone {

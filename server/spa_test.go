@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"crypto/rand"
+	"fmt"
 	"testing"
 	"time"
 
@@ -36,7 +37,9 @@ func TestSPAStage(t *testing.T) {
 	}
 	h := Packet{Src: srcA, Dst: me, Proto: knock.UDP, Port: 62201, SPort: 40000, Data: []byte(p), Time: time.Now()}
 	srv.Handle(&h)
-	want := "spa#1: would run: open 10.77.0.5 tcp/22 30 from 10.77.0.1 to 10.77.0.2\nspa#1: would run after Cmd_Timeout (9s): close 10.77.0.5\n"
+	// $PROTO is the protocol's number and $TIMEOUT the packet's time
+	// plus the client's timeout (none here), as fwknopd has them.
+	want := fmt.Sprintf("spa#1: would run: open 10.77.0.5 6/22 %d from 10.77.0.1 to 10.77.0.2\nspa#1: would run after Cmd_Timeout (9s): close 10.77.0.5\n", m.Time)
 	if out.String() != want {
 		t.Fatalf("dry run:\n%s\nwant\n%s", out.String(), want)
 	}

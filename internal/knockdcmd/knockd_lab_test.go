@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -352,7 +353,10 @@ func TestSPADoors(t *testing.T) {
 	// The command cycle: open at once, close CMD_CYCLE_TIMER later.
 	packet := filepath.Join(dir, "packet")
 	fwknop("dGhpcy1pcy1hLTMyLWJ5dGUta2V5LWZvci10ZXN0cyE=", "aG1hYy1rZXktZm9yLWZ3a25vcC1jbGllbnQtdGVzdHMtaW4tc3BhZG9vcg==", "tcp/22", "--save-packet", packet)
-	want := "open " + me + " tcp/22 30\nclose " + me + "\n"
+	// fwknopd's $PROTO is the protocol's number, its $TIMEOUT the
+	// packet's time plus the client's timeout (none here: the script
+	// writes how far off it is, in tens of seconds).
+	want := "open " + me + " 6/22 0\nclose " + me + "\n"
 	if !lab.Eventually(10*time.Second, func() bool { b, _ := os.ReadFile(filepath.Join(dir, "cycle")); return string(b) == want }) {
 		b, _ := os.ReadFile(filepath.Join(dir, "cycle"))
 		t.Fatalf("the command cycle wrote %q, want %q\n%s", b, want, kd.Output())
@@ -403,5 +407,131 @@ func TestSPADoors(t *testing.T) {
 	// The digest cache, in fwknopd's format, holds the packets taken.
 	if data, err := os.ReadFile(filepath.Join(dir, "digest.cache")); err != nil || strings.Count(string(data), " 17 "+me+" ") < 2 {
 		t.Errorf("digest.cache: %v\n%s", err, data)
+	}
+}
+
+// spaDiff is one packet of TestSPADifferential: what fwknop's client is
+// given, and what each server does with it ("" for nothing).
+type spaDiff struct {
+	name          string
+	args          []string // fwknop's, besides -D and the keys
+	theirs, ours  string   // the line the stanza's command writes, "" for none
+	differenceWhy string   // where ours differs from fwknopd 2.6.10 by design
+	send          func(packet string) string
+}
+
+// TestSPADifferential shows fwknopd 2.6.10 and our knockd the same
+// packets, sniffing the same interface with the same access.conf, and
+// compares what each opened: every decision is the same but where
+// fwknopd is wrong, each such difference listed with why.
+func TestSPADifferential(t *testing.T) {
+	lab.Require(t, "fwknop", "fwknopd", "nc")
+	l := lab.New(t)
+	const key, hmac = "dGhpcy1pcy1hLTMyLWJ5dGUta2V5LWZvci10ZXN0cyE=", "aG1hYy1rZXktZm9yLWZ3a25vcC1jbGllbnQtdGVzdHMtaW4tc3BhZG9vcg=="
+	start := func(ours bool) (string, *lab.Proc) {
+		dir := t.TempDir()
+		// $4, fwknopd's $TIMEOUT, is the packet's time plus the client's
+		// timeout: written as how far off that is, in tens of seconds.
+		rec := filepath.Join(dir, "rec.sh")
+		if err := os.WriteFile(rec, []byte("#!/bin/sh\necho \"$1 $2 $3 $(( ($4 - $(date +%s) + 5) / 10 * 10 ))\" >> "+filepath.Join(dir, "opened")+"\n"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		files := map[string]string{
+			"access.conf": "SOURCE ANY\nKEY_BASE64 " + key + "\nHMAC_KEY_BASE64 " + hmac + "\nOPEN_PORTS tcp/22\nMAX_FW_TIMEOUT 60\nREQUIRE_SOURCE_ADDRESS Y\n" +
+				"CMD_CYCLE_OPEN " + rec + " $SRC $PROTO $PORT $TIMEOUT\nCMD_CYCLE_CLOSE NONE\n",
+			"fwknopd.conf": "PCAP_INTF eth0;\nPCAP_FILTER udp port 62201;\nENABLE_PCAP_PROMISC N;\nFWKNOP_RUN_DIR " + dir + ";\n",
+		}
+		for name, text := range files {
+			if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o600); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if ours {
+			p := l.Server.Start(ourKnockd(t), "--fwknopd-conf", filepath.Join(dir, "fwknopd.conf"), "--access-conf", filepath.Join(dir, "access.conf"),
+				"-v", "--status-socket", filepath.Join(dir, "status.sock"))
+			p.WaitOutput(t, "listening on eth0", 10*time.Second)
+			return dir, p
+		}
+		p := l.Server.Start("fwknopd", "-f", "-v", "-c", filepath.Join(dir, "fwknopd.conf"), "-a", filepath.Join(dir, "access.conf"),
+			"-d", filepath.Join(dir, "digest.cache"), "-p", filepath.Join(dir, "fwknopd.pid"))
+		p.WaitOutput(t, "Starting fwknopd main event loop", 15*time.Second)
+		return dir, p
+	}
+	theirDir, theirs := start(false)
+	ourDir, ours := start(true)
+	srv := l.Server.Addr4.String()
+	fwknop := func(args ...string) string {
+		t.Helper()
+		file := filepath.Join(t.TempDir(), "packet")
+		args = append([]string{"-D", srv, "--rc-file", os.DevNull, "--save-packet", file}, args...)
+		if out, err := l.Client.Command(t.Context(), "fwknop", args...).CombinedOutput(); err != nil {
+			t.Fatalf("fwknop %v: %v\n%s", args, err, out)
+		}
+		b, _ := os.ReadFile(file)
+		return strings.TrimSpace(string(b))
+	}
+	keys := []string{"--key-base64-rijndael", key, "--key-base64-hmac", hmac}
+	raw := func(data string) {
+		l.Client.Run("sh", "-c", "printf %s '"+data+"' | nc -u -w1 "+srv+" 62201")
+	}
+	var first string
+	cases := []spaDiff{
+		{name: "taken", args: append([]string{"-A", "tcp/22", "-a", "10.77.1.1"}, keys...), theirs: "10.77.1.1 6 22 0", ours: "10.77.1.1 6 22 0"},
+		{name: "a port OPEN_PORTS lacks", args: append([]string{"-A", "tcp/23", "-a", "10.77.1.2"}, keys...), theirs: "10.77.1.2 6 23 0",
+			differenceWhy: "fwknopd 2.6.10 runs CMD_CYCLE_OPEN before its OPEN_PORTS check"},
+		{name: "a client timeout past MAX_FW_TIMEOUT", args: append([]string{"-A", "tcp/22", "-a", "10.77.1.3", "-f", "1000"}, keys...),
+			theirs: "10.77.1.3 6 22 1000", ours: "10.77.1.3 6 22 60", differenceWhy: "fwknopd 2.6.10 does not cap the client's timeout for CMD_CYCLE_OPEN"},
+		{name: "wrong HMAC key", args: []string{"-A", "tcp/22", "-a", "10.77.1.4", "--key-base64-rijndael", key, "--key-base64-hmac", "d3Jvbmctd3Jvbmctd3Jvbmctd3Jvbmctd3Jvbmctd3Jvbmc="}},
+		{name: "a replay", send: func(string) string { return first }},
+		{name: "too old", args: append([]string{"-A", "tcp/22", "-a", "10.77.1.6", "--time-offset-minus", "300s"}, keys...)},
+		{name: "0.0.0.0 where a source is required", args: append([]string{"-A", "tcp/22", "-s"}, keys...)},
+		{name: "a bit flipped", args: append([]string{"-A", "tcp/22", "-a", "10.77.1.8"}, keys...), send: func(p string) string {
+			b := []byte(p)
+			b[len(b)/2] ^= 1
+			if b[len(b)/2] == '+' || b[len(b)/2] == '/' { // stay in base64's alphabet
+				b[len(b)/2] = 'A'
+			}
+			return string(b)
+		}},
+		{name: "the last, taken", args: append([]string{"-A", "tcp/22", "-a", "10.77.1.9"}, keys...), theirs: "10.77.1.9 6 22 0", ours: "10.77.1.9 6 22 0"},
+	}
+	for i, c := range cases {
+		switch {
+		case c.send == nil: // fwknop sends it
+			if p := fwknop(c.args...); i == 0 {
+				first = p
+			}
+		case c.args == nil:
+			raw(c.send(""))
+		default: // made, not sent, by fwknop; changed, then sent
+			raw(c.send(fwknop(append(c.args, "--test")...)))
+		}
+		time.Sleep(300 * time.Millisecond)
+	}
+	read := func(dir string) []string {
+		b, _ := os.ReadFile(filepath.Join(dir, "opened"))
+		return strings.Split(strings.TrimSpace(string(b)), "\n")
+	}
+	done := func(dir string) bool { return slices.Contains(read(dir), "10.77.1.9 6 22 0") }
+	if !lab.Eventually(15*time.Second, func() bool { return done(theirDir) && done(ourDir) }) {
+		t.Fatalf("the last packet did not open both:\nfwknopd %q\nknockd %q\n%s\n%s", read(theirDir), read(ourDir), theirs.Output(), ours.Output())
+	}
+	var wantTheirs, wantOurs []string
+	for _, c := range cases {
+		if c.theirs != "" {
+			wantTheirs = append(wantTheirs, c.theirs)
+		}
+		if c.ours != "" {
+			wantOurs = append(wantOurs, c.ours)
+		}
+		if c.differenceWhy != "" {
+			t.Logf("difference by design, %s: fwknopd %q, knockd %q (%s)", c.name, c.theirs, c.ours, c.differenceWhy)
+		}
+	}
+	if got := read(theirDir); !slices.Equal(got, wantTheirs) {
+		t.Errorf("fwknopd opened %q, want %q (has fwknopd changed?)\n%s", got, wantTheirs, theirs.Output())
+	}
+	if got := read(ourDir); !slices.Equal(got, wantOurs) {
+		t.Errorf("knockd opened %q, want %q\n%s", got, wantOurs, ours.Output())
 	}
 }
