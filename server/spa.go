@@ -1,7 +1,12 @@
 package server
 
 import (
+	"bytes"
+	"context"
 	"fmt"
+	"io"
+	"net"
+	"net/netip"
 	"strconv"
 	"strings"
 	"time"
@@ -19,6 +24,10 @@ import (
 type SPA struct {
 	Port     uint16
 	Verifier *spadoor.Verifier
+	// Sockets: the packets come through ServeSPAUDP and ServeSPATCP's
+	// sockets (fwknopd.conf's ENABLE_UDP_SERVER, ENABLE_TCP_SERVER), not
+	// the captures.
+	Sockets bool
 	// Exe is knockd itself, for the knockd fw commands of stanzas
 	// without CMD_CYCLE_OPEN; FirewallArgs are added to them (--backend,
 	// --chain).
@@ -38,7 +47,11 @@ func (s *Server) SetSPA(spa *SPA) {
 // handleSPA decides one SPA packet and acts; called with s.mu held.
 func (s *Server) handleSPA(h *Packet) {
 	sp := s.spa
-	d := sp.Verifier.Decide(spadoor.Packet{Src: h.Src, Dst: h.Dst, SrcPort: h.SPort, DstPort: h.Port, Proto: 17, Data: h.Data, Time: h.Time})
+	proto := uint8(17)
+	if h.Proto == knock.TCP {
+		proto = 6
+	}
+	d := sp.Verifier.Decide(spadoor.Packet{Src: h.Src, Dst: h.Dst, SrcPort: h.SPort, DstPort: h.Port, Proto: proto, Data: h.Data, Time: h.Time})
 	if !d.OK {
 		// Forged packets come in floods: their lines share the budget of
 		// the Stage lines.
@@ -121,12 +134,12 @@ func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''
 
 // spaPacket reports whether h is an SPA packet; called with s.mu held.
 func (s *Server) spaPacket(h *Packet) bool {
-	return s.spa != nil && h.Proto == knock.UDP && h.Port == s.spa.Port
+	return s.spa != nil && !s.spa.Sockets && h.Proto == knock.UDP && h.Port == s.spa.Port
 }
 
 // addSPAPort adds the SPA port to the kernel filter's UDP ports.
 func (s *Server) addSPAPort(udp []uint16) []uint16 {
-	if s.spa == nil {
+	if s.spa == nil || s.spa.Sockets {
 		return udp
 	}
 	for _, p := range udp {
@@ -135,4 +148,69 @@ func (s *Server) addSPAPort(udp []uint16) []uint16 {
 		}
 	}
 	return append(udp, s.spa.Port)
+}
+
+// SPASocketPacket decides a packet that came through a socket of the SPA
+// servers (src: its source, dst: the address it came to).
+func (s *Server) SPASocketPacket(src, dst netip.AddrPort, tcp bool, data []byte) {
+	h := Packet{Src: src.Addr().Unmap(), Dst: dst.Addr().Unmap(), SPort: src.Port(), Port: dst.Port(), Proto: knock.UDP, Data: data, Time: time.Now()}
+	if tcp {
+		h.Proto = knock.TCP
+	}
+	if s.OnlyIPv4 && !h.Src.Is4() || !peer(&h) {
+		return
+	}
+	s.stats.packets.Add(1)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.spa == nil {
+		return
+	}
+	s.stats.visible.Add(1)
+	s.handleSPA(&h)
+}
+
+// ServeSPAUDP takes SPA packets from a UDP socket until ctx ends (fwknopd's
+// ENABLE_UDP_SERVER: no capture).
+func (s *Server) ServeSPAUDP(ctx context.Context, c *net.UDPConn) error {
+	stop := context.AfterFunc(ctx, func() { c.Close() })
+	defer stop()
+	buf := make([]byte, spadoor.MaxData+1)
+	for {
+		n, src, err := c.ReadFromUDPAddrPort(buf)
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return err
+		}
+		dst, _ := netip.ParseAddrPort(c.LocalAddr().String())
+		s.SPASocketPacket(src, dst, false, buf[:n])
+	}
+}
+
+// ServeSPATCP takes SPA packets over TCP connections until ctx ends
+// (fwknopd's ENABLE_TCP_SERVER, knock's server_proto: tcp): each
+// connection carries one packet, read until the client closes, at most
+// MaxData bytes and two seconds.
+func (s *Server) ServeSPATCP(ctx context.Context, l *net.TCPListener) error {
+	stop := context.AfterFunc(ctx, func() { l.Close() })
+	defer stop()
+	for {
+		c, err := l.AcceptTCP()
+		if err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return err
+		}
+		go func() {
+			defer c.Close()
+			_ = c.SetReadDeadline(time.Now().Add(2 * time.Second))
+			data, _ := io.ReadAll(io.LimitReader(c, spadoor.MaxData+1))
+			src, _ := netip.ParseAddrPort(c.RemoteAddr().String())
+			dst, _ := netip.ParseAddrPort(c.LocalAddr().String())
+			s.SPASocketPacket(src, dst, true, bytes.TrimSpace(data))
+		}()
+	}
 }

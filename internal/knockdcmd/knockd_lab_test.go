@@ -535,3 +535,46 @@ func TestSPADifferential(t *testing.T) {
 		t.Errorf("knockd opened %q, want %q\n%s", got, wantOurs, ours.Output())
 	}
 }
+
+// TestSPASockets: fwknopd.conf's ENABLE_UDP_SERVER and ENABLE_TCP_SERVER
+// take SPA packets through plain sockets, from fwknop's client over UDP
+// and TCP and from knock's (server_proto: tcp).
+func TestSPASockets(t *testing.T) {
+	lab.Require(t, "fwknop")
+	l := lab.New(t)
+	dir := t.TempDir()
+	const key, hmac = "dGhpcy1pcy1hLTMyLWJ5dGUta2V5LWZvci10ZXN0cyE=", "aG1hYy1rZXktZm9yLWZ3a25vcC1jbGllbnQtdGVzdHMtaW4tc3BhZG9vcg=="
+	files := map[string]string{
+		"access.conf": "SOURCE ANY\nKEY_BASE64 " + key + "\nHMAC_KEY_BASE64 " + hmac + "\nREQUIRE_SOURCE_ADDRESS Y\n" +
+			"CMD_CYCLE_OPEN echo $SRC $PROTO $PORT >> " + dir + "/opened\nCMD_CYCLE_CLOSE NONE\n",
+		"fwknopd.conf": "PCAP_INTF eth0;\nENABLE_UDP_SERVER Y;\nENABLE_TCP_SERVER Y;\nFWKNOP_RUN_DIR " + dir + ";\n",
+	}
+	for name, text := range files {
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+	}
+	kd := l.Server.Start(ourKnockd(t), "--fwknopd-conf", filepath.Join(dir, "fwknopd.conf"), "--access-conf", filepath.Join(dir, "access.conf"),
+		"-v", "--status-socket", filepath.Join(dir, "status.sock"))
+	kd.WaitOutput(t, "listening on eth0", 10*time.Second)
+	srv := l.Server.Addr4.String()
+	for _, c := range []struct{ proto, allow string }{{"udp", "10.77.2.1"}, {"tcp", "10.77.2.2"}} {
+		args := []string{"-A", "tcp/22", "-a", c.allow, "-D", srv, "--server-proto", c.proto, "--rc-file", os.DevNull, "--key-base64-rijndael", key, "--key-base64-hmac", hmac}
+		if out, err := l.Client.Command(t.Context(), "fwknop", args...).CombinedOutput(); err != nil {
+			t.Fatalf("fwknop %v: %v\n%s", args, err, out)
+		}
+	}
+	cfg := filepath.Join(dir, "config.yaml")
+	profile := "profiles:\n  door:\n    host: " + srv + "\n    spa:\n      access: tcp/2222\n      key_base64: " + key + "\n      hmac_key_base64: " + hmac + "\n      allow_ip: 10.77.2.3\n      server_proto: tcp\n"
+	if err := os.WriteFile(cfg, []byte(profile), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := l.Client.Command(t.Context(), ourKnock(t), "--config", cfg, "door").CombinedOutput(); err != nil {
+		t.Fatalf("knock door: %v\n%s", err, out)
+	}
+	want := "10.77.2.1 6 22\n10.77.2.2 6 22\n10.77.2.3 6 2222\n"
+	if !lab.Eventually(10*time.Second, func() bool { b, _ := os.ReadFile(filepath.Join(dir, "opened")); return string(b) == want }) {
+		b, _ := os.ReadFile(filepath.Join(dir, "opened"))
+		t.Fatalf("opened %q, want %q\n%s", b, want, kd.Output())
+	}
+}

@@ -332,6 +332,11 @@ func serve(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 	if o.Stats > 0 {
 		go server.Every(ctx, o.Stats, func(time.Time) { logStats(srv, actions) })
 	}
+	if spac != nil {
+		if err := spac.serveSockets(ctx, srv); err != nil {
+			return err
+		}
+	}
 	if socket := statusSocket(o.Status, cfg); socket != "" {
 		l, err := listenStatus(socket)
 		if err != nil {

@@ -1,8 +1,10 @@
 package knockdcmd
 
 import (
+	"context"
 	"fmt"
 	"io"
+	"net"
 	"net/netip"
 	"os"
 	"strings"
@@ -49,12 +51,6 @@ func loadSPA(o *options, cfg *knockdconf.Config) (*spaConfig, error) {
 	if err != nil {
 		return nil, err
 	}
-	switch {
-	case srv.UDPServer:
-		return nil, fmt.Errorf("%s: ENABLE_UDP_SERVER Y: a UDP socket instead of the capture is not served by this knockd yet", srv.Path)
-	case srv.TCPServer:
-		return nil, fmt.Errorf("%s: ENABLE_TCP_SERVER Y: SPA over TCP connections is not served by this knockd yet", srv.Path)
-	}
 	a, err := fwknopconf.LoadAccess(firstOf(access, srv.AccessFile))
 	if err != nil {
 		return nil, err
@@ -98,7 +94,35 @@ func (c *spaConfig) spaService(cache *spadoor.Cache) (*server.SPA, error) {
 	if exe := c.server.Firewall["FIREWALL_EXE"]; strings.Contains(exe, "iptables") {
 		fw = append(fw, "--backend", "iptables")
 	}
-	return &server.SPA{Port: c.server.Port, Verifier: v, Exe: exe, FirewallArgs: fw}, nil
+	return &server.SPA{Port: c.server.Port, Verifier: v, Exe: exe, FirewallArgs: fw, Sockets: c.server.UDPServer}, nil
+}
+
+// serveSockets starts the SPA servers' sockets fwknopd.conf asks for:
+// ENABLE_UDP_SERVER (instead of the capture) and ENABLE_TCP_SERVER.
+func (c *spaConfig) serveSockets(ctx context.Context, srv *server.Server) error {
+	if c.server.UDPServer {
+		conn, err := net.ListenUDP("udp", &net.UDPAddr{Port: int(c.server.UDPPort)})
+		if err != nil {
+			return fmt.Errorf("%s: ENABLE_UDP_SERVER: %w", c.server.Path, err)
+		}
+		go func() {
+			if err := srv.ServeSPAUDP(ctx, conn); err != nil {
+				srv.Log.Printf("spa: UDP server: %v", err)
+			}
+		}()
+	}
+	if c.server.TCPServer {
+		l, err := net.ListenTCP("tcp", &net.TCPAddr{Port: int(c.server.TCPPort)})
+		if err != nil {
+			return fmt.Errorf("%s: ENABLE_TCP_SERVER: %w", c.server.Path, err)
+		}
+		go func() {
+			if err := srv.ServeSPATCP(ctx, l); err != nil {
+				srv.Log.Printf("spa: TCP server: %v", err)
+			}
+		}()
+	}
+	return nil
 }
 
 // replayCache is the replay cache of the files, its digest.cache read.
@@ -122,7 +146,15 @@ func (c *spaConfig) replayCache(noWrites bool) (*spadoor.Cache, error) {
 // printSPA is --check's account of the SPA files.
 func printSPA(w io.Writer, c *spaConfig) {
 	s := c.server
-	fmt.Fprintf(w, "%s: OK, SPA on udp/%d", s.Path, s.Port)
+	switch {
+	case s.UDPServer:
+		fmt.Fprintf(w, "%s: OK, SPA on a udp/%d socket (ENABLE_UDP_SERVER)", s.Path, s.UDPPort)
+	default:
+		fmt.Fprintf(w, "%s: OK, SPA on udp/%d", s.Path, s.Port)
+	}
+	if s.TCPServer {
+		fmt.Fprintf(w, " and a tcp/%d socket (ENABLE_TCP_SERVER)", s.TCPPort)
+	}
 	if s.Interface != "" {
 		fmt.Fprintf(w, " (PCAP_INTF %s)", s.Interface)
 	}
