@@ -29,6 +29,7 @@ has '^knockd ' "$root/usr/bin/knockd" --version || fail "knockd --version"
 has 'OK, 1 door' "$root/usr/bin/knockd" --check -c "$root/etc/knockd.conf" || fail "sample knockd.conf"
 [ -f "$root/etc/default/knockd" ] || fail "/etc/default/knockd missing"
 grep -q 'ExecStart=/usr/sbin/knockd --foreground' "$root/usr/lib/systemd/system/knockd.service" || fail "systemd unit"
+grep -q 'ExecStart=/usr/sbin/knockd --foreground --fwknopd-conf' "$root/usr/lib/systemd/system/knockd-fwknop.service" || fail "SPA unit"
 for page in knock.1.gz knockd.1.gz knock-ssh.1.gz; do
   has '^\.TH' zcat "$root/usr/share/man/man1/$page" || fail "man page $page"
 done

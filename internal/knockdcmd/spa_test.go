@@ -1,8 +1,10 @@
 package knockdcmd
 
 import (
+	"io"
 	"net/netip"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -52,5 +54,27 @@ func TestReloadKeepsSPAReplays(t *testing.T) {
 	}
 	if !cache.Seen("7XgadOyqv0tF5xG8uhg2iIrheeNKglCWKmxQDgYP1dY") {
 		t.Fatal("the reload lost the replay cache")
+	}
+}
+
+// The units the packages ship start knockd with flags it takes.
+func TestUnitsFlags(t *testing.T) {
+	for _, unit := range []string{"../../etc/knockd.service", "../../etc/knockd-fwknop.service"} {
+		data, err := os.ReadFile(unit)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var args []string
+		for _, line := range strings.Split(string(data), "\n") {
+			if exec, ok := strings.CutPrefix(line, "ExecStart=/usr/sbin/knockd "); ok {
+				args = strings.Fields(strings.ReplaceAll(exec, "$KNOCKD_OPTS", ""))
+			}
+		}
+		if args == nil {
+			t.Fatalf("%s: no ExecStart of knockd", unit)
+		}
+		if err := NewRootCmd(io.Discard, io.Discard).ParseFlags(args); err != nil {
+			t.Errorf("%s: %v", unit, err)
+		}
 	}
 }
