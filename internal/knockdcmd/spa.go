@@ -3,9 +3,7 @@ package knockdcmd
 import (
 	"context"
 	"fmt"
-	"io"
 	"net"
-	"net/netip"
 	"os"
 	"strings"
 	"time"
@@ -100,25 +98,25 @@ func (c *spaConfig) spaService(cache *spadoor.Cache) (*server.SPA, error) {
 // serveSockets starts the SPA servers' sockets fwknopd.conf asks for:
 // ENABLE_UDP_SERVER (instead of the capture) and ENABLE_TCP_SERVER.
 func (c *spaConfig) serveSockets(ctx context.Context, srv *server.Server) error {
+	var serve []func() error
 	if c.server.UDPServer {
 		conn, err := net.ListenUDP("udp", &net.UDPAddr{Port: int(c.server.UDPPort)})
 		if err != nil {
 			return fmt.Errorf("%s: ENABLE_UDP_SERVER: %w", c.server.Path, err)
 		}
-		go func() {
-			if err := srv.ServeSPAUDP(ctx, conn); err != nil {
-				srv.Log.Printf("spa: UDP server: %v", err)
-			}
-		}()
+		serve = append(serve, func() error { return srv.ServeSPAUDP(ctx, conn) })
 	}
 	if c.server.TCPServer {
 		l, err := net.ListenTCP("tcp", &net.TCPAddr{Port: int(c.server.TCPPort)})
 		if err != nil {
 			return fmt.Errorf("%s: ENABLE_TCP_SERVER: %w", c.server.Path, err)
 		}
+		serve = append(serve, func() error { return srv.ServeSPATCP(ctx, l) })
+	}
+	for _, f := range serve {
 		go func() {
-			if err := srv.ServeSPATCP(ctx, l); err != nil {
-				srv.Log.Printf("spa: TCP server: %v", err)
+			if err := f(); err != nil {
+				srv.Log.Printf("spa: %v", err)
 			}
 		}()
 	}
@@ -141,89 +139,4 @@ func (c *spaConfig) replayCache(noWrites bool) (*spadoor.Cache, error) {
 		cache.Path = c.server.DigestFile
 	}
 	return cache, nil
-}
-
-// printSPA is --check's account of the SPA files.
-func printSPA(w io.Writer, c *spaConfig) {
-	s := c.server
-	switch {
-	case s.UDPServer:
-		fmt.Fprintf(w, "%s: OK, SPA on a udp/%d socket (ENABLE_UDP_SERVER)", s.Path, s.UDPPort)
-	default:
-		fmt.Fprintf(w, "%s: OK, SPA on udp/%d", s.Path, s.Port)
-	}
-	if s.TCPServer {
-		fmt.Fprintf(w, " and a tcp/%d socket (ENABLE_TCP_SERVER)", s.TCPPort)
-	}
-	if s.Interface != "" {
-		fmt.Fprintf(w, " (PCAP_INTF %s)", s.Interface)
-	}
-	switch {
-	case !s.Aging:
-		fmt.Fprint(w, ", packet aging off")
-	default:
-		fmt.Fprintf(w, ", packets at most %d s old", s.MaxAge)
-	}
-	if s.DigestPersistence {
-		fmt.Fprintf(w, ", replays refused (digest cache %s)", s.DigestFile)
-	} else {
-		fmt.Fprint(w, ", replays NOT refused (ENABLE_DIGEST_PERSISTENCE N)")
-	}
-	fmt.Fprintln(w)
-	if len(s.Plumbing) > 0 {
-		fmt.Fprintf(w, "%s: changes nothing here: %s\n", s.Path, strings.Join(s.Plumbing, ", "))
-	}
-	fmt.Fprintf(w, "%s: OK, %d stanza(s)\n", strings.Join(c.access.Files, ", "), len(c.access.Stanzas))
-	for i, st := range c.access.Stanzas {
-		fmt.Fprintf(w, "[spa#%d] %s:%d\n", i+1, st.File, st.Line)
-		fmt.Fprintf(w, "\tsource      = %s\n", addrs(st.SourceAny, st.Source))
-		if !st.DestinationAny {
-			fmt.Fprintf(w, "\tdestination = %s\n", addrs(false, st.Destination))
-		}
-		if len(st.OpenPorts) > 0 {
-			fmt.Fprintf(w, "\topen_ports  = %s\n", ports(st.OpenPorts))
-		}
-		if len(st.RestrictPorts) > 0 {
-			fmt.Fprintf(w, "\trestrict    = %s\n", ports(st.RestrictPorts))
-		}
-		hmac := "none (packets not authenticated)"
-		if st.Keys.HMACKey != nil {
-			hmac = fmt.Sprintf("%s (%d bytes)", st.Keys.HMAC, len(st.Keys.HMACKey))
-		}
-		fmt.Fprintf(w, "\tkeys        = %s mode, key %d bytes, HMAC %s\n", st.Keys.Mode, len(st.Keys.Key), hmac)
-		fmt.Fprintf(w, "\ttimeout     = %d s (at most %d)\n", st.FWAccessTimeout, st.MaxFWTimeout)
-		if st.CmdCycleOpen != "" {
-			fmt.Fprintf(w, "\tcmd_open    = %s\n", st.CmdCycleOpen)
-			if st.CloseNone {
-				fmt.Fprintln(w, "\tcmd_close   = NONE")
-			} else {
-				fmt.Fprintf(w, "\tcmd_close   = %s (after %d s)\n", st.CmdCycleClose, st.CmdCycleTimer)
-			}
-		} else {
-			backend := "auto (the firewall that filters this host)"
-			if strings.Contains(s.Firewall["FIREWALL_EXE"], "iptables") {
-				backend = "iptables (FIREWALL_EXE)"
-			}
-			fmt.Fprintf(w, "\tfirewall    = knockd fw open/close, backend %s\n", backend)
-		}
-	}
-}
-
-func addrs(any bool, list []netip.Prefix) string {
-	if any {
-		return "ANY"
-	}
-	var parts []string
-	for _, p := range list {
-		parts = append(parts, p.String())
-	}
-	return strings.Join(parts, ",")
-}
-
-func ports(list []fwknopconf.ProtoPort) string {
-	var parts []string
-	for _, p := range list {
-		parts = append(parts, p.String())
-	}
-	return strings.Join(parts, ",")
 }
