@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/knocktools/knock/internal/atomicfile"
 )
@@ -46,8 +47,15 @@ type Entry struct {
 	Created          time.Time
 }
 
-// DefaultMaxEntries bounds a cache: 65536 digests, some 10 MiB.
-const DefaultMaxEntries = 1 << 16
+// DefaultMaxEntries bounds a cache: 4096 digests (EntryBytes each, under
+// 1 MiB in all, within a router's budget). With aging on a digest goes
+// after twice MAX_SPA_PACKET_AGE, so the bound holds only the packets
+// taken in that time; with aging off it is the last 4096.
+const DefaultMaxEntries = 1 << 12
+
+// EntryBytes is what one digest costs at most: its Entry, its digest
+// (43 bytes of base64), its map slot and its place in the order.
+const EntryBytes = int(unsafe.Sizeof(Entry{})) + 48 + 2*int(unsafe.Sizeof("")) + 16
 
 func (c *Cache) max() int {
 	if c.MaxEntries > 0 {

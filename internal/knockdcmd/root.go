@@ -206,7 +206,7 @@ func serve(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 			printSPA(stdout, spac)
 			warnings = append(warnings, spac.access.Warnings...)
 		}
-		printMemory(stdout, ifaces, sz)
+		printMemory(stdout, ifaces, sz, spac != nil)
 		warnings = append(append(warnings, cfg.PermissionWarnings()...), fwAutoWarnings(cfg, firewall.Exec{})...)
 		warnings = append(warnings, missingPrograms(cfg, exec.LookPath)...)
 		for _, iface := range ifaces {
@@ -474,7 +474,7 @@ func sizesOf(o *options, cfg *knockdconf.Config) (sizes, error) {
 }
 
 // printMemory says what the chosen sizes cost (knockd --check).
-func printMemory(w io.Writer, ifaces []string, sz sizes) {
+func printMemory(w io.Writer, ifaces []string, sz sizes, spa bool) {
 	ring := knockdconf.FormatSize(int64(sz.ring))
 	if len(ifaces) == 1 && ifaces[0] == knockdconf.AnyInterface {
 		fmt.Fprintf(w, "capture: every interface that is up but loopback, a %s ring each (kernel memory: %s times their number)\n", ring, ring)
@@ -489,8 +489,13 @@ func printMemory(w io.Writer, ifaces []string, sz sizes) {
 	if len(ifaces) == 1 && ifaces[0] == knockdconf.AnyInterface {
 		ringsSaid = "and a ring more per interface beyond the first: the rings"
 	}
-	fmt.Fprintf(w, "memory: at most about %s resident, %s, the knocker table twice (the garbage collector lets the heap grow to twice what is live) and %s for knockd itself\n",
-		knockdconf.FormatApprox(rings+2*table+server.ProgramBytes), ringsSaid, knockdconf.FormatApprox(server.ProgramBytes))
+	replays, replaysSaid := int64(0), ""
+	if spa {
+		replays = int64(2 * spadoor.DefaultMaxEntries * spadoor.EntryBytes)
+		replaysSaid = ", the SPA replay cache twice (" + strconv.Itoa(spadoor.DefaultMaxEntries) + " digests at most)"
+	}
+	fmt.Fprintf(w, "memory: at most about %s resident, %s, the knocker table twice (the garbage collector lets the heap grow to twice what is live)%s and %s for knockd itself\n",
+		knockdconf.FormatApprox(rings+2*table+replays+server.ProgramBytes), ringsSaid, replaysSaid, knockdconf.FormatApprox(server.ProgramBytes))
 	switch {
 	case sz.memLimit == knockdconf.NoMemoryLimit:
 		fmt.Fprintln(w, "memory limit: off")
