@@ -28,8 +28,9 @@ const (
 // publicIPTimeout bounds the whole request.
 const publicIPTimeout = 10 * time.Second
 
-// PublicIPv4 asks url for this host's public IPv4 address, as fwknop's -R
-// does (the page's first IPv4 address).
+// PublicIP asks url for this host's public address of the family given
+// (4 or 6), as fwknop's -R does for IPv4: the request goes over that
+// family, and the page's first address of it is the answer.
 //
 // As fwknop does, an http:// URL is asked from here and an https:// one
 // through an HTTPS client of the system's: curl, else wget (fwknop runs
@@ -38,12 +39,15 @@ const publicIPTimeout = 10 * time.Second
 // start by about 5% of a Go program that does nothing. The server is
 // asked directly, never through HTTP(S)_PROXY: the address wanted is the
 // one the SPA packet leaves from, not a proxy's.
-func PublicIPv4(ctx context.Context, url string) (netip.Addr, error) {
-	return publicIPv4(ctx, url, exec.LookPath)
+func PublicIP(ctx context.Context, url string, family int) (netip.Addr, error) {
+	return publicIP(ctx, url, family, exec.LookPath)
 }
 
-// publicIPv4 is PublicIPv4 finding curl and wget with lookPath.
-func publicIPv4(ctx context.Context, url string, lookPath func(string) (string, error)) (netip.Addr, error) {
+// publicIP is PublicIP finding curl and wget with lookPath.
+func publicIP(ctx context.Context, url string, family int, lookPath func(string) (string, error)) (netip.Addr, error) {
+	if family != 6 {
+		family = 4
+	}
 	ctx, cancel := context.WithTimeout(ctx, publicIPTimeout)
 	defer cancel()
 	var body []byte
@@ -51,20 +55,25 @@ func publicIPv4(ctx context.Context, url string, lookPath func(string) (string, 
 	switch {
 	case err != nil:
 	case u.Scheme == "https": // any case: Parse lowers it
-		body, err = httpsGet(ctx, url, lookPath)
+		body, err = httpsGet(ctx, url, family, lookPath)
 	default:
-		body, err = httpGet(ctx, u)
+		body, err = httpGet(ctx, u, family)
 	}
 	if err != nil {
 		return netip.Addr{}, fmt.Errorf("resolving our address at %s: %w", url, err)
 	}
-	words := strings.FieldsFunc(string(body), func(r rune) bool { return (r < '0' || r > '9') && r != '.' })
-	for _, w := range words {
-		if a, err := netip.ParseAddr(w); err == nil && a.Is4() {
+	inWord := func(r rune) bool { return r >= '0' && r <= '9' || r == '.' }
+	if family == 6 {
+		inWord = func(r rune) bool {
+			return r >= '0' && r <= '9' || r >= 'a' && r <= 'f' || r >= 'A' && r <= 'F' || r == ':' || r == '.'
+		}
+	}
+	for _, w := range strings.FieldsFunc(string(body), func(r rune) bool { return !inWord(r) }) {
+		if a, err := netip.ParseAddr(w); err == nil && a.Is4() == (family == 4) && !a.Is4In6() {
 			return a, nil
 		}
 	}
-	return netip.Addr{}, fmt.Errorf("resolving our address at %s: no IPv4 address in its answer (%s)", url, strconv.Quote(string(body[:min(len(body), 80)])))
+	return netip.Addr{}, fmt.Errorf("resolving our address at %s: no IPv%d address in its answer (%s)", url, family, strconv.Quote(string(body[:min(len(body), 80)])))
 }
 
 // httpsClients are the programs httpsGet tries, in order, with the
@@ -73,29 +82,29 @@ func publicIPv4(ctx context.Context, url string, lookPath func(string) (string, 
 // bounded in time, an error for a status other than success.
 var httpsClients = []struct {
 	name string
-	args func(url string) []string
+	args func(url string, family int) []string
 }{
-	{"curl", func(url string) []string {
-		return []string{"--silent", "--show-error", "--fail", "--proto", "=https", "--noproxy", "*",
+	{"curl", func(url string, family int) []string {
+		return []string{"-" + strconv.Itoa(family), "--silent", "--show-error", "--fail", "--proto", "=https", "--noproxy", "*",
 			"--globoff",                       // the URL is one URL: no {a,b} or [1-9] sets of them
 			"--location", "--max-redirs", "0", // a redirect is an error, as for wget
 			"--max-time", strconv.Itoa(int(publicIPTimeout / time.Second)), "--user-agent", "knock", "--", url}
 	}},
-	{"wget", func(url string) []string {
-		return []string{"--no-verbose", "--output-document=-", "--https-only", "--max-redirect=0", "--no-proxy",
+	{"wget", func(url string, family int) []string {
+		return []string{"--inet" + strconv.Itoa(family) + "-only", "--no-verbose", "--output-document=-", "--https-only", "--max-redirect=0", "--no-proxy",
 			"--tries=1", "--timeout=" + strconv.Itoa(int(publicIPTimeout/time.Second)), "--user-agent=knock", "--", url}
 	}},
 }
 
-// httpsGet fetches url with the first of httpsClients that lookPath
-// finds, and returns the start of the body.
-func httpsGet(ctx context.Context, url string, lookPath func(string) (string, error)) ([]byte, error) {
+// httpsGet fetches url over IP family 4 or 6 with the first of
+// httpsClients that lookPath finds, and returns the start of the body.
+func httpsGet(ctx context.Context, url string, family int, lookPath func(string) (string, error)) ([]byte, error) {
 	for _, c := range httpsClients {
 		path, err := lookPath(c.name)
 		if err != nil {
 			continue
 		}
-		cmd := exec.CommandContext(ctx, path, c.args(url)...)
+		cmd := exec.CommandContext(ctx, path, c.args(url, family)...)
 		var stderr bytes.Buffer
 		cmd.Stderr = &limitedBuffer{buf: &stderr, n: 1024}
 		out, err := cmd.StdoutPipe()
@@ -139,10 +148,11 @@ func (l *limitedBuffer) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-// httpGet fetches u (http://) with one HTTP/1.1 GET and returns the start
-// of its body, at most httpMaxBody bytes: written on net rather than
-// net/http, for the same reason. Redirects are reported, not followed.
-func httpGet(ctx context.Context, u *neturl.URL) ([]byte, error) {
+// httpGet fetches u (http://) over IP family 4 or 6 with one HTTP/1.1
+// GET and returns the start of its body, at most httpMaxBody bytes:
+// written on net rather than net/http, for the same reason. Redirects
+// are reported, not followed.
+func httpGet(ctx context.Context, u *neturl.URL, family int) ([]byte, error) {
 	if u.Scheme != "http" {
 		return nil, fmt.Errorf("%q: want an http:// or https:// URL", u.Redacted())
 	}
@@ -150,7 +160,7 @@ func httpGet(ctx context.Context, u *neturl.URL) ([]byte, error) {
 		return nil, fmt.Errorf("%q: no host", u.Redacted())
 	}
 	var d net.Dialer
-	conn, err := d.DialContext(ctx, "tcp", net.JoinHostPort(u.Hostname(), cmp.Or(u.Port(), "80")))
+	conn, err := d.DialContext(ctx, "tcp"+strconv.Itoa(family), net.JoinHostPort(u.Hostname(), cmp.Or(u.Port(), "80")))
 	if err != nil {
 		return nil, err
 	}

@@ -19,9 +19,9 @@ import (
 	"time"
 )
 
-// PublicIPv4 over HTTP against Go's own server, in each way it ends a
+// PublicIP over HTTP against Go's own server, in each way it ends a
 // body, and the failures a user must be told about.
-func TestPublicIPv4(t *testing.T) {
+func TestPublicIP(t *testing.T) {
 	srv := httptest.NewServer(myIPMux())
 	defer srv.Close()
 	tests := []struct {
@@ -37,7 +37,7 @@ func TestPublicIPv4(t *testing.T) {
 		{"ftp://" + srv.Listener.Addr().String() + "/", "", "want an http:// or https:// URL"},
 	}
 	for _, tt := range tests {
-		got, err := PublicIPv4(context.Background(), tt.url)
+		got, err := PublicIP(context.Background(), tt.url, 4)
 		if tt.wantErr != "" {
 			if err == nil || !strings.Contains(err.Error(), tt.wantErr) || !strings.Contains(err.Error(), tt.url) {
 				t.Errorf("%s: err = %v, want one naming the URL and %q", tt.url, err, tt.wantErr)
@@ -50,7 +50,31 @@ func TestPublicIPv4(t *testing.T) {
 	}
 }
 
-// myIPMux serves the pages the PublicIPv4 tests ask.
+// PublicIP for IPv6 asks over IPv6 and takes the page's first IPv6
+// address; a page without one is an error that says which family.
+func TestPublicIPv6(t *testing.T) {
+	l, err := net.Listen("tcp6", "[::1]:0")
+	if err != nil {
+		t.Skipf("SKIPPED: no IPv6 loopback here: %v", err)
+	}
+	srv := httptest.NewUnstartedServer(myIPMux())
+	srv.Listener = l
+	srv.Start()
+	defer srv.Close()
+	got, err := PublicIP(context.Background(), srv.URL+"/chunked", 6)
+	if err != nil || got.String() != "2001:db8::1" {
+		t.Fatalf("got %v, %v; want 2001:db8::1", got, err)
+	}
+	if _, err := PublicIP(context.Background(), srv.URL+"/myip", 6); err == nil || !strings.Contains(err.Error(), "no IPv6 address in its answer") {
+		t.Fatalf("a page with only IPv4: err = %v", err)
+	}
+	// Over IPv4 it cannot reach an IPv6-only server.
+	if _, err := PublicIP(context.Background(), srv.URL+"/chunked", 4); err == nil {
+		t.Fatal("asked over IPv4, an IPv6 server answered")
+	}
+}
+
+// myIPMux serves the pages the PublicIP tests ask.
 func myIPMux() *http.ServeMux {
 	mux := http.NewServeMux()
 	mux.HandleFunc("/myip", func(w http.ResponseWriter, r *http.Request) {
@@ -82,7 +106,7 @@ func myIPMux() *http.ServeMux {
 // HTTPS server on loopback: each trusts it when told to (CURL_CA_BUNDLE,
 // a wgetrc's ca_certificate), refuses it otherwise, reports a failing
 // status, and does not follow a redirect.
-func TestPublicIPv4HTTPSThroughCurlAndWget(t *testing.T) {
+func TestPublicIPHTTPSThroughCurlAndWget(t *testing.T) {
 	srv := httptest.NewUnstartedServer(myIPMux())
 	srv.Config.ErrorLog = log.New(io.Discard, "", 0) // the refused handshakes
 	srv.StartTLS()
@@ -113,7 +137,7 @@ func TestPublicIPv4HTTPSThroughCurlAndWget(t *testing.T) {
 			get := func(page string) (string, error) {
 				ctx, cancel := context.WithTimeout(context.Background(), publicIPTimeout)
 				defer cancel()
-				b, err := httpsGet(ctx, srv.URL+page, only)
+				b, err := httpsGet(ctx, srv.URL+page, 4, only)
 				return string(b), err
 			}
 			// Not trusted: refused.
@@ -172,7 +196,7 @@ func TestHTTPSGetPicksAProgram(t *testing.T) {
 		{[]string{curl, wget}, "--noproxy"}, // curl first
 		{[]string{wget}, "--no-proxy"},
 	} {
-		out, err := httpsGet(context.Background(), url, find(tt.have...))
+		out, err := httpsGet(context.Background(), url, 4, find(tt.have...))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -181,16 +205,23 @@ func TestHTTPSGetPicksAProgram(t *testing.T) {
 			t.Fatalf("%v ran with %q", tt.have, args)
 		}
 	}
-	if _, err := httpsGet(context.Background(), url, find()); err == nil || !strings.Contains(err.Error(), "install one") {
+	// Over IPv6: each is told to use it only.
+	for prog, want := range map[string]string{curl: "-6", wget: "--inet6-only"} {
+		out, err := httpsGet(context.Background(), url, 6, find(prog))
+		if err != nil || !slices.Contains(strings.Split(string(out), "\n"), want) {
+			t.Fatalf("%s over IPv6 ran with %q (%v), without %s", prog, out, err, want)
+		}
+	}
+	if _, err := httpsGet(context.Background(), url, 4, find()); err == nil || !strings.Contains(err.Error(), "install one") {
 		t.Fatalf("neither installed: err = %v", err)
 	}
 	// The scheme in any case (a profile's URL is checked by url.Parse,
 	// which lowers it) goes the same way, and curl takes the URL as one.
-	got, err := publicIPv4(context.Background(), "HTTPS://myip.lab/{a,b}", find(curl))
+	got, err := publicIP(context.Background(), "HTTPS://myip.lab/{a,b}", 4, find(curl))
 	if err != nil || got.String() != "192.0.2.3" {
 		t.Fatalf("HTTPS:// URL: %v, %v", got, err)
 	}
-	out, _ := httpsGet(context.Background(), url, find(curl))
+	out, _ := httpsGet(context.Background(), url, 4, find(curl))
 	if !slices.Contains(strings.Split(string(out), "\n"), "--globoff") {
 		t.Fatalf("curl ran with %q, without --globoff", out)
 	}
@@ -217,7 +248,7 @@ func TestHTTPGetRawServers(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			url := rawServer(t, tt.response)
 			u, _ := neturl.Parse(url)
-			got, err := httpGet(context.Background(), u)
+			got, err := httpGet(context.Background(), u, 4)
 			if tt.wantErr != "" {
 				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
 					t.Fatalf("err = %v, want %q", err, tt.wantErr)
@@ -237,7 +268,7 @@ func TestHTTPGetRawServers(t *testing.T) {
 		})
 		ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
 		defer cancel()
-		if _, err := httpGet(ctx, &neturl.URL{Scheme: "http", Host: addr, Path: "/"}); err != context.DeadlineExceeded {
+		if _, err := httpGet(ctx, &neturl.URL{Scheme: "http", Host: addr, Path: "/"}, 4); err != context.DeadlineExceeded {
 			t.Fatalf("err = %v, want the deadline", err)
 		}
 	})
@@ -261,7 +292,7 @@ func rawServer(t *testing.T, response string) string {
 }
 
 // The sender links neither net/http nor crypto/tls (together a quarter of
-// knock's binary, and about 5% of its start-up): see PublicIPv4.
+// knock's binary, and about 5% of its start-up): see PublicIP.
 func TestClientDoesNotImportNetHTTPOrTLS(t *testing.T) {
 	out, err := exec.Command("go", "list", "-deps", ".").Output()
 	if err != nil {

@@ -179,9 +179,11 @@ func (s *SPA) validateKey(key string) error {
 		case "", "source", "resolve":
 			return nil
 		}
+		// An IPv6 address is knockd's (fwknopd 2.6 refuses a packet
+		// carrying one).
 		a, err := netip.ParseAddr(s.AllowIP)
-		if err != nil || !a.Is4() {
-			return fmt.Errorf("%q: want source, resolve or an IPv4 address", s.AllowIP)
+		if err != nil || a.Zone() != "" {
+			return fmt.Errorf("%q: want source, resolve or an IP address", s.AllowIP)
 		}
 	case "resolve_url":
 		u, err := url.Parse(s.ResolveURL)

@@ -116,9 +116,6 @@ func (m Message) check() error {
 	if len(m.Random) != 16 || strings.Trim(m.Random, "0123456789") != "" {
 		return fmt.Errorf("random value %q: want 16 decimal digits", m.Random)
 	}
-	if m.User == "" || len(m.User) > 64 {
-		return fmt.Errorf("user %q: want 1 to 64 bytes", m.User)
-	}
 	if m.Version == "" || strings.ContainsAny(m.Version, ":") {
 		return fmt.Errorf("version %q", m.Version)
 	}
@@ -134,7 +131,7 @@ func (m Message) check() error {
 	if hasTimeout(m.Type) && m.Timeout <= 0 {
 		return fmt.Errorf("message type %d wants a client timeout", m.Type)
 	}
-	return nil
+	return m.checkMessage()
 }
 
 // Decode reads a plaintext and checks its digest, which may be of any
@@ -160,6 +157,9 @@ func Decode(plain string) (Message, Digest, error) {
 	f := strings.Split(fields, ":")
 	if len(f) < 6 {
 		return m, d, fmt.Errorf("not an SPA message: %d fields, want at least 6", len(f))
+	}
+	if err := checkFields(f); err != nil {
+		return m, d, err
 	}
 	m.Random, m.Version = f[0], f[3]
 	user, err := decode64(f[1])
@@ -234,6 +234,9 @@ func Build(m Message, d Digest, k Keys, rand io.Reader) (string, error) {
 	packet := strings.TrimPrefix(enc, saltedPrefix)
 	if k.HMACKey != nil {
 		packet += k.hmacDigest().mac(k.HMACKey, enc)
+	}
+	if len(packet) > MaxPacket {
+		return "", fmt.Errorf("the packet would be %d bytes: fwknopd reads one of 400 or more as GnuPG's and refuses it; ask for fewer ports or use a shorter user name", len(packet))
 	}
 	return packet, nil
 }

@@ -245,3 +245,54 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+// TestCheckAccess: libfko's rules for an access message, and ours for
+// IPv6.
+func TestCheckAccess(t *testing.T) {
+	for _, tt := range []struct {
+		access, code string // code "" for taken
+	}{
+		{"10.77.0.1,tcp/22", ""},
+		{"10.77.0.1,tcp/22,udp/53,tcp/65535", ""},
+		{"0.0.0.0,udp/1", ""},
+		{"fd77::1,tcp/22", ""}, // ours: fwknopd refuses an IPv6 address
+		{"fd77::1%eth0,tcp/22", "DECODE_ACCESS_VALIDFAIL"},
+		{"10.77.0.1,tcp/0", "DECODE_ACCESS_VALIDFAIL"},
+		{"10.77.0.1,tcp/65536", "DECODE_ACCESS_VALIDFAIL"},
+		{"10.77.0.1,tcp/123456", "DECODE_ACCESS_VALIDFAIL"},
+		{"10.77.0.1,tcp/-33", "DECODE_ACCESS_VALIDFAIL"},
+		{"10.77.0.1,tcp/", "DECODE_ACCESS_VALIDFAIL"},
+		{"10.77.0.1,/22", "DECODE_ACCESS_VALIDFAIL"},
+		{"10.77.0.1,tcpA/22", "DECODE_ACCESS_VALIDFAIL"},
+		{"10.77.0.1,icmp/8", "DECODE_ACCESS_VALIDFAIL"}, // libfko's proto/ is at most 4 bytes
+		{"10.77.0.1,tcp/22,", "DECODE_ACCESS_VALIDFAIL"},
+		{"10.77.0.1,", "DECODE_ACCESS_VALIDFAIL"},
+		{"10.77.0.1", "DECODE_ACCESS_VALIDFAIL"},
+		{"10.77.0,tcp/22", "DECODE_ACCESS_VALIDFAIL"},
+		{"host.example,tcp/22", "DECODE_ACCESS_VALIDFAIL"},
+		{"10.77.0.1,tcp/22" + strings.Repeat(",tcp/22", 40), "DECODE_ACCESS_VALIDFAIL"},
+	} {
+		err := CheckAccess(tt.access)
+		var inv *InvalidData
+		switch {
+		case tt.code == "" && err != nil:
+			t.Errorf("CheckAccess(%q): %v", tt.access, err)
+		case tt.code != "" && (!errors.As(err, &inv) || inv.Code != tt.code):
+			t.Errorf("CheckAccess(%q) = %v, want FKO_ERROR_INVALID_DATA_%s", tt.access, err, tt.code)
+		}
+	}
+}
+
+// TestBuildStaysUnderGnuPGSize: knock never sends a packet fwknopd would
+// read as GnuPG's.
+func TestBuildStaysUnderGnuPGSize(t *testing.T) {
+	k := Keys{Key: []byte("a-key"), HMACKey: []byte("an-hmac-key")}
+	m := Message{Random: "1234567890123456", User: "alice", Time: 1e9, Version: Version, Type: AccessMsg, Access: "10.77.0.1,tcp/22"}
+	if _, err := Build(m, SHA256, k, rand.Reader); err != nil {
+		t.Fatal(err)
+	}
+	m.Access += strings.Repeat(",tcp/2222", 20)
+	if _, err := Build(m, SHA256, k, rand.Reader); err == nil || !strings.Contains(err.Error(), "GnuPG") {
+		t.Fatalf("a long access list: %v", err)
+	}
+}

@@ -98,8 +98,6 @@ func (v *Verifier) Decide(p Packet) Decision {
 		return refuse(0, "not SPA data (%d bytes; SPA data is %d to %d)", len(data), MinData, MaxData)
 	case strings.HasPrefix(data, "U2FsdGVkX1"):
 		return refuse(0, "not SPA data (a Salted__ prefix no client sends: a doctored copy of a packet?)")
-	case len(data) > 400 && strings.HasPrefix(data, "hQ"):
-		return refuse(0, "not SPA data (GnuPG is not served here)")
 	case !isBase64(data):
 		return refuse(0, "not SPA data (not base64)")
 	}
@@ -146,6 +144,11 @@ func (v *Verifier) stanza(n int, s *fwknopconf.AccessEntry, p Packet, data, dige
 	no := func(format string, a ...any) stanzaDecision { return stanzaDecision{Decision: refuse(n, format, a...)} }
 	if !s.AccessExpire.IsZero() && now.After(s.AccessExpire) {
 		return no("(stanza #%d) Access stanza has expired", n)
+	}
+	if len(data) > spa.MaxPacket {
+		// fwknopd takes a packet this long for GnuPG's (type 2), which no
+		// stanza here has.
+		return no("(stanza #%d) No stanza encryption mode match for encryption type: 2.", n)
 	}
 	m, _, err := spa.Parse(data, s.Keys)
 	if err != nil {

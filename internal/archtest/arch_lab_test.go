@@ -355,7 +355,8 @@ func TestLiveCaptureUnderQemu(t *testing.T) {
 
 // TestUnitTestsBigEndianAnd32Bit runs the unit tests of what decodes,
 // encodes and hashes bytes (the packet decoder, kernel filter, source
-// table and tracker, capture files, SPA, sequences and their time-based
+// table and tracker, capture files, SPA packets, their verifier and
+// fwknop's config files, sequences and their time-based
 // form) as a mips build under qemu-user: big-endian, 32-bit, and strict
 // about alignment, the three at once.
 func TestUnitTestsBigEndianAnd32Bit(t *testing.T) {
@@ -371,7 +372,7 @@ func TestUnitTestsBigEndianAnd32Bit(t *testing.T) {
 			// -trimpath, as the release builds of TestEveryLinuxArchitecture:
 			// the standard library and the dependencies compiled for
 			// those serve here too.
-			cmd := exec.Command("go", "test", "-trimpath", "-count=1", "-exec", tg.qemu, "../../server/...", "../../spa", "../../internal/pcapfile", "../..")
+			cmd := exec.Command("go", "test", "-trimpath", "-count=1", "-exec", tg.qemu, "../../server/...", "../../spa", "../../spadoor", "../../fwknopconf", "../../internal/pcapfile", "../..")
 			cmd.Env = append(os.Environ(), append([]string{"CGO_ENABLED=0", "GOOS=linux"}, tg.env...)...)
 			out, err := cmd.CombinedOutput()
 			if err != nil {

@@ -112,7 +112,7 @@ func (pf *profileFlags) register(cmd *cobra.Command) {
 	f.StringVar(&pf.spaAccess, "access", "", "SPA: what to open, proto/port comma-separated (fwknop's ACCESS), e.g. tcp/22")
 	f.StringVar(&pf.spaKeyFile, "spa-key-file", "", "SPA: a 0600 file of base64 key material (or fwknop --key-gen lines)")
 	f.StringVar(&pf.spaHMACKeyFile, "spa-hmac-key-file", "", "SPA: the HMAC key's file, the same way")
-	f.StringVar(&pf.spaAllowIP, "allow-ip", "", "SPA, required: source (the packet's: whoever captures it first can use it), resolve (our public address), or an IPv4 address")
+	f.StringVar(&pf.spaAllowIP, "allow-ip", "", "SPA, required: source (the packet's: whoever captures it first can use it), resolve (our public address, of the family the packet goes over), or an IP address (IPv6: knockd takes it, fwknopd does not)")
 	f.Uint16Var(&pf.spaPort, "server-port", 0, "SPA: fwknopd's port (default 62201)")
 	f.StringVar(&pf.spaProto, "server-proto", "", "SPA: udp (default) or tcp")
 	f.IntVar(&pf.spaFWTimeout, "fw-timeout", 0, "SPA: seconds the door stays open (default: the server's)")

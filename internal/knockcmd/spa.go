@@ -1,6 +1,7 @@
 package knockcmd
 
 import (
+	"cmp"
 	"context"
 	crand "crypto/rand"
 	"errors"
@@ -25,11 +26,29 @@ import (
 // spaSend builds the SPA packet a profile describes and sends it to host,
 // returning the address it went to. report gets the hit (never the keys).
 func (a *app) spaSend(ctx context.Context, name string, p profiles.Profile, host string, dry bool, report func(client.Hit)) (netip.Addr, error) {
-	pkt, err := a.spaPacket(ctx, name, p)
+	pkt, err := a.spaBuild(ctx, name, &p, host)
 	if err != nil {
 		return netip.Addr{}, err
 	}
 	return spaSendPacket(ctx, p, host, pkt, dry, report)
+}
+
+// spaBuild builds the packet of profile p for host. With allow_ip
+// resolve, our public address must be of the family the packet travels
+// over: unless p names a family, host's first address chooses it, and p
+// keeps it so that the packet goes over that family only.
+func (a *app) spaBuild(ctx context.Context, name string, p *profiles.Profile, host string) (string, error) {
+	if p.SPA.AllowIP == "resolve" && p.Family == 0 {
+		dst, err := client.Resolve(ctx, net.DefaultResolver, host, 0)
+		if err != nil {
+			return "", err
+		}
+		p.Family = 4
+		if !dst.Is4() {
+			p.Family = 6
+		}
+	}
+	return a.spaPacket(ctx, name, *p)
 }
 
 // spaSendPacket sends a packet built for profile p to host.
@@ -63,7 +82,7 @@ func (a *app) spaPacket(ctx context.Context, name string, p profiles.Profile) (s
 		if url == "" {
 			url = profiles.DefaultResolveURL
 		}
-		ip, err := client.PublicIPv4(ctx, url)
+		ip, err := client.PublicIP(ctx, url, cmp.Or(p.Family, 4))
 		if err != nil {
 			return "", fmt.Errorf("profile %q: allow_ip resolve: %w", name, err)
 		}
@@ -196,7 +215,7 @@ HMAC_KEY_BASE64: lines of fwknop --key-gen), or from standard input with
 			if verbose || dryRun {
 				report = spaReport(func(line string) { fmt.Fprintln(a.streams.Out, line) })
 			}
-			pkt, err := a.spaPacket(cmd.Context(), args[0], p)
+			pkt, err := a.spaBuild(cmd.Context(), args[0], &p, args[0])
 			if err != nil {
 				return err
 			}

@@ -7,6 +7,8 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -419,26 +421,43 @@ type spaDiff struct {
 	send          func(packet string) string
 }
 
-// TestSPADifferential shows fwknopd 2.6.10 and our knockd the same
-// packets, sniffing the same interface with the same access.conf, and
-// compares what each opened: every decision is the same but where
-// fwknopd is wrong, each such difference listed with why.
-func TestSPADifferential(t *testing.T) {
-	lab.Require(t, "fwknop", "fwknopd", "nc")
-	l := lab.New(t)
-	const key, hmac = "dGhpcy1pcy1hLTMyLWJ5dGUta2V5LWZvci10ZXN0cyE=", "aG1hYy1rZXktZm9yLWZ3a25vcC1jbGllbnQtdGVzdHMtaW4tc3BhZG9vcg=="
-	start := func(ours bool) (string, *lab.Proc) {
+// spaDaemon is fwknopd or our knockd serving SPA in a lab, with its
+// files in dir; the stanzas' command records what each opens.
+type spaDaemon struct {
+	*lab.Proc
+	dir string
+}
+
+// opened is what the daemon's stanzas opened, a line each: "$SRC $PROTO
+// $PORT" and $TIMEOUT as how far off now it is, in tens of seconds.
+func (d spaDaemon) opened() []string { return d.lines("opened") }
+
+// openedRaw is opened with $TIMEOUT as it was given.
+func (d spaDaemon) openedRaw() []string { return d.lines("opened-raw") }
+
+func (d spaDaemon) lines(file string) []string {
+	b, _ := os.ReadFile(filepath.Join(d.dir, file))
+	return strings.Split(strings.TrimSpace(string(b)), "\n")
+}
+
+// startSPAPair starts fwknopd 2.6.10 and our knockd on the lab server's
+// eth0 with the same files: the stanza (its CMD_CYCLE_OPEN the recorder
+// is added) and fwknopd.conf's lines besides the interface and port.
+func startSPAPair(t *testing.T, l *lab.Lab, stanza, conf string) (theirs, ours spaDaemon) {
+	t.Helper()
+	start := func(ours bool) spaDaemon {
 		dir := t.TempDir()
 		// $4, fwknopd's $TIMEOUT, is the packet's time plus the client's
 		// timeout: written as how far off that is, in tens of seconds.
 		rec := filepath.Join(dir, "rec.sh")
-		if err := os.WriteFile(rec, []byte("#!/bin/sh\necho \"$1 $2 $3 $(( ($4 - $(date +%s) + 5) / 10 * 10 ))\" >> "+filepath.Join(dir, "opened")+"\n"), 0o755); err != nil {
+		// opened-raw gets $4 as it is, for packets of a fixed time.
+		if err := os.WriteFile(rec, []byte("#!/bin/sh\necho \"$1 $2 $3 $(( ($4 - $(date +%s) + 5) / 10 * 10 ))\" >> "+filepath.Join(dir, "opened")+
+			"\necho \"$1 $2 $3 $4\" >> "+filepath.Join(dir, "opened-raw")+"\n"), 0o755); err != nil {
 			t.Fatal(err)
 		}
 		files := map[string]string{
-			"access.conf": "SOURCE ANY\nKEY_BASE64 " + key + "\nHMAC_KEY_BASE64 " + hmac + "\nOPEN_PORTS tcp/22\nMAX_FW_TIMEOUT 60\nREQUIRE_SOURCE_ADDRESS Y\n" +
-				"CMD_CYCLE_OPEN " + rec + " $SRC $PROTO $PORT $TIMEOUT\nCMD_CYCLE_CLOSE NONE\n",
-			"fwknopd.conf": "PCAP_INTF eth0;\nPCAP_FILTER udp port 62201;\nENABLE_PCAP_PROMISC N;\nFWKNOP_RUN_DIR " + dir + ";\n",
+			"access.conf":  stanza + "CMD_CYCLE_OPEN " + rec + " $SRC $PROTO $PORT $TIMEOUT\nCMD_CYCLE_CLOSE NONE\n",
+			"fwknopd.conf": "PCAP_INTF eth0;\nPCAP_FILTER udp port 62201;\nENABLE_PCAP_PROMISC N;\nFWKNOP_RUN_DIR " + dir + ";\n" + conf,
 		}
 		for name, text := range files {
 			writeFile(t, filepath.Join(dir, name), text)
@@ -447,15 +466,25 @@ func TestSPADifferential(t *testing.T) {
 			p := l.Server.Start(ourKnockd(t), "--fwknopd-conf", filepath.Join(dir, "fwknopd.conf"), "--access-conf", filepath.Join(dir, "access.conf"),
 				"-v", "--status-socket", filepath.Join(dir, "status.sock"))
 			p.WaitOutput(t, "listening on eth0", 10*time.Second)
-			return dir, p
+			return spaDaemon{p, dir}
 		}
 		p := l.Server.Start("fwknopd", "-f", "-v", "-c", filepath.Join(dir, "fwknopd.conf"), "-a", filepath.Join(dir, "access.conf"),
 			"-d", filepath.Join(dir, "digest.cache"), "-p", filepath.Join(dir, "fwknopd.pid"))
 		p.WaitOutput(t, "Starting fwknopd main event loop", 15*time.Second)
-		return dir, p
+		return spaDaemon{p, dir}
 	}
-	theirDir, theirs := start(false)
-	ourDir, ours := start(true)
+	return start(false), start(true)
+}
+
+// TestSPADifferential shows fwknopd 2.6.10 and our knockd the same
+// packets, sniffing the same interface with the same access.conf, and
+// compares what each opened: every decision is the same but where
+// fwknopd is wrong, each such difference listed with why.
+func TestSPADifferential(t *testing.T) {
+	lab.Require(t, "fwknop", "fwknopd", "nc")
+	l := lab.New(t)
+	const key, hmac = "dGhpcy1pcy1hLTMyLWJ5dGUta2V5LWZvci10ZXN0cyE=", "aG1hYy1rZXktZm9yLWZ3a25vcC1jbGllbnQtdGVzdHMtaW4tc3BhZG9vcg=="
+	theirs, ours := startSPAPair(t, l, "SOURCE ANY\nKEY_BASE64 "+key+"\nHMAC_KEY_BASE64 "+hmac+"\nOPEN_PORTS tcp/22\nMAX_FW_TIMEOUT 60\nREQUIRE_SOURCE_ADDRESS Y\n", "")
 	srv := l.Server.Addr4.String()
 	fwknop := func(args ...string) string {
 		t.Helper()
@@ -505,13 +534,9 @@ func TestSPADifferential(t *testing.T) {
 		}
 		time.Sleep(300 * time.Millisecond)
 	}
-	read := func(dir string) []string {
-		b, _ := os.ReadFile(filepath.Join(dir, "opened"))
-		return strings.Split(strings.TrimSpace(string(b)), "\n")
-	}
-	done := func(dir string) bool { return strings.Contains(strings.Join(read(dir), "\n"), "10.77.1.9 6 22 0") }
-	if !lab.Eventually(15*time.Second, func() bool { return done(theirDir) && done(ourDir) }) {
-		t.Fatalf("the last packet did not open both:\nfwknopd %q\nknockd %q\n%s\n%s", read(theirDir), read(ourDir), theirs.Output(), ours.Output())
+	done := func(d spaDaemon) bool { return slices.Contains(d.opened(), "10.77.1.9 6 22 0") }
+	if !lab.Eventually(15*time.Second, func() bool { return done(theirs) && done(ours) }) {
+		t.Fatalf("the last packet did not open both:\nfwknopd %q\nknockd %q\n%s\n%s", theirs.opened(), ours.opened(), theirs.Output(), ours.Output())
 	}
 	var wantTheirs, wantOurs []string
 	for _, c := range cases {
@@ -525,11 +550,83 @@ func TestSPADifferential(t *testing.T) {
 			t.Logf("difference by design, %s: fwknopd %q, knockd %q (%s)", c.name, c.theirs, c.ours, c.differenceWhy)
 		}
 	}
-	if got := read(theirDir); strings.Join(got, "|") != strings.Join(wantTheirs, "|") {
+	if got := theirs.opened(); strings.Join(got, "|") != strings.Join(wantTheirs, "|") {
 		t.Errorf("fwknopd opened %q, want %q (has fwknopd changed?)\n%s", got, wantTheirs, theirs.Output())
 	}
-	if got := read(ourDir); strings.Join(got, "|") != strings.Join(wantOurs, "|") {
+	if got := ours.opened(); strings.Join(got, "|") != strings.Join(wantOurs, "|") {
 		t.Errorf("knockd opened %q, want %q\n%s", got, wantOurs, ours.Output())
+	}
+}
+
+// TestSPAFwknopVectors shows fwknopd 2.6.10 and our knockd the packets
+// of fwknop's own test suite with their key (legacy IV mode, aging off, as
+// there): the hostile ones of its Rijndael fuzzing test, each refused by
+// both for the same reason, and the legacy-IV packets of its
+// backwards-compatibility test, each opened by both.
+func TestSPAFwknopVectors(t *testing.T) {
+	lab.Require(t, "fwknopd", "nc")
+	l := lab.New(t)
+	theirs, ours := startSPAPair(t, l, "SOURCE ANY\nKEY fwknoptest\nFW_ACCESS_TIMEOUT 3\nENCRYPTION_MODE legacy\n", "ENABLE_SPA_PACKET_AGING N;\n")
+	var hostile, legacy [][]string
+	for _, file := range []struct {
+		path   string
+		fields int
+		into   *[][]string
+	}{{"../../spadoor/testdata/fwknop-fuzzing.txt", 3, &hostile}, {"../../spa/testdata/fwknop-test-suite.txt", 5, &legacy}} {
+		data, err := os.ReadFile(file.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, line := range strings.Split(string(data), "\n") {
+			if f := strings.Split(line, "|"); len(f) == file.fields && !strings.HasPrefix(line, "#") {
+				*file.into = append(*file.into, f)
+			}
+		}
+	}
+	srv := l.Server.Addr4.String()
+	send := func(data string) {
+		l.Client.Run("sh", "-c", "printf %s '"+data+"' | nc -u -w1 "+srv+" 62201")
+		time.Sleep(200 * time.Millisecond)
+	}
+	var wantOpened []string
+	for _, v := range hostile {
+		send(v[1])
+	}
+	for _, v := range legacy {
+		if v[1] == "legacy" && v[2] == "fwknoptest" {
+			send(v[4])
+			wantOpened = append(wantOpened, v[0])
+		}
+	}
+	// The refusals, in order: fwknopd's words, and ours (which go on
+	// with what was wrong, in parentheses).
+	reasons := regexp.MustCompile(`\(stanza #1\) (Error creating fko context: Args contain invalid data: \w+|No stanza encryption mode match[^.]*)`)
+	refusals := func(d spaDaemon) []string {
+		var out []string
+		for _, m := range reasons.FindAllStringSubmatch(d.Output(), -1) {
+			out = append(out, m[1])
+		}
+		return out
+	}
+	if !lab.Eventually(10*time.Second, func() bool {
+		return len(refusals(theirs)) == len(hostile) && len(theirs.opened()) == len(wantOpened) && len(ours.opened()) == len(wantOpened)
+	}) {
+		t.Fatalf("fwknopd: %d refusals, opened %q; knockd: %d refusals, opened %q; want %d and %d\n%s\n%s",
+			len(refusals(theirs)), theirs.opened(), len(refusals(ours)), ours.opened(), len(hostile), len(wantOpened), theirs.Output(), ours.Output())
+	}
+	gotTheirs, gotOurs := refusals(theirs), refusals(ours)
+	for i, v := range hostile {
+		if !strings.Contains(gotTheirs[i], v[2]) {
+			t.Errorf("%s: fwknopd said %q, its suite expects %q (has fwknopd changed?)", v[0], gotTheirs[i], v[2])
+		}
+		if i >= len(gotOurs) || gotOurs[i] != gotTheirs[i] {
+			t.Errorf("%s: fwknopd said %q, knockd %q", v[0], gotTheirs[i], gotOurs[min(i, len(gotOurs)-1)])
+		}
+	}
+	// $TIMEOUT as given: these packets' times are fixed, and $TIMEOUT is
+	// the packet's time plus the stanza's FW_ACCESS_TIMEOUT.
+	if th, ou := theirs.openedRaw(), ours.openedRaw(); !slices.Equal(th, ou) {
+		t.Errorf("the legacy-IV packets %q: fwknopd opened %q, knockd %q", wantOpened, th, ou)
 	}
 }
 
@@ -566,6 +663,47 @@ func TestSPASockets(t *testing.T) {
 		t.Fatalf("knock door: %v\n%s", err, out)
 	}
 	want := "10.77.2.1 6 22\n10.77.2.2 6 22\n10.77.2.3 6 2222\n"
+	if !lab.Eventually(10*time.Second, func() bool { b, _ := os.ReadFile(filepath.Join(dir, "opened")); return string(b) == want }) {
+		b, _ := os.ReadFile(filepath.Join(dir, "opened"))
+		t.Fatalf("opened %q, want %q\n%s", b, want, kd.Output())
+	}
+}
+
+// TestSPAOverIPv6: knock's SPA packets over IPv6 open knockd's door for
+// the packet's IPv6 source (allow_ip source, 0.0.0.0 in the message), for
+// an IPv6 address the message carries, and for the address allow_ip
+// resolve found asking over IPv6 (fwknopd 2.6 refuses all three).
+func TestSPAOverIPv6(t *testing.T) {
+	lab.Require(t, "nc")
+	l := lab.New(t)
+	dir := t.TempDir()
+	const key, hmac = "dGhpcy1pcy1hLTMyLWJ5dGUta2V5LWZvci10ZXN0cyE=", "aG1hYy1rZXktZm9yLWZ3a25vcC1jbGllbnQtdGVzdHMtaW4tc3BhZG9vcg=="
+	writeFile(t, filepath.Join(dir, "access.conf"), "SOURCE fd77::/64\nKEY_BASE64 "+key+"\nHMAC_KEY_BASE64 "+hmac+"\n"+
+		"CMD_CYCLE_OPEN echo $SRC $PROTO $PORT >> "+dir+"/opened\nCMD_CYCLE_CLOSE NONE\n")
+	writeFile(t, filepath.Join(dir, "fwknopd.conf"), "PCAP_INTF eth0;\n")
+	kd := l.Server.Start(ourKnockd(t), "--fwknopd-conf", filepath.Join(dir, "fwknopd.conf"), "--access-conf", filepath.Join(dir, "access.conf"),
+		"-v", "--status-socket", filepath.Join(dir, "status.sock"))
+	kd.WaitOutput(t, "listening on eth0", 10*time.Second)
+	// The page allow_ip resolve asks, served on the server's IPv6 address
+	// only: an answer means the question went over IPv6.
+	page := l.Server.Start("sh", "-c", "printf 'HTTP/1.0 200 OK\\r\\n\\r\\nyou are fd77::77\\r\\n' | nc -N -l "+l.Server.Addr6.String()+" 8080")
+	t.Cleanup(page.Stop)
+	cfg := filepath.Join(dir, "config.yaml")
+	profile := func(name, allow, port string) string {
+		p := "  " + name + ":\n    host: " + l.Server.Addr6.String() + "\n    spa:\n      access: tcp/" + port + "\n      key_base64: " + key +
+			"\n      hmac_key_base64: " + hmac + "\n      allow_ip: " + allow + "\n"
+		if allow == "resolve" {
+			p += "      resolve_url: http://[" + l.Server.Addr6.String() + "]:8080/\n"
+		}
+		return p
+	}
+	writeFile(t, cfg, "profiles:\n"+profile("source", "source", "22")+profile("named", "fd77::99", "2222")+profile("resolved", "resolve", "2223"))
+	for _, name := range []string{"source", "named", "resolved"} {
+		if out, err := l.Client.Command(t.Context(), ourKnock(t), "--config", cfg, name).CombinedOutput(); err != nil {
+			t.Fatalf("knock %s: %v\n%s", name, err, out)
+		}
+	}
+	want := "fd77::1 6 22\nfd77::99 6 2222\nfd77::77 6 2223\n"
 	if !lab.Eventually(10*time.Second, func() bool { b, _ := os.ReadFile(filepath.Join(dir, "opened")); return string(b) == want }) {
 		b, _ := os.ReadFile(filepath.Join(dir, "opened"))
 		t.Fatalf("opened %q, want %q\n%s", b, want, kd.Output())
