@@ -43,6 +43,21 @@ func (a AccessStanza) Format() (string, error) {
 	return b.String(), nil
 }
 
+// PhoneKeys is the line fwknop's Android client, Fwknop2, scans from a
+// QR code for a stanza's keys: "KEY_BASE64:... HMAC_KEY_BASE64:..." (KEY:
+// and HMAC_KEY: for passphrases), the keys it has, space-separated.
+func (a AccessStanza) PhoneKeys() string {
+	var f []string
+	for _, kv := range []struct{ k, v string }{
+		{"KEY_BASE64", a.KeyBase64}, {"KEY", a.Key}, {"HMAC_KEY_BASE64", a.HMACKeyBase64}, {"HMAC_KEY", a.HMACKey},
+	} {
+		if kv.v != "" {
+			f = append(f, kv.k+":"+kv.v)
+		}
+	}
+	return strings.Join(f, " ")
+}
+
 func itoaNonZero(n int) string {
 	if n == 0 {
 		return ""

@@ -60,3 +60,20 @@ func TestAccessStanzaFormat(t *testing.T) {
 		t.Fatal("a key with a line break was written")
 	}
 }
+
+// TestPhoneKeys: the line Fwknop2 scans holds the keys a stanza has, each
+// as NAME:value, space-separated.
+func TestPhoneKeys(t *testing.T) {
+	for _, tt := range []struct {
+		a    AccessStanza
+		want string
+	}{
+		{AccessStanza{KeyBase64: "a2V5", HMACKeyBase64: "aG1hYw==", OpenPorts: "tcp/22"}, "KEY_BASE64:a2V5 HMAC_KEY_BASE64:aG1hYw=="},
+		{AccessStanza{Key: "passphrase", HMACKey: "hmac"}, "KEY:passphrase HMAC_KEY:hmac"},
+		{AccessStanza{KeyBase64: "a2V5"}, "KEY_BASE64:a2V5"},
+	} {
+		if got := tt.a.PhoneKeys(); got != tt.want {
+			t.Errorf("%+v: %q, want %q", tt.a, got, tt.want)
+		}
+	}
+}

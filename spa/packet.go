@@ -87,6 +87,19 @@ func (k Keys) Validate() error {
 	return nil
 }
 
+// NewKeys makes keys as fwknop --key-gen does: 32 random bytes of
+// encryption key and 64 of HMAC key, read from rand.
+func NewKeys(rand io.Reader) (key, hmacKey []byte, err error) {
+	key, hmacKey = make([]byte, 32), make([]byte, 64)
+	if _, err := io.ReadFull(rand, key); err != nil {
+		return nil, nil, err
+	}
+	if _, err := io.ReadFull(rand, hmacKey); err != nil {
+		return nil, nil, err
+	}
+	return key, hmacKey, nil
+}
+
 // saltedPrefix is the base64 of "Salted__", which fwknop leaves out of
 // the packet.
 const saltedPrefix = "U2FsdGVkX1"

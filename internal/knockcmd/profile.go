@@ -15,7 +15,9 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/knocktools/knock"
+	"github.com/knocktools/knock/internal/qrterm"
 	"github.com/knocktools/knock/profiles"
+	"github.com/knocktools/knock/spa"
 	"github.com/knocktools/knock/transfer"
 )
 
@@ -168,13 +170,15 @@ func newProfileAddCmd(a *app) *cobra.Command {
 		force  bool
 		totp   bool
 		keyGen bool
+		qr     bool
 	)
 	cmd := &cobra.Command{
 		Use:   "add NAME --host HOST (--sequence PORT[,PORT...] | --totp | --secret S | --spa --access tcp/22 --allow-ip source --key-gen) [flags]",
 		Short: "Save a profile",
 		Example: "  knock profile add ssh-prod --host prod.example.com --sequence 7000,8000:udp,9000:tcp:fin --delay 100ms --user admin\n" +
 			"  knock profile add vault --host vault.example.com --totp   # prints the matching knockd.conf door\n" +
-			"  knock profile add vault --host vault.example.com --spa --access tcp/22 --allow-ip source --key-gen   # prints the access.conf stanza",
+			"  knock profile add vault --host vault.example.com --spa --access tcp/22 --allow-ip source --key-gen   # prints the access.conf stanza\n" +
+			"  knock profile add vault --host vault.example.com --spa --access tcp/22 --allow-ip source --key-gen --qr   # and the keys for a phone",
 		Args: exactArgs(1, "NAME"),
 		RunE: func(cmd *cobra.Command, args []string) error {
 			name := args[0]
@@ -197,6 +201,9 @@ func newProfileAddCmd(a *app) *cobra.Command {
 			if keyGen && !pf.spa {
 				return usagef("--key-gen makes SPA keys: give --spa too")
 			}
+			if qr && !keyGen {
+				return usagef("--qr shows new keys for a phone: give --spa --key-gen too")
+			}
 			if pf.spa && pf.spaAllowIP == "" {
 				// As fwknop, which sends nothing without -s, -a or -R.
 				return usagef("--spa needs --allow-ip: source (the packet's source, sent as 0.0.0.0: whoever captures the packet first can use it), resolve (our public address), or an address")
@@ -209,12 +216,8 @@ func newProfileAddCmd(a *app) *cobra.Command {
 				if pf.spaKeyFile != "" || pf.spaHMACKeyFile != "" {
 					return usagef("--key-gen makes new keys: it excludes --spa-key-file and --spa-hmac-key-file")
 				}
-				// As fwknop --key-gen: 32 bytes of key, 64 of HMAC key.
-				key, hkey := make([]byte, 32), make([]byte, 64)
-				if _, err := crand.Read(key); err != nil {
-					return err
-				}
-				if _, err := crand.Read(hkey); err != nil {
+				key, hkey, err := spa.NewKeys(crand.Reader)
+				if err != nil {
 					return err
 				}
 				p.SPA.KeyBase64 = base64.StdEncoding.EncodeToString(key)
@@ -243,8 +246,14 @@ func newProfileAddCmd(a *app) *cobra.Command {
 					return err
 				}
 				fmt.Fprintf(a.streams.Err, "profile %q saved with new keys; add this stanza to the server's /etc/fwknop/access.conf:\n", name)
-				_, err = fmt.Fprint(a.streams.Out, stanza)
-				return err
+				if _, err = fmt.Fprint(a.streams.Out, stanza); err != nil || !qr {
+					return err
+				}
+				keys, err := transfer.PhoneKeys(name, p)
+				if err != nil {
+					return err
+				}
+				return qrterm.ShowKeys(a.streams.Err, keys)
 			}
 			door, err := transfer.ExportKnockd(name, p)
 			if err != nil {
@@ -259,6 +268,7 @@ func newProfileAddCmd(a *app) *cobra.Command {
 	cmd.Flags().BoolVar(&force, "force", false, "replace a profile of the same name")
 	cmd.Flags().BoolVar(&totp, "totp", false, "time-based: generate a secret, save it, and print the matching knockd.conf door")
 	cmd.Flags().BoolVar(&keyGen, "key-gen", false, "SPA: generate keys (as fwknop --key-gen), save them, and print the matching access.conf stanza")
+	cmd.Flags().BoolVar(&qr, "qr", false, "with --key-gen: also show the keys as a QR code for Fwknop2 (fwknop's Android client) to scan")
 	return cmd
 }
 

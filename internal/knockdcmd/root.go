@@ -162,7 +162,7 @@ func NewRootCmd(stdout, stderr io.Writer) *cobra.Command {
 	f.StringVar(&o.FwknopdConf, "fwknopd-conf", "", "serve SPA as fwknopd would with this fwknopd.conf (and its access.conf); without -c, SPA alone")
 	f.StringVar(&o.AccessConf, "access-conf", "", "serve SPA as fwknopd would with this access.conf (and "+fwknopconf.DefaultServerConf+"); without -c, SPA alone")
 	f.StringVar(&o.Status, "status-socket", "", "the socket knockd status asks, or off (default: the config's StatusSocket, else "+knockdconf.DefaultStatusSocket+")")
-	cmd.AddCommand(newFWCmd(stdout), newStatusCmd(stdout))
+	cmd.AddCommand(newFWCmd(stdout), newStatusCmd(stdout), newKeygenCmd(stdout))
 	return cmd
 }
 
