@@ -170,8 +170,23 @@ func (b *NFT) List(chain, comment string) ([]string, error) {
 	}
 	var rules []string
 	for _, line := range strings.Split(out, "\n") {
-		if line = strings.TrimSpace(line); strings.HasSuffix(line, `comment "`+comment+`"`) || line == established(comment) {
+		if line = strings.TrimSpace(line); strings.HasSuffix(line, `comment "`+comment+`"`) || line == established(comment) ||
+			strings.HasSuffix(line, `comment "`+comment+`-holes"`) {
 			rules = append(rules, line)
+		}
+	}
+	// The holes the built-in firewall opened (knockd's Open_Ports and SPA
+	// doors): the elements of its sets, each with its timeout.
+	for _, set := range []string{Holes4, Holes6} {
+		out, err := b.nft("list", "set", "inet", Table, set)
+		if err != nil {
+			continue // not made yet
+		}
+		_, elems, ok := strings.Cut(strings.Join(strings.Fields(out), " "), "elements = { ")
+		if elems, _, _ = strings.Cut(elems, " }"); ok {
+			for _, e := range strings.Split(elems, ", ") {
+				rules = append(rules, "hole "+e)
+			}
 		}
 	}
 	return rules, nil

@@ -16,6 +16,8 @@ import (
 	"net/netip"
 	"os"
 	"reflect"
+	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -57,6 +59,10 @@ type Config struct {
 	// StatusSocket is where knockd status asks (DefaultStatusSocket when
 	// empty; "off": nowhere).
 	StatusSocket string
+	// Firewall is the backend of the built-in actions (Open_Ports, SPA
+	// stanzas without CMD_CYCLE_OPEN): auto, nftables or iptables; empty:
+	// not set (auto).
+	Firewall string
 	// MemoryLimit is the Go runtime's soft memory limit in bytes, as
 	// GOMEMLIMIT sets it; 0: not set, NoMemoryLimit: off.
 	MemoryLimit int64
@@ -88,10 +94,41 @@ type Door struct {
 
 	StartCommand string
 	StopCommand  string
+	// OpenPorts (Open_Ports, not in knockd 0.8) are opened for the knocker
+	// by knockd's built-in firewall, besides the commands, and closed
+	// after Cmd_Timeout (by the kernel's own timeout with nftables).
+	OpenPorts []Port
 	// The IPv6 commands, nil when not set: IPv6 knockers then use the
 	// IPv4 ones. Set but empty means "do nothing" for IPv6.
 	StartCommand6 *string
 	StopCommand6  *string
+}
+
+// Port is a port of a protocol: tcp/22.
+type Port struct {
+	Proto string // tcp or udp
+	Port  uint16
+}
+
+func (p Port) String() string { return p.Proto + "/" + strconv.Itoa(int(p.Port)) }
+
+// ParsePorts reads "tcp/22,udp/53": ports 1 to 65535 of tcp or udp, each
+// once.
+func ParsePorts(s string) ([]Port, error) {
+	var out []Port
+	for _, item := range strings.Split(s, ",") {
+		proto, port, ok := strings.Cut(strings.TrimSpace(item), "/")
+		n, err := strconv.Atoi(port)
+		p := Port{Proto: strings.ToLower(proto), Port: uint16(n)}
+		if !ok || err != nil || n < 1 || n > 65535 || (p.Proto != "tcp" && p.Proto != "udp") {
+			return nil, fmt.Errorf("%q: want proto/port items such as tcp/22,udp/53 (ports 1-65535)", item)
+		}
+		if slices.Contains(out, p) {
+			return nil, fmt.Errorf("%s given twice", p)
+		}
+		out = append(out, p)
+	}
+	return out, nil
 }
 
 // Start returns the command to run for a knocker of the given family.

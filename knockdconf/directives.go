@@ -190,6 +190,19 @@ var directives = sync.OnceValue(func() []Directive {
 			},
 			getOption: func(c *Config) (string, bool) { return c.StatusSocket, c.StatusSocket != "" }},
 
+		{Name: "Firewall", Section: OptionsSection, Syntax: "auto|nftables|iptables", Ours: true,
+			Doc: "the firewall of the built-in actions (Open_Ports; SPA stanzas without CMD_CYCLE_OPEN): nftables set elements " +
+				"with a kernel timeout, over netlink; iptables rules; auto (default): what knockd fw's auto mode finds",
+			option: func(c *Config, v string) error {
+				switch v = strings.ToLower(v); v {
+				case "auto", "nftables", "iptables":
+					c.Firewall = v
+					return nil
+				}
+				return fmt.Errorf("Firewall %q: want auto, nftables or iptables", v)
+			},
+			getOption: func(c *Config) (string, bool) { return c.Firewall, c.Firewall != "" }},
+
 		{Name: "Fwknopd_Conf", Section: OptionsSection, Syntax: "path", Ours: true,
 			Doc:       "serve SPA too, as fwknopd would with this fwknopd.conf (its access.conf unless Access_Conf names one)",
 			option:    absPath("Fwknopd_Conf", func(c *Config) *string { return &c.FwknopdConf }),
@@ -348,14 +361,14 @@ var directives = sync.OnceValue(func() []Directive {
 			door:    func(d *Door, v string) error { d.StartCommand6 = &v; return nil },
 			getDoor: func(d *Door, _ Style) (string, bool) { return deref(d.StartCommand6), d.StartCommand6 != nil }},
 		{Name: "Cmd_Timeout", Section: DoorSection, Syntax: "seconds", keyPrefix: true,
-			Doc: fmt.Sprintf("the wait between Start_Command and Stop_Command (default %d)", int(DefaultCmdTimeout.Seconds())),
+			Doc: fmt.Sprintf("the wait between Start_Command and Stop_Command, and how long Open_Ports stay open (default %d)", int(DefaultCmdTimeout.Seconds())),
 			door: func(d *Door, v string) (err error) {
 				d.CmdTimeout, err = seconds(v, 0, MaxCmdTimeout)
 				return err
 			},
 			getDoor: func(d *Door, s Style) (string, bool) {
 				return strconv.Itoa(int(d.CmdTimeout.Seconds())),
-					d.StopCommand != "" || d.StopCommand6 != nil || (s.RoundTrip && d.CmdTimeout != DefaultCmdTimeout)
+					d.StopCommand != "" || d.StopCommand6 != nil || len(d.OpenPorts) > 0 || (s.RoundTrip && d.CmdTimeout != DefaultCmdTimeout)
 			}},
 		{Name: "Stop_Command", Section: DoorSection, Syntax: "command",
 			Doc:     "then run this, %IP% replaced as in Start_Command",
@@ -365,6 +378,22 @@ var directives = sync.OnceValue(func() []Directive {
 			Doc:     "the same for IPv6 knockers (default: Stop_Command; empty: nothing)",
 			door:    func(d *Door, v string) error { d.StopCommand6 = &v; return nil },
 			getDoor: func(d *Door, _ Style) (string, bool) { return deref(d.StopCommand6), d.StopCommand6 != nil }},
+		{Name: "Open_Ports", Section: DoorSection, Syntax: "proto/port[,...]", Ours: true,
+			Doc: "open these ports for the knocker with the built-in firewall ([options] Firewall), no shell involved, " +
+				"besides the commands; closed after Cmd_Timeout, connections they let in kept",
+			door: func(d *Door, v string) (err error) {
+				if d.OpenPorts, err = ParsePorts(v); err != nil {
+					return fmt.Errorf("Open_Ports %w", err)
+				}
+				return nil
+			},
+			getDoor: func(d *Door, _ Style) (string, bool) {
+				var parts []string
+				for _, p := range d.OpenPorts {
+					parts = append(parts, p.String())
+				}
+				return strings.Join(parts, ","), len(d.OpenPorts) > 0
+			}},
 	}
 })
 

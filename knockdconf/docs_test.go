@@ -59,7 +59,7 @@ func TestDocumentedConfigsParse(t *testing.T) {
 
 var updateDocs = flag.Bool("update", false, "rewrite README's generated knockd.conf reference")
 
-// README's knockd.conf reference is the table's (make docs rewrites it),
+// README's knockd.conf reference is the table's (-update rewrites it),
 // and every directive is in it.
 func TestReadmeReference(t *testing.T) {
 	const begin, end = "<!-- knockdconf reference: begin -->\n", "<!-- knockdconf reference: end -->\n"
@@ -80,7 +80,7 @@ func TestReadmeReference(t *testing.T) {
 		return
 	}
 	if want != s {
-		t.Errorf("README.md's knockd.conf reference is not the table's: run make docs")
+		t.Errorf("README.md's knockd.conf reference is not the table's: run go test ./knockdconf -run TestReadmeReference -update")
 	}
 	for _, d := range Directives() {
 		if !strings.Contains(s[i:j], "| `"+d.Name) {

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/knocktools/knock/firewall"
 	"github.com/knocktools/knock/knockdconf"
 )
 
@@ -34,6 +35,9 @@ type Actions struct {
 	// nothing runs: knockd --replay without --run-commands. A stop
 	// command is written at once, with the delay it would wait.
 	DryRun io.Writer
+	// Holes opens doors' Open_Ports (knockd's built-in actions); nil when
+	// no door has them.
+	Holes firewall.Holes
 	// MaxCommands and MaxDoorCommands cap the commands running at once,
 	// in all and per door; 0: knockdconf.DefaultMaxCommands and
 	// knockdconf.DefaultMaxDoorCommands.
@@ -151,8 +155,13 @@ func (a *Actions) Start(door *knockdconf.Door, ip netip.Addr) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	stop := door.Stop(ip.Is6())
+	holes := holesFor(door, ip)
+	closes := stop != "" || len(holes) > 0
 	if a.DryRun != nil {
 		a.wouldRun(door, door.Start(ip.Is6()), ip, "")
+		for _, h := range holes {
+			fmt.Fprintf(a.DryRun, "%s: would open %s/%d for %s for %v\n", door.Name, h.Proto, h.Port, ip, door.CmdTimeout)
+		}
 		a.wouldRun(door, stop, ip, " after Cmd_Timeout ("+door.CmdTimeout.String()+")")
 		return
 	}
@@ -160,17 +169,18 @@ func (a *Actions) Start(door *knockdconf.Door, ip netip.Addr) {
 		a.take(door, -1)
 		return
 	}
-	if stop != "" {
+	if closes {
 		a.pending++
 		a.stops++
 	}
-	o := a.opened(door.Name, ip, stop != "")
+	o := a.opened(door.Name, ip, closes)
 	a.wg.Add(1)
 	go func() {
 		defer a.wg.Done()
+		a.openHoles(door, holes)
 		a.run(door, door.Start(ip.Is6()), ip)
 		a.release(door)
-		if stop == "" {
+		if !closes {
 			return
 		}
 		a.mu.Lock()
@@ -189,12 +199,79 @@ func (a *Actions) Start(door *knockdconf.Door, ip netip.Addr) {
 		a.Log.Printf("%s: %s: command timeout", a.Log.Who(ip), door.Name)
 		a.waitSlot(door)
 		a.run(door, stop, ip)
+		a.closeHoles(door, holes)
 		a.release(door)
 		a.mu.Lock()
 		a.stops--
 		a.forget(o)
 		a.mu.Unlock()
 	}()
+}
+
+// SetHoles sets the built-in firewall (a reload's first door with
+// Open_Ports brings it).
+func (a *Actions) SetHoles(h firewall.Holes) {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	a.Holes = h
+}
+
+// HasHoles reports whether the built-in firewall is set.
+func (a *Actions) HasHoles() bool { return a.firewall() != nil }
+
+// firewall is the built-in firewall.
+func (a *Actions) firewall() firewall.Holes {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	return a.Holes
+}
+
+// holesFor is what door's Open_Ports open for ip.
+func holesFor(door *knockdconf.Door, ip netip.Addr) []firewall.Rule {
+	var rules []firewall.Rule
+	for _, p := range door.OpenPorts {
+		rules = append(rules, firewall.Rule{Src: ip, Port: p.Port, Proto: p.Proto})
+	}
+	return rules
+}
+
+// openHoles opens a door's holes for its Cmd_Timeout, logging each.
+func (a *Actions) openHoles(door *knockdconf.Door, holes []firewall.Rule) {
+	if len(holes) == 0 {
+		return
+	}
+	fw := a.firewall()
+	for _, h := range holes {
+		if fw == nil {
+			a.Log.Printf("%s: cannot open %s/%d for %s: no firewall for Open_Ports", door.Name, h.Proto, h.Port, h.Src)
+			continue
+		}
+		if err := fw.OpenFor(h, door.CmdTimeout); err != nil {
+			a.Log.Printf("%s: cannot open %s/%d for %s: %v", door.Name, h.Proto, h.Port, h.Src, err)
+			continue
+		}
+		a.Log.Printf("%s: opened %s/%d for %s (%s, %v)", door.Name, h.Proto, h.Port, h.Src, fw.Name(), door.CmdTimeout)
+		a.noteHole(Hole{Door: door.Name, Backend: fw.Name(), Proto: h.Proto, Port: h.Port, Source: h.Src, OpenedAt: time.Now()}, true)
+	}
+}
+
+// closeHoles closes a door's holes, logging each.
+func (a *Actions) closeHoles(door *knockdconf.Door, holes []firewall.Rule) {
+	if len(holes) == 0 {
+		return
+	}
+	fw := a.firewall()
+	for _, h := range holes {
+		if fw == nil {
+			continue
+		}
+		if err := fw.Close(h); err != nil {
+			a.Log.Printf("%s: cannot close %s/%d for %s: %v", door.Name, h.Proto, h.Port, h.Src, err)
+			continue
+		}
+		a.Log.Printf("%s: closed %s/%d for %s", door.Name, h.Proto, h.Port, h.Src)
+		a.noteHole(Hole{Door: door.Name, Backend: fw.Name(), Proto: h.Proto, Port: h.Port, Source: h.Src}, false)
+	}
 }
 
 // Pending returns how many stop commands have yet to run.

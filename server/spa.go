@@ -3,7 +3,6 @@ package server
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"io"
 	"net"
 	"net/netip"
@@ -19,8 +18,8 @@ import (
 // SPA is knockd's SPA service: fwknopd's access.conf stanzas deciding the
 // packets sent to one UDP port, on the same captures as the sequence
 // doors. A stanza with CMD_CYCLE_OPEN runs its commands; one without opens
-// the firewall through knockd fw (FirewallArgs), for the timeout the
-// decision says.
+// the ports asked for with the built-in firewall (Actions.Holes), for the
+// timeout the decision says.
 type SPA struct {
 	Port     uint16
 	Verifier *spadoor.Verifier
@@ -28,11 +27,6 @@ type SPA struct {
 	// sockets (fwknopd.conf's ENABLE_UDP_SERVER, ENABLE_TCP_SERVER), not
 	// the captures.
 	Sockets bool
-	// Exe is knockd itself, for the knockd fw commands of stanzas
-	// without CMD_CYCLE_OPEN; FirewallArgs are added to them (--backend,
-	// --chain).
-	Exe          string
-	FirewallArgs []string
 }
 
 // SetSPA serves SPA (nil: no more); a reload passes a new one, with the
@@ -88,9 +82,9 @@ func portList(d spadoor.Decision) string {
 	return strings.Join(parts, ",")
 }
 
-// door is the commands a decision runs, as a door: the stanza's
-// CMD_CYCLE_OPEN and CLOSE with fwknopd's variables filled in (each an
-// address or a number), or knockd fw opening and closing each port.
+// door is what a decision does, as a door: the stanza's CMD_CYCLE_OPEN and
+// CLOSE with fwknopd's variables filled in (each an address or a number),
+// or the built-in firewall opening each port asked for.
 func (sp *SPA) door(d spadoor.Decision, h *Packet) *knockdconf.Door {
 	e := d.Entry
 	door := &knockdconf.Door{Name: "spa#" + strconv.Itoa(d.Stanza), CmdTimeout: d.Timeout}
@@ -115,22 +109,11 @@ func (sp *SPA) door(d spadoor.Decision, h *Packet) *knockdconf.Door {
 		}
 		return door
 	}
-	var open, close []string
 	for _, p := range d.Ports {
-		args := fmt.Sprintf("--src %s --port %d --proto %s", d.Allow, p.Port, p.Proto)
-		if extra := strings.Join(sp.FirewallArgs, " "); extra != "" {
-			args += " " + extra
-		}
-		open = append(open, shellQuote(sp.Exe)+" fw open "+args)
-		close = append(close, shellQuote(sp.Exe)+" fw close "+args)
+		door.OpenPorts = append(door.OpenPorts, knockdconf.Port{Proto: p.Proto, Port: p.Port})
 	}
-	door.StartCommand = strings.Join(open, " && ")
-	door.StopCommand = strings.Join(close, "; ")
 	return door
 }
-
-// shellQuote quotes a path for /bin/sh.
-func shellQuote(s string) string { return "'" + strings.ReplaceAll(s, "'", `'\''`) + "'" }
 
 // spaPacket reports whether h is an SPA packet; called with s.mu held.
 func (s *Server) spaPacket(h *Packet) bool {

@@ -21,7 +21,7 @@ type Status struct {
 	Counters Stats           `json:"counters"` // what SIGUSR1 logs
 	Captures []CaptureStatus `json:"captures"` // one per interface captured on
 	Doors    []DoorStatus    `json:"doors"`    // in configuration order
-	Holes    []Hole          `json:"fw_holes"` // what door commands opened with knockd fw, still open
+	Holes    []Hole          `json:"fw_holes"` // what doors opened (Open_Ports, knockd fw in commands), still open
 	Commands int             `json:"commands"` // door commands running
 	Pending  int             `json:"pending"`  // stop commands waiting for their Cmd_Timeout
 	Version  string          `json:"version"`  // knockd's
@@ -68,9 +68,10 @@ type KnockerStep struct {
 	Since  time.Time  `json:"since"` // its first knock
 }
 
-// Hole is a firewall hole a door command opened with knockd fw, as the
-// command reported it ("knockd fw: nftables: tcp/22 for 10.77.0.2:
-// open"), until a command reports it closed.
+// Hole is a firewall hole a door opened: by its Open_Ports (or an SPA
+// stanza's built-in firewall), until it closes; or by a command with
+// knockd fw, as the command reported it ("knockd fw: nftables: tcp/22 for
+// 10.77.0.2: open"), until a command reports it closed.
 type Hole struct {
 	Door     string     `json:"door"`
 	Backend  string     `json:"backend"`
@@ -109,16 +110,20 @@ func (a *Actions) noteOutput(door, line string, now time.Time) {
 	if err != nil || aerr != nil {
 		return
 	}
-	h := Hole{Door: door, Backend: m[1], Proto: m[2], Port: uint16(port), Source: src, OpenedAt: now}
+	a.noteHole(Hole{Door: door, Backend: m[1], Proto: m[2], Port: uint16(port), Source: src, OpenedAt: now}, m[5] == "open")
+}
+
+// noteHole records a hole opened, or forgets one closed.
+func (a *Actions) noteHole(h Hole, open bool) {
 	a.mu.Lock()
 	defer a.mu.Unlock()
 	i := slices.IndexFunc(a.holes, func(o Hole) bool {
 		return o.Backend == h.Backend && o.Proto == h.Proto && o.Port == h.Port && o.Source == h.Source
 	})
 	switch {
-	case m[5] == "closed" && i >= 0:
+	case !open && i >= 0:
 		a.holes = slices.Delete(a.holes, i, i+1)
-	case m[5] == "open" && i < 0:
+	case open && i < 0:
 		if len(a.holes) == maxHoles {
 			a.holes = slices.Delete(a.holes, 0, 1)
 		}

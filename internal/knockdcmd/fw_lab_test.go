@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -213,5 +214,82 @@ func TestOpenWrtDoor(t *testing.T) {
 	}
 	if !reachable(l, srv4, "22") || !reachable(l, srv6, "22") {
 		t.Fatalf("ssh not reachable after the knocks:\n%s", l.Server.Run("nft", "list", "ruleset"))
+	}
+}
+
+// TestBuiltinFirewallNftables: with Firewall = nftables, a door's
+// Open_Ports and an SPA stanza without CMD_CYCLE_OPEN open their ports as
+// elements of our set with the door's timeout (seen in nft list), over
+// netlink; the kernel closes them on time, knockd status lists them, and
+// SIGTERM closes what is open before knockd exits.
+func TestBuiltinFirewallNftables(t *testing.T) {
+	lab.Require(t, "nft", "nc")
+	l := lab.New(t)
+	dir := t.TempDir()
+	const key, hmac = "dGhpcy1pcy1hLTMyLWJ5dGUta2V5LWZvci10ZXN0cyE=", "aG1hYy1rZXktZm9yLWZ3a25vcC1jbGllbnQtdGVzdHMtaW4tc3BhZG9vcg=="
+	writeFile(t, filepath.Join(dir, "access.conf"), "SOURCE ANY\nKEY_BASE64 "+key+"\nHMAC_KEY_BASE64 "+hmac+"\nOPEN_PORTS tcp/2223\nFW_ACCESS_TIMEOUT 30\n")
+	writeFile(t, filepath.Join(dir, "fwknopd.conf"), "PCAP_INTF eth0;\n")
+	writeFile(t, filepath.Join(dir, "knockd.conf"), "[options]\n\tFirewall = nftables\n\tFwknopd_Conf = "+dir+"/fwknopd.conf\n\tAccess_Conf = "+dir+"/access.conf\n"+
+		"[door]\n\tsequence = 7000,8000\n\tOpen_Ports = tcp/2222\n\tCmd_Timeout = 3\n")
+	l.Server.Run("nft", "add", "table", "inet", "knockd")
+	l.Server.Run("nft", "add", "chain", "inet", "knockd", "input", "{ type filter hook input priority filter - 10 ; policy accept ; }")
+	l.Server.Run("nft", "add", "rule", "inet", "knockd", "input", "tcp", "dport", "{ 2222, 2223 }", "drop")
+	l.Server.Start("nc", "-lk", l.Server.Addr4.String(), "2222")
+	l.Server.Start("nc", "-lk", l.Server.Addr4.String(), "2223")
+	kd := l.Server.Start(ourKnockd(t), "-c", filepath.Join(dir, "knockd.conf"), "-i", "eth0", "-v", "--status-socket", filepath.Join(dir, "status.sock"))
+	kd.WaitOutput(t, "listening on eth0", 10*time.Second)
+	kd.WaitOutput(t, "built-in firewall: nftables, for door door's Open_Ports, SPA stanza #1 (no CMD_CYCLE_OPEN)", time.Second)
+	srv, me := l.Server.Addr4.String(), l.Client.Addr4.String()
+	set := func() string { return l.Server.Run("nft", "list", "set", "inet", "knockd", "holes4") }
+	if reachable(l, srv, "2222") || reachable(l, srv, "2223") {
+		t.Fatal("reachable before any knock")
+	}
+
+	// The sequence door: open for its Cmd_Timeout, then closed by the kernel.
+	if out, err := l.Client.Command(t.Context(), ourKnock(t), srv, "7000", "8000").CombinedOutput(); err != nil {
+		t.Fatalf("knock: %v\n%s", err, out)
+	}
+	kd.WaitOutput(t, "door: opened tcp/2222 for "+me+" (nftables, 3s)", 5*time.Second)
+	if out := set(); !strings.Contains(out, me+" . tcp . 2222 timeout 3s expires") {
+		t.Fatalf("nft list set:\n%s", out)
+	}
+	if !reachable(l, srv, "2222") {
+		t.Fatalf("2222 not reachable after the knock:\n%s", l.Server.Run("nft", "list", "ruleset"))
+	}
+	if !lab.Eventually(6*time.Second, func() bool { return !strings.Contains(set(), me) }) || reachable(l, srv, "2222") {
+		t.Fatalf("the door outlived its Cmd_Timeout:\n%s", set())
+	}
+
+	// The SPA stanza: its FW_ACCESS_TIMEOUT, listed by knockd status,
+	// closed by SIGTERM.
+	cfg := filepath.Join(dir, "config.yaml")
+	writeFile(t, cfg, "profiles:\n  vault:\n    host: "+srv+"\n    spa:\n      access: tcp/2223\n      key_base64: "+key+"\n      hmac_key_base64: "+hmac+"\n      allow_ip: source\n")
+	if out, err := l.Client.Command(t.Context(), ourKnock(t), "--config", cfg, "vault").CombinedOutput(); err != nil {
+		t.Fatalf("knock vault: %v\n%s", err, out)
+	}
+	kd.WaitOutput(t, "spa#1: opened tcp/2223 for "+me+" (nftables, 30s)", 5*time.Second)
+	if out := set(); !strings.Contains(out, me+" . tcp . 2223 timeout 30s expires") {
+		t.Fatalf("nft list set:\n%s", out)
+	}
+	if !reachable(l, srv, "2223") {
+		t.Fatal("2223 not reachable after the SPA packet")
+	}
+	st, err := l.Server.Command(t.Context(), ourKnockd(t), "status", "--json", "--socket", filepath.Join(dir, "status.sock")).CombinedOutput()
+	if err != nil || !strings.Contains(string(st), `"door":"spa#1","backend":"nftables","proto":"tcp","port":2223,"source":"`+me+`"`) {
+		t.Errorf("knockd status: %v\n%s", err, st)
+	}
+	if out := l.Server.Run(ourKnockd(t), "fw", "list", "--backend", "nftables"); !strings.Contains(out, "hole "+me+" . tcp . 2223 timeout 30s expires") ||
+		!strings.Contains(out, `@holes4 accept comment "knockd-holes"`) {
+		t.Errorf("knockd fw list:\n%s", out)
+	}
+	if err := kd.Signal(syscall.SIGTERM); err != nil {
+		t.Fatal(err)
+	}
+	kd.Wait(10 * time.Second)
+	if out := set(); strings.Contains(out, me) {
+		t.Fatalf("knockd exited with its hole open:\n%s", out)
+	}
+	if reachable(l, srv, "2223") {
+		t.Fatal("2223 reachable after knockd exited")
 	}
 }

@@ -207,7 +207,11 @@ func serve(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 			warnings = append(warnings, spac.access.Warnings...)
 		}
 		printMemory(stdout, ifaces, sz, spac != nil)
-		warnings = append(append(warnings, cfg.PermissionWarnings()...), fwAutoWarnings(cfg, firewall.Exec{})...)
+		line, fwWarnings := builtinCheck(cfg, spac, firewall.Exec{})
+		if line != "" {
+			fmt.Fprintln(stdout, line)
+		}
+		warnings = append(append(append(warnings, cfg.PermissionWarnings()...), fwAutoWarnings(cfg, firewall.Exec{})...), fwWarnings...)
 		warnings = append(warnings, missingPrograms(cfg, exec.LookPath)...)
 		for _, iface := range ifaces {
 			if iface != knockdconf.AnyInterface && server.Missing(iface) {
@@ -243,8 +247,16 @@ func serve(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 	actions := &server.Actions{Log: log, MaxCommands: cfg.MaxCommands, MaxDoorCommands: cfg.MaxDoorCommands}
 	if dryRun {
 		actions.DryRun = stdout
-	} else if o.Replay != "" {
-		fmt.Fprintln(stderr, "knockd: --run-commands: the doors' commands run for real, and their files are written")
+	} else {
+		if o.Replay != "" {
+			fmt.Fprintln(stderr, "knockd: --run-commands: the doors' commands run for real, and their files are written")
+		}
+		if actions.Holes, err = builtinFirewall(cfg, spac, firewall.Exec{}); err != nil {
+			return err
+		}
+		if actions.Holes != nil {
+			log.Printf("built-in firewall: %s, for %s", actions.Holes.Name(), builtinNeed(cfg, spac))
+		}
 	}
 	srv, err := server.New(cfg, log, actions)
 	if err != nil {
@@ -382,15 +394,24 @@ func reload(srv *server.Server, o *options, cache *spadoor.Cache) {
 	if err == nil && len(cfg.Doors) == 0 && len(running.Doors) > 0 {
 		err = fmt.Errorf("it has no doors, the running configuration %d (to stop guarding every door, stop knockd)", len(running.Doors))
 	}
-	var spa *server.SPA
+	var (
+		spa  *server.SPA
+		spac *spaConfig
+	)
 	if err == nil {
-		var spac *spaConfig
 		if spac, err = loadSPA(o, cfg); err == nil && spac != nil {
 			if cache == nil {
 				err = errors.New("SPA files named now but not at start: restart knockd to serve SPA")
 			} else {
 				spa, err = spac.spaService(cache)
 			}
+		}
+	}
+	if err == nil && srv.Actions.DryRun == nil && !srv.Actions.HasHoles() {
+		// The first door or stanza that needs the built-in firewall.
+		var h firewall.Holes
+		if h, err = builtinFirewall(cfg, spac, firewall.Exec{}); h != nil {
+			srv.Actions.SetHoles(h)
 		}
 	}
 	if err == nil {

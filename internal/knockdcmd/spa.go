@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net"
 	"os"
-	"strings"
 	"time"
 
 	"github.com/knocktools/knock/fwknopconf"
@@ -80,19 +79,11 @@ func secretsReadable(path string) []string {
 // spaService makes the server's SPA stage of the files, with the replay
 // cache (kept across reloads: pass the running one).
 func (c *spaConfig) spaService(cache *spadoor.Cache) (*server.SPA, error) {
-	exe, err := os.Executable()
-	if err != nil {
-		return nil, err
-	}
 	v := &spadoor.Verifier{Stanzas: c.access.Stanzas, Aging: c.server.Aging, MaxAge: time.Duration(c.server.MaxAge) * time.Second}
 	if c.server.DigestPersistence {
 		v.Replays = cache
 	}
-	var fw []string
-	if exe := c.server.Firewall["FIREWALL_EXE"]; strings.Contains(exe, "iptables") {
-		fw = append(fw, "--backend", "iptables")
-	}
-	return &server.SPA{Port: c.server.Port, Verifier: v, Exe: exe, FirewallArgs: fw, Sockets: c.server.UDPServer}, nil
+	return &server.SPA{Port: c.server.Port, Verifier: v, Sockets: c.server.UDPServer}, nil
 }
 
 // serveSockets starts the SPA servers' sockets fwknopd.conf asks for:

@@ -1,0 +1,84 @@
+package firewall
+
+import (
+	"fmt"
+	"time"
+)
+
+// Holes opens holes for a while, with no shell and no command of the
+// firewall's: knockd's built-in actions (SPA stanzas without
+// CMD_CYCLE_OPEN, doors with Open_Ports). Each hole comes with the
+// established rule of its family, as knockd fw open's, so that closing
+// it cuts no session it let in.
+type Holes interface {
+	Name() string
+	// OpenFor opens r for d: with nftables a set element the kernel
+	// removes after d; with iptables a rule the caller closes.
+	OpenFor(r Rule, d time.Duration) error
+	// Close closes r now; a hole already gone (the kernel's timeout) is
+	// no error.
+	Close(r Rule) error
+}
+
+// The nftables sets of the holes, by family (in table inet knockd).
+const (
+	Holes4 = "holes4"
+	Holes6 = "holes6"
+)
+
+// NewHoles returns the built-in actions' backend: "nftables" (set
+// elements with a kernel timeout, over netlink: no nft binary), "iptables"
+// (rules, through the iptables commands), or "auto": what Detect finds
+// filtering this host's input.
+func NewHoles(name string, run Runner) (Holes, error) {
+	switch name {
+	case "nftables":
+		return newNetlink()
+	case "iptables":
+		return commandHoles{&IPTables{Run: run}}, nil
+	case "auto", "":
+		c, err := Detect(run)
+		if err != nil {
+			return nil, err
+		}
+		if c.Refused != nil {
+			return nil, c.Refused
+		}
+		return NewHoles(c.Backend, run)
+	}
+	return nil, fmt.Errorf("%w: firewall %q (want auto, nftables or iptables)", ErrInvalid, name)
+}
+
+// commandHoles are holes made by a Backend's commands: rules that stay
+// until Close.
+type commandHoles struct{ b Backend }
+
+func (c commandHoles) Name() string { return c.b.Name() }
+
+func (c commandHoles) OpenFor(r Rule, _ time.Duration) error {
+	r = r.defaults(DefaultChain)
+	if err := r.Validate(); err != nil {
+		return err
+	}
+	if _, err := c.b.Established(r); err != nil {
+		return err
+	}
+	_, err := c.b.Open(r)
+	return err
+}
+
+func (c commandHoles) Close(r Rule) error {
+	_, err := c.b.Close(r.defaults(DefaultChain))
+	return err
+}
+
+// defaults fills in the chain and the comment when they are not set.
+func (r Rule) defaults(chain string) Rule {
+	if r.Chain == "" {
+		r.Chain = chain
+	}
+	if r.Comment == "" {
+		r.Comment = DefaultComment
+	}
+	return r
+}

@@ -1,0 +1,88 @@
+package knockdcmd
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/knocktools/knock/firewall"
+	"github.com/knocktools/knock/knockdconf"
+)
+
+// builtinNeed says what needs the built-in firewall: the doors with
+// Open_Ports and the SPA stanzas without CMD_CYCLE_OPEN; "" for nothing.
+func builtinNeed(cfg *knockdconf.Config, spac *spaConfig) string {
+	var need []string
+	for _, d := range cfg.Doors {
+		if len(d.OpenPorts) > 0 {
+			need = append(need, "door "+d.Name+"'s Open_Ports")
+		}
+	}
+	if spac != nil {
+		for i, s := range spac.access.Stanzas {
+			if s.CmdCycleOpen == "" {
+				need = append(need, fmt.Sprintf("SPA stanza #%d (no CMD_CYCLE_OPEN)", i+1))
+			}
+		}
+	}
+	if len(need) > 3 {
+		need = append(need[:3], fmt.Sprintf("%d more", len(need)-3))
+	}
+	return strings.Join(need, ", ")
+}
+
+// builtinBackend is the built-in firewall's backend by name: knockd.conf's
+// Firewall, else what fwknopd.conf's FIREWALL_EXE names, else auto.
+func builtinBackend(cfg *knockdconf.Config, spac *spaConfig) string {
+	if cfg.Firewall != "" {
+		return cfg.Firewall
+	}
+	if spac != nil {
+		switch exe := spac.server.Firewall["FIREWALL_EXE"]; {
+		case strings.Contains(exe, "iptables"):
+			return "iptables"
+		case strings.Contains(exe, "nft"):
+			return "nftables"
+		}
+	}
+	return "auto"
+}
+
+// builtinFirewall is the built-in firewall, when something needs it (nil
+// otherwise); an error names what needs it and how to choose one.
+func builtinFirewall(cfg *knockdconf.Config, spac *spaConfig, run firewall.Runner) (firewall.Holes, error) {
+	need := builtinNeed(cfg, spac)
+	if need == "" {
+		return nil, nil
+	}
+	name := builtinBackend(cfg, spac)
+	h, err := firewall.NewHoles(name, run)
+	if err != nil {
+		return nil, fmt.Errorf("%s: the built-in firewall (%s): %w; choose one with Firewall = nftables or iptables in [options]", need, name, err)
+	}
+	return h, nil
+}
+
+// builtinCheck is --check's account of the built-in firewall: a line
+// saying which and for what ("" when nothing needs it), and warnings when
+// auto cannot decide clearly here.
+func builtinCheck(cfg *knockdconf.Config, spac *spaConfig, run firewall.Runner) (string, []string) {
+	need := builtinNeed(cfg, spac)
+	if need == "" {
+		return "", nil
+	}
+	name := builtinBackend(cfg, spac)
+	if name != "auto" {
+		return fmt.Sprintf("built-in firewall: %s, for %s", name, need), nil
+	}
+	line := fmt.Sprintf("built-in firewall: auto, for %s", need)
+	c, err := firewall.Detect(run)
+	switch {
+	case err != nil:
+		return line, []string{fmt.Sprintf("the built-in firewall is auto and --check cannot tell which it would use: %v; set Firewall in [options]", err)}
+	case c.Refused != nil:
+		return line, []string{fmt.Sprintf("the built-in firewall is auto and refuses this host: %v; set Firewall in [options]", c.Refused)}
+	case c.Ambiguous:
+		return line + " (would be " + c.Backend + ")", []string{fmt.Sprintf("the built-in firewall is auto and the choice is not clear-cut: %s (%s); set Firewall in [options]", c.Backend, c.Reason)}
+	}
+	return line + " (" + c.Backend + " here)", nil
+}
