@@ -296,3 +296,38 @@ func TestBuildStaysUnderGnuPGSize(t *testing.T) {
 		t.Fatalf("a long access list: %v", err)
 	}
 }
+
+// TestHMACCheck: HMACCheck takes what Parse's HMAC check takes, for every
+// HMAC type, and refuses a changed byte, a short packet, a padded or
+// non-canonical HMAC text; it allocates nothing.
+func TestHMACCheck(t *testing.T) {
+	for _, d := range []Digest{MD5, SHA1, SHA256, SHA384, SHA512, SHA3_256, SHA3_512} {
+		k := Keys{Key: []byte("a-key"), HMACKey: []byte("an-hmac-key"), HMAC: d}
+		m := Message{Random: "1234567890123456", User: "alice", Time: 1e9, Version: Version, Type: AccessMsg, Access: "10.77.0.1,tcp/22"}
+		p, err := Build(m, SHA256, k, rand.Reader)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := NewHMACCheck(k)
+		if !c.Check([]byte(p)) {
+			t.Fatalf("%v: a good packet refused", d)
+		}
+		for i := range p {
+			b := []byte(p)
+			b[i] ^= 1
+			_, _, perr := Parse(string(b), k)
+			if got := c.Check(b); got != (perr == nil || !errors.Is(perr, ErrHMAC) && perr.Error() != "packet too short for its HMAC") {
+				t.Fatalf("%v: byte %d changed: Check %v, Parse %v", d, i, got, perr)
+			}
+		}
+		if c.Check([]byte(p[:len(p)-1])) || c.Check([]byte(p+"=")) || c.Check([]byte(p[len(p)-5:])) {
+			t.Fatalf("%v: a cut or padded packet taken", d)
+		}
+		if n := testing.AllocsPerRun(100, func() { c.Check([]byte(p)) }); n > 1 { // the []byte conversion here
+			t.Fatalf("%v: %v allocations a check", d, n)
+		}
+	}
+	if NewHMACCheck(Keys{Key: []byte("k")}) != nil {
+		t.Fatal("a check without an HMAC key")
+	}
+}

@@ -172,7 +172,7 @@ func parseEntry(line string) (Entry, error) {
 			return Entry{}, fmt.Errorf("%q: %v", line, err)
 		}
 	}
-	if len(f[0]) < 20 || !isBase64(f[0]) {
+	if len(f[0]) < 20 || !isBase64([]byte(f[0])) {
 		return Entry{}, fmt.Errorf("%q: not a digest", f[0])
 	}
 	e = Entry{Digest: f[0], Proto: uint8(proto), Src: src, SrcPort: uint16(sp), Dst: dst, DstPort: uint16(dp), Created: time.Unix(t, 0)}
