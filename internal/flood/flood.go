@@ -1,6 +1,8 @@
 // Package flood writes the traffic knockd has to survive on an
 // internet-facing interface: a pcap of spoofed TCP SYNs from many sources
-// to the doors' ports, with a few real knock sequences woven in. The
+// to the doors' ports, with a few real knock sequences woven in; or of
+// forged SPA packets (UDP datagrams with payloads), with real ones woven
+// in. The
 // benchmarks replay it, in process (server) and over a lab veth against
 // our knockd and Debian's (internal/knockdcmd).
 package flood
@@ -12,6 +14,7 @@ import (
 	"math/rand/v2"
 	"net"
 	"net/netip"
+	"slices"
 	"time"
 
 	"github.com/gopacket/gopacket"
@@ -48,6 +51,10 @@ type Spec struct {
 	// which a replay of the file in process goes by.
 	Rate int
 	Seed uint64
+	// Payloads, when set, make the spoofed packets UDP datagrams to
+	// Ports carrying these payloads in turn (forged SPA packets); a
+	// knocker's UDP knock carries its Payload.
+	Payloads [][]byte
 }
 
 // Knocker is a real knocker: an address and the sequence it knocks.
@@ -79,7 +86,13 @@ func Write(w io.Writer, s Spec) (Summary, error) {
 	}
 	bw := bufio.NewWriterSize(w, 1<<20)
 	pw := pcapgo.NewWriter(bw)
-	if err := pw.WriteFileHeader(128, layers.LinkTypeEthernet); err != nil {
+	snap := uint32(128)
+	if s.Payloads != nil || slices.ContainsFunc(s.Knockers, func(k Knocker) bool {
+		return slices.ContainsFunc(k.Seq, func(k knock.Knock) bool { return k.HasPayload })
+	}) {
+		snap = 2048
+	}
+	if err := pw.WriteFileHeader(snap, layers.LinkTypeEthernet); err != nil {
 		return sum, err
 	}
 	// Where each knock goes: knocker i starts at the (i+1)/(n+1) point of
@@ -131,6 +144,9 @@ func Write(w io.Writer, s Spec) (Summary, error) {
 		}
 		src := nth(s.FirstSource, i%s.Sources)
 		k := knock.Knock{Port: s.Ports[rng.IntN(len(s.Ports))], Proto: knock.TCP, Flags: knock.SYN}
+		if s.Payloads != nil {
+			k = knock.Knock{Port: k.Port, Proto: knock.UDP, Payload: string(s.Payloads[i%len(s.Payloads)]), HasPayload: true}
+		}
 		if s.Scan > 0 && rng.Float64() < s.Scan {
 			k.Port = uint16(1 + rng.IntN(65535))
 		}
@@ -208,7 +224,11 @@ func (b *builder) frame(src netip.Addr, k knock.Knock, sport uint16) ([]byte, er
 		setProto(src, &b.ip4, &b.ip6, layers.IPProtocolTCP)
 		l4 = &b.tcp
 	}
-	if err := gopacket.SerializeLayers(b.buf, b.opts, &b.eth, ipLayer, l4); err != nil {
+	all := []gopacket.SerializableLayer{&b.eth, ipLayer, l4}
+	if k.Proto == knock.UDP && k.HasPayload {
+		all = append(all, gopacket.Payload(k.Payload))
+	}
+	if err := gopacket.SerializeLayers(b.buf, b.opts, all...); err != nil {
 		return nil, err
 	}
 	return b.buf.Bytes(), nil

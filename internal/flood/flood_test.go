@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"net"
 	"net/netip"
+	"strings"
 	"testing"
 
 	"github.com/gopacket/gopacket"
@@ -22,6 +23,7 @@ type frame struct {
 	src, dst netip.Addr
 	port     uint16
 	syn, udp bool
+	payload  string
 }
 
 func readAll(t *testing.T, b []byte) []frame {
@@ -54,7 +56,7 @@ func readAll(t *testing.T, b []byte) []frame {
 		case *layers.TCP:
 			f.port, f.syn = uint16(l.DstPort), l.SYN
 		case *layers.UDP:
-			f.port, f.udp = uint16(l.DstPort), true
+			f.port, f.udp, f.payload = uint16(l.DstPort), true, string(l.Payload)
 		}
 		out = append(out, f)
 	}
@@ -160,5 +162,36 @@ func TestWriteRefusesBadSpecs(t *testing.T) {
 	}
 	if _, err := Write(&bytes.Buffer{}, good); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestWriteSPA: with Payloads the spoofed packets are UDP datagrams
+// carrying them in turn, and a knocker's knock carries its own payload.
+func TestWriteSPA(t *testing.T) {
+	var buf bytes.Buffer
+	real := knock.Knock{Port: 62201, Proto: knock.UDP, Payload: strings.Repeat("R", 300), HasPayload: true}
+	sum, err := Write(&buf, Spec{Packets: 10, Sources: 4, FirstSource: netip.MustParseAddr("10.77.1.0"), Ports: []uint16{62201},
+		Dst: netip.MustParseAddr("10.77.0.2"), SrcMAC: macA, DstMAC: macB, Gap: 1, Seed: 1,
+		Payloads: [][]byte{[]byte(strings.Repeat("A", 250)), []byte(strings.Repeat("B", 250))},
+		Knockers: []Knocker{{Src: netip.MustParseAddr("10.77.250.1"), Seq: knock.Sequence{real}}}})
+	if err != nil || sum.Frames != 11 || sum.Knocks != 1 {
+		t.Fatalf("%+v, %v", sum, err)
+	}
+	frames := readAll(t, buf.Bytes())
+	var a, b, r int
+	for _, f := range frames {
+		switch {
+		case !f.udp || f.port != 62201:
+			t.Fatalf("frame %+v", f)
+		case f.payload == real.Payload && f.src == netip.MustParseAddr("10.77.250.1"):
+			r++
+		case f.payload == strings.Repeat("A", 250):
+			a++
+		case f.payload == strings.Repeat("B", 250):
+			b++
+		}
+	}
+	if a != 5 || b != 5 || r != 1 {
+		t.Fatalf("payloads A %d, B %d, real %d", a, b, r)
 	}
 }
