@@ -58,7 +58,8 @@ func Detect(run Runner) (Choice, error) {
 	}
 	if tables["inet fw4"] {
 		return Choice{Refused: fmt.Errorf("%w: OpenWrt's fw4 manages this host's firewall: open a door through the sets the OpenWrt package ships "+
-			"(start_command = nft add element inet fw4 knockd_ssh4 { %%IP%% timeout 30s }), or pass --backend nftables if you know better", ErrManaged)}, nil
+			"(start_command = nft add element inet fw4 knockd_ssh4 { %%IP%% timeout 30s }; for Open_Ports and SPA stanzas, Firewall = fw4), "+
+			"or pass --backend nftables if you know better", ErrManaged)}, nil
 	}
 	ipt, why, err := iptablesFilters(run)
 	if err != nil {

@@ -26,14 +26,23 @@ const (
 	Holes6 = "holes6"
 )
 
+// The OpenWrt package's sets in fw4's table, for NewHoles("fw4").
+const (
+	FW4Holes4 = "knockd_holes4"
+	FW4Holes6 = "knockd_holes6"
+)
+
 // NewHoles returns the built-in actions' backend: "nftables" (set
-// elements with a kernel timeout, over netlink: no nft binary), "iptables"
-// (rules, through the iptables commands), or "auto": what Detect finds
-// filtering this host's input.
+// elements with a kernel timeout, over netlink: no nft binary), "fw4"
+// (the same in OpenWrt's fw4 table, in the sets the OpenWrt package's
+// includes make), "iptables" (rules, through the iptables commands), or
+// "auto": what Detect finds filtering this host's input.
 func NewHoles(name string, run Runner) (Holes, error) {
 	switch name {
 	case "nftables":
-		return newNetlink()
+		return newNetlink(&Netlink{})
+	case "fw4":
+		return newNetlink(&Netlink{Table: "fw4", Set4: FW4Holes4, Set6: FW4Holes6, External: true})
 	case "iptables":
 		return commandHoles{&IPTables{Run: run}}, nil
 	case "auto", "":
@@ -46,7 +55,7 @@ func NewHoles(name string, run Runner) (Holes, error) {
 		}
 		return NewHoles(c.Backend, run)
 	}
-	return nil, fmt.Errorf("%w: firewall %q (want auto, nftables or iptables)", ErrInvalid, name)
+	return nil, fmt.Errorf("%w: firewall %q (want auto, nftables, fw4 or iptables)", ErrInvalid, name)
 }
 
 // commandHoles are holes made by a Backend's commands: rules that stay

@@ -1,6 +1,7 @@
 package firewall
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"os"
@@ -29,19 +30,34 @@ import (
 // knockd. As with knockd fw, close the guarded port in this same chain
 // (nft add rule inet knockd input tcp dport 22 drop): another table's
 // drop is not undone by an accept here.
+//
+// On OpenWrt (NewHoles("fw4")) the sets live in fw4's own table instead,
+// knockd_holes4 and knockd_holes6, made by the OpenWrt package's includes
+// with the rules of fw4's input_wan chain that accept their members:
+// knockd adds and removes elements only.
 type Netlink struct {
 	// NetNS, when not 0, is a file descriptor of the network namespace
 	// to work in (tests); 0: knockd's own.
 	NetNS int
+	// Table and Set4, Set6 name where the holes go (default inet
+	// knockd's holes4 and holes6); External: the table, its sets and
+	// rules are someone else's (fw4's), not made here.
+	Table, Set4, Set6 string
+	External          bool
 
 	mu      sync.Mutex
 	ready   bool // the table, chain, sets and rules were there last time
 	comment string
 }
 
-func newNetlink() (Holes, error) { return &Netlink{}, nil }
+func newNetlink(n *Netlink) (Holes, error) { return n, nil }
 
-func (n *Netlink) Name() string { return "nftables" }
+func (n *Netlink) Name() string {
+	if n.External {
+		return "fw4"
+	}
+	return "nftables"
+}
 
 func (n *Netlink) conn() (*nftables.Conn, error) {
 	if n.NetNS != 0 {
@@ -50,22 +66,25 @@ func (n *Netlink) conn() (*nftables.Conn, error) {
 	return nftables.New()
 }
 
-var table = &nftables.Table{Name: Table, Family: nftables.TableFamilyINet}
+// table is the table of the holes.
+func (n *Netlink) table() *nftables.Table {
+	return &nftables.Table{Name: cmp.Or(n.Table, Table), Family: nftables.TableFamilyINet}
+}
 
 // holeSet is the set of the holes of a family (a new value each time:
 // the library writes into the ones it is given).
-func holeSet(v6 bool) *nftables.Set {
+func (n *Netlink) holeSet(v6 bool) *nftables.Set {
 	if v6 {
-		return &nftables.Set{Table: table, Name: Holes6, HasTimeout: true, Concatenation: true,
+		return &nftables.Set{Table: n.table(), Name: cmp.Or(n.Set6, Holes6), HasTimeout: true, Concatenation: true,
 			KeyType: nftables.MustConcatSetType(nftables.TypeIP6Addr, nftables.TypeInetProto, nftables.TypeInetService)}
 	}
-	return &nftables.Set{Table: table, Name: Holes4, HasTimeout: true, Concatenation: true,
+	return &nftables.Set{Table: n.table(), Name: cmp.Or(n.Set4, Holes4), HasTimeout: true, Concatenation: true,
 		KeyType: nftables.MustConcatSetType(nftables.TypeIPAddr, nftables.TypeInetProto, nftables.TypeInetService)}
 }
 
 // chain is our base chain of that name.
-func chain(name string) *nftables.Chain {
-	return &nftables.Chain{Name: name, Table: table, Type: nftables.ChainTypeFilter, Hooknum: nftables.ChainHookInput,
+func (n *Netlink) chain(name string) *nftables.Chain {
+	return &nftables.Chain{Name: name, Table: n.table(), Type: nftables.ChainTypeFilter, Hooknum: nftables.ChainHookInput,
 		Priority: nftables.ChainPriorityRef(*nftables.ChainPriorityFilter - 10), Policy: ptr(nftables.ChainPolicyAccept)}
 }
 
@@ -112,7 +131,7 @@ func (n *Netlink) add(r Rule, d time.Duration) error {
 	if err != nil {
 		return err
 	}
-	s := holeSet(r.Src.Is6())
+	s := n.holeSet(r.Src.Is6())
 	// An element already there keeps its old timeout: delete it first,
 	// in the same batch, so that a second knock gets the whole timeout.
 	if err := c.SetDeleteElements(s, []nftables.SetElement{{Key: key(r)}}); err != nil {
@@ -125,7 +144,10 @@ func (n *Netlink) add(r Rule, d time.Duration) error {
 		return err
 	}
 	if err := c.Flush(); err != nil {
-		return fmt.Errorf("nftables: adding %s %s/%d to set inet %s %s: %w", r.Src, r.Proto, r.Port, Table, s.Name, err)
+		if n.External && errors.Is(err, os.ErrNotExist) {
+			return fmt.Errorf("nftables: set inet %s %s is missing: the OpenWrt package's fw4 includes (/usr/share/nftables.d) make it; run fw4 reload", s.Table.Name, s.Name)
+		}
+		return fmt.Errorf("nftables: adding %s %s/%d to set inet %s %s: %w", r.Src, r.Proto, r.Port, s.Table.Name, s.Name, err)
 	}
 	return nil
 }
@@ -139,12 +161,12 @@ func (n *Netlink) Close(r Rule) error {
 	if err != nil {
 		return err
 	}
-	s := holeSet(r.Src.Is6())
+	s := n.holeSet(r.Src.Is6())
 	if err := c.SetDeleteElements(s, []nftables.SetElement{{Key: key(r)}}); err != nil {
 		return err
 	}
 	if err := c.Flush(); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return fmt.Errorf("nftables: removing %s %s/%d from set inet %s %s: %w", r.Src, r.Proto, r.Port, Table, s.Name, err)
+		return fmt.Errorf("nftables: removing %s %s/%d from set inet %s %s: %w", r.Src, r.Proto, r.Port, s.Table.Name, s.Name, err)
 	}
 	return nil
 }
@@ -154,18 +176,18 @@ func (n *Netlink) Close(r Rule) error {
 func (n *Netlink) ensure(chainName, comment string) error {
 	n.mu.Lock()
 	defer n.mu.Unlock()
-	if n.ready && n.comment == comment {
+	if n.ready && n.comment == comment || n.External {
 		return nil
 	}
 	c, err := n.conn()
 	if err != nil {
 		return err
 	}
-	ch := chain(chainName)
+	ch, table := n.chain(chainName), n.table()
 	c.AddTable(table)
 	c.AddChain(ch)
 	for _, v6 := range []bool{false, true} {
-		if err := c.AddSet(holeSet(v6), nil); err != nil {
+		if err := c.AddSet(n.holeSet(v6), nil); err != nil {
 			return err
 		}
 	}
@@ -181,10 +203,10 @@ func (n *Netlink) ensure(chainName, comment string) error {
 		c.InsertRule(&nftables.Rule{Table: table, Chain: ch, Exprs: establishedExprs(), UserData: userdata.AppendString(nil, userdata.TypeComment, est)})
 	}
 	for _, v6 := range []bool{false, true} {
-		if !slices.ContainsFunc(rules, func(r *nftables.Rule) bool { return ruleComment(r) == holes && looksUp(r, holeSet(v6).Name) }) {
+		if !slices.ContainsFunc(rules, func(r *nftables.Rule) bool { return ruleComment(r) == holes && looksUp(r, n.holeSet(v6).Name) }) {
 			// At the top, as knockd fw's rules: before the drop the
 			// admin put in this chain.
-			c.InsertRule(&nftables.Rule{Table: table, Chain: ch, Exprs: lookupExprs(v6), UserData: userdata.AppendString(nil, userdata.TypeComment, holes)})
+			c.InsertRule(&nftables.Rule{Table: table, Chain: ch, Exprs: lookupExprs(v6, n.holeSet(v6).Name), UserData: userdata.AppendString(nil, userdata.TypeComment, holes)})
 		}
 	}
 	if err := c.Flush(); err != nil {
@@ -218,7 +240,7 @@ func establishedExprs() []expr.Any {
 // lookupExprs: ip saddr . meta l4proto . th dport @holes4 accept (ip6 and
 // holes6 for IPv6). Each field of the concatenation fills 32-bit
 // registers from 8 (NFT_REG32_00) on.
-func lookupExprs(v6 bool) []expr.Any {
+func lookupExprs(v6 bool, set string) []expr.Any {
 	nfproto, off, size, next := byte(unix.NFPROTO_IPV4), uint32(12), uint32(4), uint32(9)
 	if v6 {
 		nfproto, off, size, next = unix.NFPROTO_IPV6, 8, 16, 12
@@ -229,7 +251,7 @@ func lookupExprs(v6 bool) []expr.Any {
 		&expr.Payload{DestRegister: 8, Base: expr.PayloadBaseNetworkHeader, Offset: off, Len: size},
 		&expr.Meta{Key: expr.MetaKeyL4PROTO, Register: next},
 		&expr.Payload{DestRegister: next + 1, Base: expr.PayloadBaseTransportHeader, Offset: 2, Len: 2},
-		&expr.Lookup{SourceRegister: 8, SetName: holeSet(v6).Name},
+		&expr.Lookup{SourceRegister: 8, SetName: set},
 		&expr.Verdict{Kind: expr.VerdictAccept},
 	}
 }

@@ -4,6 +4,13 @@ package firewall
 
 import "errors"
 
-func newNetlink() (Holes, error) {
+// Netlink is the nftables backend of Linux.
+type Netlink struct {
+	NetNS             int
+	Table, Set4, Set6 string
+	External          bool
+}
+
+func newNetlink(*Netlink) (Holes, error) {
 	return nil, errors.New("nftables over netlink is Linux's: use the iptables firewall or door commands")
 }

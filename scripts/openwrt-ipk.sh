@@ -45,6 +45,7 @@ trap 'rm -rf "$work"' EXIT
 data=$work/data
 install -D -m 0755 "$bin" "$data/usr/sbin/knockd"
 install -D -m 0755 etc/openwrt/knockd.init "$data/etc/init.d/knockd"
+install -D -m 0755 etc/openwrt/knockd-fwknop.init "$data/etc/init.d/knockd-fwknop"
 install -D -m 0600 etc/openwrt/knockd.conf "$data/etc/knockd.conf"
 install -D -m 0644 etc/openwrt/nftables.d/table-pre/10-knockd.nft "$data/usr/share/nftables.d/table-pre/10-knockd.nft"
 install -D -m 0644 etc/openwrt/nftables.d/chain-pre/input_wan/10-knockd.nft "$data/usr/share/nftables.d/chain-pre/input_wan/10-knockd.nft"
@@ -64,13 +65,16 @@ cat >"$ctl/postinst" <<'SH'
 [ -x /etc/init.d/firewall ] && /etc/init.d/firewall reload >/dev/null 2>&1
 echo "knockd: pick your own sequence in /etc/knockd.conf (knock gen prints one), then:"
 echo "knockd:   /etc/init.d/knockd enable && /etc/init.d/knockd start"
+echo "knockd: in place of fwknopd, on its own files: /etc/init.d/knockd-fwknop enable && /etc/init.d/knockd-fwknop start"
 exit 0
 SH
 cat >"$ctl/prerm" <<'SH'
 #!/bin/sh
 [ -n "${IPKG_INSTROOT}" ] && exit 0
-/etc/init.d/knockd stop >/dev/null 2>&1
-/etc/init.d/knockd disable >/dev/null 2>&1
+for s in knockd knockd-fwknop; do
+  /etc/init.d/$s stop >/dev/null 2>&1
+  /etc/init.d/$s disable >/dev/null 2>&1
+done
 exit 0
 SH
 cat >"$ctl/postrm" <<'SH'

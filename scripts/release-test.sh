@@ -117,9 +117,14 @@ for ipk in "${ipks[@]}"; do
   [[ "$arch" =~ ^(x86_64|(i386|aarch64|arm|mips|mipsel|mips64|mips64el|riscv64)_[a-z0-9.+-]+(_[a-z0-9.+-]+)*)$ ]] || fail "$ipk: Architecture $arch is not an OpenWrt name"
   [ "$(elf "$x/d/usr/sbin/knockd")" = "${want_elf[$family]}" ] || fail "$ipk: knockd is ELF $(elf "$x/d/usr/sbin/knockd"), not ${want_elf[$family]} for $arch"
   [ -x "$x/d/usr/sbin/knockd" ] && [ -x "$x/d/etc/init.d/knockd" ] || fail "$ipk: knockd or its init script not executable"
-  sh -n "$x/d/etc/init.d/knockd" || fail "$ipk: sh -n rejects the init script"
-  grep -q '^USE_PROCD=1' "$x/d/etc/init.d/knockd" && grep -q 'procd_set_param respawn' "$x/d/etc/init.d/knockd" &&
-    grep -q 'reload_signal HUP' "$x/d/etc/init.d/knockd" || fail "$ipk: not a procd init script with respawn and SIGHUP reload"
+  for init in knockd knockd-fwknop; do
+    [ -x "$x/d/etc/init.d/$init" ] || fail "$ipk: /etc/init.d/$init not executable"
+    sh -n "$x/d/etc/init.d/$init" || fail "$ipk: sh -n rejects /etc/init.d/$init"
+    grep -q '^USE_PROCD=1' "$x/d/etc/init.d/$init" && grep -q 'procd_set_param respawn' "$x/d/etc/init.d/$init" &&
+      grep -q 'reload_signal HUP' "$x/d/etc/init.d/$init" || fail "$ipk: $init: not a procd init script with respawn and SIGHUP reload"
+  done
+  grep -q 'knockd_holes4' "$x/d/usr/share/nftables.d/table-pre/10-knockd.nft" &&
+    grep -q '@knockd_holes6 counter accept' "$x/d/usr/share/nftables.d/chain-pre/input_wan/10-knockd.nft" || fail "$ipk: the fw4 includes lack the built-in firewall's sets"
   for f in postinst prerm postrm; do sh -n "$x/c/$f" || fail "$ipk: sh -n rejects $f"; done
   [ "$(cat "$x/c/conffiles")" = /etc/knockd.conf ] || fail "$ipk: conffiles"
   [ "$(stat -c %a "$x/d/etc/knockd.conf")" = 600 ] || fail "$ipk: /etc/knockd.conf is not 0600"

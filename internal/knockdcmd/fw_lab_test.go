@@ -160,6 +160,9 @@ func reachable(l *lab.Lab, addr, port string) bool {
 // OpenWrt's fw4 lays out its own (a WAN input chain that rejects ssh, our
 // rule included at its top). Debian's knock 0.8 knocks over IPv4 and
 // IPv6; each knocker is let in through the set, for the door's 30 seconds.
+// Then knockd as the package's knockd-fwknop init runs it (--firewall
+// fw4) lets knock's SPA packets in through the includes' knockd_holes
+// sets, over IPv4 and IPv6.
 func TestOpenWrtDoor(t *testing.T) {
 	lab.Require(t, "nft", "nc", "knock")
 	l := lab.New(t)
@@ -177,7 +180,7 @@ func TestOpenWrtDoor(t *testing.T) {
 	}
 	chain input_wan {
 		include "`+repo+`/etc/openwrt/nftables.d/chain-pre/input_wan/*.nft"
-		tcp dport 22 reject
+		tcp dport { 22, 2222 } reject
 	}
 }
 `), 0o600); err != nil {
@@ -214,6 +217,43 @@ func TestOpenWrtDoor(t *testing.T) {
 	}
 	if !reachable(l, srv4, "22") || !reachable(l, srv6, "22") {
 		t.Fatalf("ssh not reachable after the knocks:\n%s", l.Server.Run("nft", "list", "ruleset"))
+	}
+
+	// knockd in place of fwknopd, as the package's knockd-fwknop init
+	// runs it (--firewall fw4): an SPA stanza without CMD_CYCLE_OPEN opens
+	// tcp/2222 through the package's knockd_holes sets in fw4's table.
+	dir := t.TempDir()
+	const key, hmac = "dGhpcy1pcy1hLTMyLWJ5dGUta2V5LWZvci10ZXN0cyE=", "aG1hYy1rZXktZm9yLWZ3a25vcC1jbGllbnQtdGVzdHMtaW4tc3BhZG9vcg=="
+	writeFile(t, filepath.Join(dir, "access.conf"), "SOURCE ANY\nKEY_BASE64 "+key+"\nHMAC_KEY_BASE64 "+hmac+"\nOPEN_PORTS tcp/2222\nFW_ACCESS_TIMEOUT 30\n")
+	writeFile(t, filepath.Join(dir, "fwknopd.conf"), "PCAP_INTF "+l.Server.If+";\n")
+	init, err := os.ReadFile("../../etc/openwrt/knockd-fwknop.init")
+	if err != nil || !strings.Contains(string(init), "--firewall fw4") {
+		t.Fatalf("the init script does not run --firewall fw4: %v", err)
+	}
+	spa := l.Server.Start(ourKnockd(t), "--fwknopd-conf", filepath.Join(dir, "fwknopd.conf"), "--access-conf", filepath.Join(dir, "access.conf"),
+		"--firewall", "fw4", "-v", "--status-socket", filepath.Join(dir, "status.sock"))
+	spa.WaitOutput(t, "built-in firewall: fw4", 10*time.Second)
+	l.Server.Start("nc", "-lk", srv4, "2222")
+	l.Server.Start("nc", "-lk", srv6, "2222")
+	cfg := filepath.Join(dir, "config.yaml")
+	writeFile(t, cfg, "profiles:\n  v4:\n    host: "+srv4+"\n    spa:\n      access: tcp/2222\n      key_base64: "+key+"\n      hmac_key_base64: "+hmac+"\n      allow_ip: source\n"+
+		"  v6:\n    host: "+srv6+"\n    spa:\n      access: tcp/2222\n      key_base64: "+key+"\n      hmac_key_base64: "+hmac+"\n      allow_ip: source\n")
+	for _, c := range []struct{ profile, set, member, srv string }{
+		{"v4", "knockd_holes4", l.Client.Addr4.String() + " . tcp . 2222 timeout 30s expires", srv4},
+		{"v6", "knockd_holes6", l.Client.Addr6.String() + " . tcp . 2222 timeout 30s expires", srv6},
+	} {
+		if reachable(l, c.srv, "2222") {
+			t.Fatalf("%s 2222 reachable before the SPA packet", c.srv)
+		}
+		if out, err := l.Client.Command(t.Context(), ourKnock(t), "--config", cfg, c.profile).CombinedOutput(); err != nil {
+			t.Fatalf("knock %s: %v\n%s", c.profile, err, out)
+		}
+		if !lab.Eventually(10*time.Second, func() bool { return strings.Contains(l.Server.Run("nft", "list", "set", "inet", "fw4", c.set), c.member) }) {
+			t.Fatalf("%s never held %s:\n%s\n%s", c.set, c.member, l.Server.Run("nft", "list", "set", "inet", "fw4", c.set), spa.Output())
+		}
+		if !reachable(l, c.srv, "2222") {
+			t.Fatalf("%s 2222 not reachable after the SPA packet:\n%s", c.srv, l.Server.Run("nft", "list", "ruleset"))
+		}
 	}
 }
 

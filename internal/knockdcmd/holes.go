@@ -30,9 +30,13 @@ func builtinNeed(cfg *knockdconf.Config, spac *spaConfig) string {
 	return strings.Join(need, ", ")
 }
 
-// builtinBackend is the built-in firewall's backend by name: knockd.conf's
-// Firewall, else what fwknopd.conf's FIREWALL_EXE names, else auto.
-func builtinBackend(cfg *knockdconf.Config, spac *spaConfig) string {
+// builtinBackend is the built-in firewall's backend by name: the
+// --firewall flag, else knockd.conf's Firewall, else what fwknopd.conf's
+// FIREWALL_EXE names, else auto.
+func builtinBackend(flag string, cfg *knockdconf.Config, spac *spaConfig) string {
+	if flag != "" {
+		return flag
+	}
 	if cfg.Firewall != "" {
 		return cfg.Firewall
 	}
@@ -49,15 +53,15 @@ func builtinBackend(cfg *knockdconf.Config, spac *spaConfig) string {
 
 // builtinFirewall is the built-in firewall, when something needs it (nil
 // otherwise); an error names what needs it and how to choose one.
-func builtinFirewall(cfg *knockdconf.Config, spac *spaConfig, run firewall.Runner) (firewall.Holes, error) {
+func builtinFirewall(flag string, cfg *knockdconf.Config, spac *spaConfig, run firewall.Runner) (firewall.Holes, error) {
 	need := builtinNeed(cfg, spac)
 	if need == "" {
 		return nil, nil
 	}
-	name := builtinBackend(cfg, spac)
+	name := builtinBackend(flag, cfg, spac)
 	h, err := firewall.NewHoles(name, run)
 	if err != nil {
-		return nil, fmt.Errorf("%s: the built-in firewall (%s): %w; choose one with Firewall = nftables or iptables in [options]", need, name, err)
+		return nil, fmt.Errorf("%s: the built-in firewall (%s): %w; choose one with Firewall = nftables, fw4 or iptables in [options] (or --firewall)", need, name, err)
 	}
 	return h, nil
 }
@@ -65,12 +69,12 @@ func builtinFirewall(cfg *knockdconf.Config, spac *spaConfig, run firewall.Runne
 // builtinCheck is --check's account of the built-in firewall: a line
 // saying which and for what ("" when nothing needs it), and warnings when
 // auto cannot decide clearly here.
-func builtinCheck(cfg *knockdconf.Config, spac *spaConfig, run firewall.Runner) (string, []string) {
+func builtinCheck(flag string, cfg *knockdconf.Config, spac *spaConfig, run firewall.Runner) (string, []string) {
 	need := builtinNeed(cfg, spac)
 	if need == "" {
 		return "", nil
 	}
-	name := builtinBackend(cfg, spac)
+	name := builtinBackend(flag, cfg, spac)
 	if name != "auto" {
 		return fmt.Sprintf("built-in firewall: %s, for %s", name, need), nil
 	}

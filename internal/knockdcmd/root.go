@@ -81,6 +81,7 @@ type options struct {
 	Stats      time.Duration
 	LogLimit   int
 	Status     string // --status-socket
+	Firewall   string // --firewall: the built-in firewall, over [options] Firewall
 	// FwknopdConf and AccessConf are fwknopd's files, for SPA; with one
 	// of them and no -c, knockd serves SPA alone.
 	FwknopdConf, AccessConf string
@@ -161,6 +162,7 @@ func NewRootCmd(stdout, stderr io.Writer) *cobra.Command {
 	f.DurationVar(&o.Stats, "stats", 0, "log a status line (packets, kernel drops, knockers tracked, doors opened) this often, e.g. 5m; SIGUSR1 logs one at any time")
 	f.StringVar(&o.FwknopdConf, "fwknopd-conf", "", "serve SPA as fwknopd would with this fwknopd.conf (and its access.conf); without -c, SPA alone")
 	f.StringVar(&o.AccessConf, "access-conf", "", "serve SPA as fwknopd would with this access.conf (and "+fwknopconf.DefaultServerConf+"); without -c, SPA alone")
+	f.StringVar(&o.Firewall, "firewall", "", "the built-in firewall of Open_Ports and SPA stanzas without CMD_CYCLE_OPEN: auto, nftables, fw4 or iptables (default: the config's Firewall, else auto)")
 	f.StringVar(&o.Status, "status-socket", "", "the socket knockd status asks, or off (default: the config's StatusSocket, else "+knockdconf.DefaultStatusSocket+")")
 	cmd.AddCommand(newFWCmd(stdout), newStatusCmd(stdout), newKeygenCmd(stdout))
 	return cmd
@@ -176,6 +178,11 @@ func serve(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 	}
 	if o.RunCmds && o.Replay == "" {
 		return exitError{2, errors.New("--run-commands goes with --replay")}
+	}
+	switch o.Firewall {
+	case "", "auto", "nftables", "fw4", "iptables":
+	default:
+		return exitError{2, fmt.Errorf("--firewall %q: want auto, nftables, fw4 or iptables", o.Firewall)}
 	}
 	cfg, err := loadConfig(o)
 	if err != nil {
@@ -207,7 +214,7 @@ func serve(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 			warnings = append(warnings, spac.access.Warnings...)
 		}
 		printMemory(stdout, ifaces, sz, spac != nil)
-		line, fwWarnings := builtinCheck(cfg, spac, firewall.Exec{})
+		line, fwWarnings := builtinCheck(o.Firewall, cfg, spac, firewall.Exec{})
 		if line != "" {
 			fmt.Fprintln(stdout, line)
 		}
@@ -251,7 +258,7 @@ func serve(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 		if o.Replay != "" {
 			fmt.Fprintln(stderr, "knockd: --run-commands: the doors' commands run for real, and their files are written")
 		}
-		if actions.Holes, err = builtinFirewall(cfg, spac, firewall.Exec{}); err != nil {
+		if actions.Holes, err = builtinFirewall(o.Firewall, cfg, spac, firewall.Exec{}); err != nil {
 			return err
 		}
 		if actions.Holes != nil {
@@ -410,7 +417,7 @@ func reload(srv *server.Server, o *options, cache *spadoor.Cache) {
 	if err == nil && srv.Actions.DryRun == nil && !srv.Actions.HasHoles() {
 		// The first door or stanza that needs the built-in firewall.
 		var h firewall.Holes
-		if h, err = builtinFirewall(cfg, spac, firewall.Exec{}); h != nil {
+		if h, err = builtinFirewall(o.Firewall, cfg, spac, firewall.Exec{}); h != nil {
 			srv.Actions.SetHoles(h)
 		}
 	}
