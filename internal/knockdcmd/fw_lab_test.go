@@ -248,7 +248,9 @@ func TestOpenWrtDoor(t *testing.T) {
 		if out, err := l.Client.Command(t.Context(), ourKnock(t), "--config", cfg, c.profile).CombinedOutput(); err != nil {
 			t.Fatalf("knock %s: %v\n%s", c.profile, err, out)
 		}
-		if !lab.Eventually(10*time.Second, func() bool { return strings.Contains(l.Server.Run("nft", "list", "set", "inet", "fw4", c.set), c.member) }) {
+		if !lab.Eventually(10*time.Second, func() bool {
+			return strings.Contains(l.Server.Run("nft", "list", "set", "inet", "fw4", c.set), c.member)
+		}) {
 			t.Fatalf("%s never held %s:\n%s\n%s", c.set, c.member, l.Server.Run("nft", "list", "set", "inet", "fw4", c.set), spa.Output())
 		}
 		if !reachable(l, c.srv, "2222") {
@@ -332,4 +334,44 @@ func TestBuiltinFirewallNftables(t *testing.T) {
 	if reachable(l, srv, "2223") {
 		t.Fatal("2223 reachable after knockd exited")
 	}
+}
+
+// TestSSHThroughKnockdSPADoor: knock ssh logs in to a real sshd behind a
+// REJECT rule, through a knockd SPA door: a profile made by profile add
+// --key-gen, its stanza (as printed, without CMD_CYCLE_OPEN) in
+// access.conf, the door opened by knockd's built-in firewall (iptables).
+func TestSSHThroughKnockdSPADoor(t *testing.T) {
+	lab.Require(t, "iptables", "sshd", "ssh")
+	l := lab.New(t)
+	sshd := l.Server.StartSSHD(t)
+	srv := l.Server.Addr4.String()
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "config.yaml")
+	run := func(args ...string) string {
+		t.Helper()
+		var stderr strings.Builder
+		c := l.Client.Command(t.Context(), ourKnock(t), append([]string{"--config", cfg}, args...)...)
+		c.Stderr = &stderr
+		out, err := c.Output()
+		if err != nil {
+			t.Fatalf("knock %s: %v\n%s%s", strings.Join(args, " "), err, out, stderr.String())
+		}
+		return string(out)
+	}
+	stanza := run("profile", "add", "vault", "--host", srv, "--spa", "--access", "tcp/22", "--allow-ip", "source", "--key-gen", "--user", "root", "--wait", "8s")
+	writeFile(t, filepath.Join(dir, "access.conf"), stanza)
+	writeFile(t, filepath.Join(dir, "fwknopd.conf"), "PCAP_INTF eth0;\nFIREWALL_EXE /usr/sbin/iptables;\n")
+	l.Server.Run("iptables", "-A", "INPUT", "-p", "tcp", "--dport", "22", "-j", "REJECT", "--reject-with", "tcp-reset")
+	kd := l.Server.Start(ourKnockd(t), "--fwknopd-conf", filepath.Join(dir, "fwknopd.conf"), "--access-conf", filepath.Join(dir, "access.conf"),
+		"-v", "--status-socket", filepath.Join(dir, "status.sock"))
+	kd.WaitOutput(t, "built-in firewall: iptables", 10*time.Second)
+	kd.WaitOutput(t, "listening on eth0", 10*time.Second)
+	if reachable(l, srv, "22") {
+		t.Fatal("ssh reachable before the SPA packet")
+	}
+	out := run(append(append([]string{"ssh", "vault"}, sshd.ClientOptions()...), "echo", "through-knockd-spa")...)
+	if strings.TrimSpace(out) != "through-knockd-spa" {
+		t.Fatalf("knock ssh printed %q\n%s", out, kd.Output())
+	}
+	kd.WaitOutput(t, "spa#1: opened tcp/22 for "+l.Client.Addr4.String()+" (iptables, 30s)", time.Second)
 }

@@ -4,6 +4,7 @@ package knockdcmd
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -333,7 +334,7 @@ func TestSPADoors(t *testing.T) {
 	lab.Require(t, "fwknop", "iptables", "nc")
 	l := lab.New(t)
 	dir := t.TempDir()
-	for name, fixture := range map[string]string{"access.conf": "spa-access.conf", "fwknopd.conf": "spa-fwknopd.conf"} {
+	for name, fixture := range map[string]string{"access.conf": "spa-access.conf", "access-2222.conf": "spa-2222-access.conf", "fwknopd.conf": "spa-fwknopd.conf"} {
 		text := strings.ReplaceAll(lab.Fixture(t, fixture), "@DIR@", dir)
 		if err := os.WriteFile(filepath.Join(dir, name), []byte(text), 0o600); err != nil {
 			t.Fatal(err)
@@ -409,6 +410,13 @@ func TestSPADoors(t *testing.T) {
 	if data, err := os.ReadFile(filepath.Join(dir, "digest.cache")); err != nil || strings.Count(string(data), " 17 "+me+" ") < 2 {
 		t.Errorf("digest.cache: %v\n%s", err, data)
 	}
+	// Started again, knockd still refuses the first packet as a replay:
+	// it read the cache back.
+	again := l.Server.Start(ourKnockd(t), "--fwknopd-conf", filepath.Join(dir, "fwknopd.conf"), "--access-conf", filepath.Join(dir, "access.conf"),
+		"-v", "--status-socket", filepath.Join(dir, "status.sock"))
+	again.WaitOutput(t, "listening on eth0", 10*time.Second)
+	l.Client.Run("sh", "-c", "tr -d '\\n' < "+packet+" | nc -u -w1 "+srv+" 62201")
+	again.WaitOutput(t, me+": spa: Replay detected from source IP: "+me, 10*time.Second)
 }
 
 // spaDiff is one packet of TestSPADifferential: what fwknop's client is
@@ -441,9 +449,10 @@ func (d spaDaemon) lines(file string) []string {
 }
 
 // startSPAPair starts fwknopd 2.6.10 and our knockd on the lab server's
-// eth0 with the same files: the stanza (its CMD_CYCLE_OPEN the recorder
-// is added) and fwknopd.conf's lines besides the interface and port.
-func startSPAPair(t *testing.T, l *lab.Lab, stanza, conf string) (theirs, ours spaDaemon) {
+// eth0 with the same files: fwknopd.conf's lines besides the interface
+// and port, and the stanzas (to each of which the recorder is added as
+// its CMD_CYCLE_OPEN).
+func startSPAPair(t *testing.T, l *lab.Lab, conf string, stanzas ...string) (theirs, ours spaDaemon) {
 	t.Helper()
 	start := func(ours bool) spaDaemon {
 		dir := t.TempDir()
@@ -455,8 +464,12 @@ func startSPAPair(t *testing.T, l *lab.Lab, stanza, conf string) (theirs, ours s
 			"\necho \"$1 $2 $3 $4\" >> "+filepath.Join(dir, "opened-raw")+"\n"), 0o755); err != nil {
 			t.Fatal(err)
 		}
+		var access strings.Builder
+		for _, stanza := range stanzas {
+			access.WriteString(stanza + "CMD_CYCLE_OPEN " + rec + " $SRC $PROTO $PORT $TIMEOUT\nCMD_CYCLE_CLOSE NONE\n\n")
+		}
 		files := map[string]string{
-			"access.conf":  stanza + "CMD_CYCLE_OPEN " + rec + " $SRC $PROTO $PORT $TIMEOUT\nCMD_CYCLE_CLOSE NONE\n",
+			"access.conf":  access.String(),
 			"fwknopd.conf": "PCAP_INTF eth0;\nPCAP_FILTER udp port 62201;\nENABLE_PCAP_PROMISC N;\nFWKNOP_RUN_DIR " + dir + ";\n" + conf,
 		}
 		for name, text := range files {
@@ -484,7 +497,7 @@ func TestSPADifferential(t *testing.T) {
 	lab.Require(t, "fwknop", "fwknopd", "nc")
 	l := lab.New(t)
 	const key, hmac = "dGhpcy1pcy1hLTMyLWJ5dGUta2V5LWZvci10ZXN0cyE=", "aG1hYy1rZXktZm9yLWZ3a25vcC1jbGllbnQtdGVzdHMtaW4tc3BhZG9vcg=="
-	theirs, ours := startSPAPair(t, l, "SOURCE ANY\nKEY_BASE64 "+key+"\nHMAC_KEY_BASE64 "+hmac+"\nOPEN_PORTS tcp/22\nMAX_FW_TIMEOUT 60\nREQUIRE_SOURCE_ADDRESS Y\n", "")
+	theirs, ours := startSPAPair(t, l, "", "SOURCE ANY\nKEY_BASE64 "+key+"\nHMAC_KEY_BASE64 "+hmac+"\nOPEN_PORTS tcp/22\nMAX_FW_TIMEOUT 60\nREQUIRE_SOURCE_ADDRESS Y\n")
 	srv := l.Server.Addr4.String()
 	fwknop := func(args ...string) string {
 		t.Helper()
@@ -566,7 +579,7 @@ func TestSPADifferential(t *testing.T) {
 func TestSPAFwknopVectors(t *testing.T) {
 	lab.Require(t, "fwknopd", "nc")
 	l := lab.New(t)
-	theirs, ours := startSPAPair(t, l, "SOURCE ANY\nKEY fwknoptest\nFW_ACCESS_TIMEOUT 3\nENCRYPTION_MODE legacy\n", "ENABLE_SPA_PACKET_AGING N;\n")
+	theirs, ours := startSPAPair(t, l, "ENABLE_SPA_PACKET_AGING N;\n", "SOURCE ANY\nKEY fwknoptest\nFW_ACCESS_TIMEOUT 3\nENCRYPTION_MODE legacy\n")
 	var hostile, legacy [][]string
 	for _, file := range []struct {
 		path   string
@@ -707,5 +720,116 @@ func TestSPAOverIPv6(t *testing.T) {
 	if !lab.Eventually(10*time.Second, func() bool { b, _ := os.ReadFile(filepath.Join(dir, "opened")); return string(b) == want }) {
 		b, _ := os.ReadFile(filepath.Join(dir, "opened"))
 		t.Fatalf("opened %q, want %q\n%s", b, want, kd.Output())
+	}
+}
+
+// TestSPADifferentialVariants shows fwknopd 2.6.10 and our knockd the
+// variants of fwknop's client, knock's packets and copies of them
+// changed on the way, on one link, with one access.conf of nine stanzas
+// (one per HMAC digest with the same keys, plain keys, legacy mode
+// without an HMAC): each opens the same door in both, or none in both.
+func TestSPADifferentialVariants(t *testing.T) {
+	lab.Require(t, "fwknop", "fwknopd", "nc")
+	l := lab.New(t)
+	const key, hmac = "dGhpcy1pcy1hLTMyLWJ5dGUta2V5LWZvci10ZXN0cyE=", "aG1hYy1rZXktZm9yLWZ3a25vcC1jbGllbnQtdGVzdHMtaW4tc3BhZG9vcg=="
+	digests := []string{"md5", "sha1", "sha256", "sha384", "sha512", "sha3_256", "sha3_512"}
+	var stanzas []string
+	for _, d := range digests {
+		stanzas = append(stanzas, "SOURCE ANY\nKEY_BASE64 "+key+"\nHMAC_KEY_BASE64 "+hmac+"\nHMAC_DIGEST_TYPE "+strings.ToUpper(d)+
+			"\nOPEN_PORTS tcp/22\nREQUIRE_SOURCE_ADDRESS Y\n")
+	}
+	stanzas = append(stanzas, "SOURCE ANY\nKEY plainpassphrase1\nHMAC_KEY plainhmackey2\nOPEN_PORTS tcp/22\nREQUIRE_SOURCE_ADDRESS Y\n",
+		"SOURCE ANY\nKEY legacykey\nENCRYPTION_MODE legacy\nOPEN_PORTS tcp/22\nREQUIRE_SOURCE_ADDRESS Y\n")
+	theirs, ours := startSPAPair(t, l, "", stanzas...)
+	srv := l.Server.Addr4.String()
+	dir := t.TempDir()
+	rc := filepath.Join(dir, "fwknoprc")
+	writeFile(t, rc, "[plain]\nKEY plainpassphrase1\nHMAC_KEY plainhmackey2\nUSE_HMAC Y\n")
+	// A second address on the client, for packets sent from elsewhere
+	// than the address they ask for.
+	l.Client.Run("ip", "addr", "add", "10.77.0.11/24", "dev", "eth0")
+	made := func(args ...string) string { // by fwknop's client, not sent
+		t.Helper()
+		file := filepath.Join(t.TempDir(), "packet")
+		args = append([]string{"-D", srv, "--test", "--save-packet", file}, args...)
+		if !slices.Contains(args, "--rc-file") {
+			args = append(args, "--rc-file", os.DevNull)
+		}
+		if out, err := l.Client.Command(t.Context(), "fwknop", args...).CombinedOutput(); err != nil {
+			t.Fatalf("fwknop %v: %v\n%s", args, err, out)
+		}
+		b, _ := os.ReadFile(file)
+		return strings.TrimSpace(string(b))
+	}
+	send := func(data, from string) {
+		l.Client.Run("sh", "-c", "printf %s '"+data+"' | nc -u -w1 -s "+from+" "+srv+" 62201")
+		time.Sleep(300 * time.Millisecond)
+	}
+	b64 := []string{"--key-base64-rijndael", key, "--key-base64-hmac", hmac}
+	var want, wantTheirs []string // wantTheirs: fwknopd's, where it differs by design
+	both := func(line string) { want, wantTheirs = append(want, line), append(wantTheirs, line) }
+	n := 0
+	next := func() string { n++; return fmt.Sprintf("10.77.3.%d", n) }
+	for _, d := range digests { // every HMAC digest
+		a := next()
+		send(made(append([]string{"-A", "tcp/22", "-a", a, "--hmac-digest-type", d}, b64...)...), l.Client.Addr4.String())
+		both(a + " 6 22 0")
+	}
+	for _, m := range []string{"md5", "sha1", "sha384", "sha512", "sha3_256", "sha3_512"} { // every message digest
+		a := next()
+		send(made(append([]string{"-A", "tcp/22", "-a", a, "-m", m}, b64...)...), l.Client.Addr4.String())
+		both(a + " 6 22 0")
+	}
+	a := next() // plain keys, from fwknoprc
+	send(made("-A", "tcp/22", "-a", a, "--rc-file", rc, "-n", "plain"), l.Client.Addr4.String())
+	both(a + " 6 22 0")
+	a = next() // legacy mode, no HMAC
+	send(made("-A", "tcp/22", "-a", a, "-M", "legacy", "--key-rijndael", "legacykey"), l.Client.Addr4.String())
+	both(a + " 6 22 0")
+	a = next() // a client timeout past MAX_FW_TIMEOUT (300 by default)
+	send(made(append([]string{"-A", "tcp/22", "-a", a, "-f", "600"}, b64...)...), l.Client.Addr4.String())
+	want, wantTheirs = append(want, a+" 6 22 300"), append(wantTheirs, a+" 6 22 600")
+	t.Logf("difference by design, -f 600: fwknopd 600 s, knockd 300 (fwknopd 2.6.10 does not cap the client's timeout for CMD_CYCLE_OPEN)")
+	a = next() // sent from an address other than the one it asks for
+	send(made(append([]string{"-A", "tcp/22", "-a", a}, b64...)...), "10.77.0.11")
+	both(a + " 6 22 0")
+	// Refused by both: truncated, a port no stanza opens, a key no stanza
+	// has, a stray byte at the end.
+	send(made(append([]string{"-A", "tcp/22", "-a", next()}, b64...)...)[:150], l.Client.Addr4.String())
+	a = next()
+	send(made(append([]string{"-A", "tcp/23", "-a", a}, b64...)...), l.Client.Addr4.String())
+	wantTheirs = append(wantTheirs, a+" 6 23 0")
+	t.Logf("difference by design, tcp/23: fwknopd runs the command, knockd refuses (fwknopd 2.6.10 runs CMD_CYCLE_OPEN before its OPEN_PORTS check)")
+	send(made("-A", "tcp/22", "-a", next(), "--key-rijndael", "not-a-key-here", "--key-base64-hmac", hmac), l.Client.Addr4.String())
+	send(made(append([]string{"-A", "tcp/22", "-a", next()}, b64...)...)+"A", l.Client.Addr4.String())
+	// knock's own packets, each HMAC digest.
+	cfg := filepath.Join(dir, "config.yaml")
+	var profiles strings.Builder
+	profiles.WriteString("profiles:\n")
+	var names []string
+	for _, d := range digests {
+		a := next()
+		name := "k-" + strings.ReplaceAll(d, "_", "")
+		names = append(names, name)
+		fmt.Fprintf(&profiles, "  %s:\n    host: %s\n    spa:\n      access: tcp/22\n      key_base64: %s\n      hmac_key_base64: %s\n      hmac_digest_type: %s\n      allow_ip: %s\n",
+			name, srv, key, hmac, d, a)
+		both(a + " 6 22 0")
+	}
+	writeFile(t, cfg, profiles.String())
+	for _, name := range names {
+		if out, err := l.Client.Command(t.Context(), ourKnock(t), "--config", cfg, name).CombinedOutput(); err != nil {
+			t.Fatalf("knock %s: %v\n%s", name, err, out)
+		}
+		time.Sleep(300 * time.Millisecond)
+	}
+	last := want[len(want)-1]
+	if !lab.Eventually(15*time.Second, func() bool { return slices.Contains(theirs.opened(), last) && slices.Contains(ours.opened(), last) }) {
+		t.Fatalf("the last packet did not open both:\nfwknopd %q\nknockd %q\n%s\n%s", theirs.opened(), ours.opened(), theirs.Output(), ours.Output())
+	}
+	if got := theirs.opened(); !slices.Equal(got, wantTheirs) {
+		t.Errorf("fwknopd opened %q,\nwant %q (has fwknopd changed?)\n%s", got, wantTheirs, theirs.Output())
+	}
+	if got := ours.opened(); !slices.Equal(got, want) {
+		t.Errorf("knockd opened %q,\nwant %q\n%s", got, want, ours.Output())
 	}
 }
