@@ -32,6 +32,8 @@ func TestNetlinkHoles(t *testing.T) {
 	n := &firewall.Netlink{NetNS: int(ns.Fd())}
 	listeners := map[string]*lab.Proc{firewall.Holes4: l.Server.Start("nc", "-lk", l.Server.Addr4.String(), "2222"),
 		firewall.Holes6: l.Server.Start("nc", "-lk", l.Server.Addr6.String(), "2222")}
+	l.Server.WaitListening(t, l.Server.Addr4, 2222)
+	l.Server.WaitListening(t, l.Server.Addr6, 2222)
 	l.Server.Run("nft", "add", "table", "inet", "knockd")
 	l.Server.Run("nft", "add", "chain", "inet", "knockd", "input", "{ type filter hook input priority filter - 10 ; policy accept ; }")
 	l.Server.Run("nft", "add", "rule", "inet", "knockd", "input", "tcp", "dport", "2222", "drop")

@@ -25,6 +25,7 @@ func TestFirewallHelper(t *testing.T) {
 			l := lab.New(t)
 			l.Server.StartSSHD(t)
 			listener := l.Server.Start("nc", "-lk", l.Server.Addr6.String(), "2222")
+			l.Server.WaitListening(t, l.Server.Addr6, 2222)
 			blockPorts(t, l, backend)
 			fw := func(args ...string) string {
 				t.Helper()
@@ -189,6 +190,8 @@ func TestOpenWrtDoor(t *testing.T) {
 	l.Server.Run("nft", "-f", ruleset)
 	l.Server.Start("nc", "-lk", l.Server.Addr4.String(), "22")
 	l.Server.Start("nc", "-lk", l.Server.Addr6.String(), "22")
+	l.Server.WaitListening(t, l.Server.Addr4, 22)
+	l.Server.WaitListening(t, l.Server.Addr6, 22)
 	conf, err := os.ReadFile("../../etc/openwrt/knockd.conf")
 	if err != nil {
 		t.Fatal(err)
@@ -233,8 +236,11 @@ func TestOpenWrtDoor(t *testing.T) {
 	spa := l.Server.Start(ourKnockd(t), "--fwknopd-conf", filepath.Join(dir, "fwknopd.conf"), "--access-conf", filepath.Join(dir, "access.conf"),
 		"--firewall", "fw4", "-v", "--status-socket", filepath.Join(dir, "status.sock"))
 	spa.WaitOutput(t, "built-in firewall: fw4", 10*time.Second)
+	spa.WaitOutput(t, "listening on "+l.Server.If, 10*time.Second) // capturing: only now may a packet come
 	l.Server.Start("nc", "-lk", srv4, "2222")
 	l.Server.Start("nc", "-lk", srv6, "2222")
+	l.Server.WaitListening(t, l.Server.Addr4, 2222)
+	l.Server.WaitListening(t, l.Server.Addr6, 2222)
 	cfg := filepath.Join(dir, "config.yaml")
 	writeFile(t, cfg, "profiles:\n  v4:\n    host: "+srv4+"\n    spa:\n      access: tcp/2222\n      key_base64: "+key+"\n      hmac_key_base64: "+hmac+"\n      allow_ip: source\n"+
 		"  v6:\n    host: "+srv6+"\n    spa:\n      access: tcp/2222\n      key_base64: "+key+"\n      hmac_key_base64: "+hmac+"\n      allow_ip: source\n")
@@ -278,6 +284,8 @@ func TestBuiltinFirewallNftables(t *testing.T) {
 	l.Server.Run("nft", "add", "rule", "inet", "knockd", "input", "tcp", "dport", "{ 2222, 2223 }", "drop")
 	l.Server.Start("nc", "-lk", l.Server.Addr4.String(), "2222")
 	l.Server.Start("nc", "-lk", l.Server.Addr4.String(), "2223")
+	l.Server.WaitListening(t, l.Server.Addr4, 2222)
+	l.Server.WaitListening(t, l.Server.Addr4, 2223)
 	kd := l.Server.Start(ourKnockd(t), "-c", filepath.Join(dir, "knockd.conf"), "-i", "eth0", "-v", "--status-socket", filepath.Join(dir, "status.sock"))
 	kd.WaitOutput(t, "listening on eth0", 10*time.Second)
 	kd.WaitOutput(t, "built-in firewall: nftables, for door door's Open_Ports, SPA stanza #1 (no CMD_CYCLE_OPEN)", time.Second)

@@ -701,6 +701,7 @@ func TestSPAOverIPv6(t *testing.T) {
 	// only: an answer means the question went over IPv6.
 	page := l.Server.Start("sh", "-c", "printf 'HTTP/1.0 200 OK\\r\\n\\r\\nyou are fd77::77\\r\\n' | nc -N -l "+l.Server.Addr6.String()+" 8080")
 	t.Cleanup(page.Stop)
+	l.Server.WaitListening(t, l.Server.Addr6, 8080)
 	cfg := filepath.Join(dir, "config.yaml")
 	profile := func(name, allow, port string) string {
 		p := "  " + name + ":\n    host: " + l.Server.Addr6.String() + "\n    spa:\n      access: tcp/" + port + "\n      key_base64: " + key +

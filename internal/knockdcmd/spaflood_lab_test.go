@@ -237,9 +237,8 @@ func (fl *spaFloodLab) run(tb testing.TB, name, program string) floodResult {
 	} else {
 		p = fl.l.Server.Start(program, "--fwknopd-conf", filepath.Join(dir, "fwknopd.conf"), "--access-conf", filepath.Join(dir, "access.conf"),
 			"--status-socket", filepath.Join(dir, "status.sock"))
-		if !lab.Eventually(10*time.Second, func() bool { _, err := os.Stat(filepath.Join(dir, "status.sock")); return err == nil }) {
-			tb.Fatalf("%s did not start:\n%s", name, p.Output())
-		}
+		// Its log reaches stderr (not a terminal): capturing from now on.
+		p.WaitOutput(tb, "listening on eth0", 10*time.Second)
 	}
 	defer p.Stop()
 	waitIdle(tb, p.Pid())

@@ -371,3 +371,17 @@ func (s *syncBuffer) String() string {
 	defer s.mu.Unlock()
 	return s.b.String()
 }
+
+// WaitListening waits until something on h listens on TCP addr:port,
+// so that a test's first connection does not race the listener's start
+// (nc -l, a page, a daemon): a refused connection would read as a closed
+// door.
+func (h *Host) WaitListening(t testing.TB, addr netip.Addr, port uint16) {
+	t.Helper()
+	want := netip.AddrPortFrom(addr, port).String()
+	if !Eventually(5*time.Second, func() bool {
+		return strings.Contains(h.Run("ss", "-Hltn", "sport = :"+strconv.Itoa(int(port))), want)
+	}) {
+		t.Fatalf("nothing listens on tcp %s in %s:\n%s", want, h.NS, h.Run("ss", "-ltn"))
+	}
+}
