@@ -32,6 +32,7 @@ type Stats struct {
 	Visible     uint64 // packets that passed the doors' filter
 	Opened      uint64 // sequences completed
 	KernelDrops uint64 // frames the kernel dropped for want of reading (live capture)
+	SPADropped  uint64 // SPA packets dropped because every SPA worker was busy and the queue full
 	Tracked     int    // knockers with attempts in progress
 }
 
@@ -63,7 +64,8 @@ type Server struct {
 	ring         int               // bytes of each capture's ring; 0: DefaultRing
 	maxSources   int               // the tracker's cap; 0: DefaultMaxSources
 	local        atomic.Pointer[map[netip.Addr]bool]
-	stats        struct{ packets, visible, opened atomic.Uint64 }
+	stats        struct{ packets, visible, opened, spaDropped atomic.Uint64 }
+	spaQueue     chan *spaJob           // to the SPA workers; nil: decided where captured
 	budget       lineBudget             // for Stage and timeout lines
 	loss         map[string]*lossReport // the kernel's drops, as last logged, by interface
 	curIf        string                 // the interface of the packet being handled, for event
@@ -244,7 +246,7 @@ func (s *Server) isLocal(a netip.Addr) bool {
 
 // Stats returns the counters so far.
 func (s *Server) Stats() Stats {
-	st := Stats{Packets: s.stats.packets.Load(), Visible: s.stats.visible.Load(), Opened: s.stats.opened.Load()}
+	st := Stats{Packets: s.stats.packets.Load(), Visible: s.stats.visible.Load(), Opened: s.stats.opened.Load(), SPADropped: s.stats.spaDropped.Load()}
 	s.mu.Lock()
 	st.Tracked = s.tracker.Tracked()
 	lives := make([]Source, 0, len(s.lives))

@@ -8,6 +8,7 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/knocktools/knock"
@@ -38,14 +39,87 @@ func (s *Server) SetSPA(spa *SPA) {
 	s.applyFilter()
 }
 
-// handleSPA decides one SPA packet and acts; called with s.mu held.
+// handleSPA decides one SPA packet and acts; called with s.mu held. With
+// SPA workers the packet is copied to their queue (dropped, and counted,
+// when it is full) and decided there, off the capture's path.
 func (s *Server) handleSPA(h *Packet) {
-	sp := s.spa
+	if s.spaQueue == nil {
+		s.actOnSPA(s.spa, s.decideSPA(s.spa, h), h)
+		return
+	}
+	job := spaJobs.Get().(*spaJob)
+	job.sp, job.h = s.spa, *h
+	data := h.Data
+	if len(data) > len(job.buf) {
+		data = data[:len(job.buf)] // too long for SPA either way
+	}
+	job.h.Data = append(job.buf[:0], data...)
+	select {
+	case s.spaQueue <- job:
+	default:
+		spaJobs.Put(job)
+		s.stats.spaDropped.Add(1)
+	}
+}
+
+// spaJob is an SPA packet on its way to a worker, its data copied out of
+// the capture's buffer.
+type spaJob struct {
+	sp  *SPA
+	h   Packet
+	buf [spadoor.MaxData + 1]byte
+}
+
+var spaJobs = sync.Pool{New: func() any { return new(spaJob) }}
+
+// spaQueueLen is how many SPA packets may wait for a worker (1.5 KiB
+// each): milliseconds of a flood, the capture's ring holding more; past
+// it, packets are dropped at once rather than read late, as the kernel
+// drops what the ring cannot hold.
+const spaQueueLen = 1024
+
+// StartSPAWorkers decides SPA packets on n goroutines until ctx ends, so
+// that the HMACs a flood of forgeries costs run on n cores while capture
+// goes on (n < 2: none, packets are decided where they are captured, as
+// a replay of a capture wants them, in order). Call it before serving.
+func (s *Server) StartSPAWorkers(ctx context.Context, n int) {
+	if n < 2 {
+		return
+	}
+	q := make(chan *spaJob, spaQueueLen)
+	s.mu.Lock()
+	s.spaQueue = q
+	s.mu.Unlock()
+	for range n {
+		go func() {
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case job := <-q:
+					d := s.decideSPA(job.sp, &job.h)
+					s.mu.Lock()
+					s.actOnSPA(job.sp, d, &job.h)
+					s.mu.Unlock()
+					spaJobs.Put(job)
+				}
+			}
+		}()
+	}
+}
+
+// decideSPA is the verifier's decision on h (safe to run on several
+// goroutines at once).
+func (s *Server) decideSPA(sp *SPA, h *Packet) spadoor.Decision {
 	proto := uint8(17)
 	if h.Proto == knock.TCP {
 		proto = 6
 	}
-	d := sp.Verifier.Decide(spadoor.Packet{Src: h.Src, Dst: h.Dst, SrcPort: h.SPort, DstPort: h.Port, Proto: proto, Data: h.Data, Time: h.Time})
+	return sp.Verifier.Decide(spadoor.Packet{Src: h.Src, Dst: h.Dst, SrcPort: h.SPort, DstPort: h.Port, Proto: proto, Data: h.Data, Time: h.Time})
+}
+
+// actOnSPA logs a decision and opens its door; called with s.mu held.
+func (s *Server) actOnSPA(sp *SPA, d spadoor.Decision, h *Packet) {
 	if !d.OK {
 		// Forged packets come in floods: their lines share the budget of
 		// the Stage lines.

@@ -5,6 +5,7 @@ import (
 	"crypto/rand"
 	"fmt"
 	"net/netip"
+	"sync"
 	"testing"
 	"time"
 
@@ -97,3 +98,62 @@ func BenchmarkSPAFloodPcap(b *testing.B) {
 		b.Fatalf("opened %d", st.Opened)
 	}
 }
+
+// TestSPAWorkers: with SPA workers a packet is decided off the capture's
+// path, its data copied first (the capture reuses its buffer): among
+// forgeries, the real packet opens its door once, and its copies are
+// replays, however the workers interleave.
+func TestSPAWorkers(t *testing.T) {
+	var out syncBuffer
+	srv := newTestServer(t, "[d]\nsequence = 7001,7002\n", nil)
+	srv.Actions.DryRun = &out
+	a, err := fwknopconf.ParseAccess("access.conf", []byte("SOURCE ANY\nKEY a-passphrase-for-tests\nHMAC_KEY an-hmac-key-for-the-tests\n"+
+		"REQUIRE_SOURCE_ADDRESS Y\nCMD_CYCLE_OPEN open $SRC\nCMD_CYCLE_CLOSE NONE\n"), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	srv.SetSPA(&SPA{Port: 62201, Verifier: &spadoor.Verifier{Stanzas: a.Stanzas, Replays: &spadoor.Cache{}}})
+	srv.StartSPAWorkers(t.Context(), 4)
+	k := spa.Keys{Key: []byte("a-passphrase-for-tests"), HMACKey: []byte("an-hmac-key-for-the-tests"), HMAC: spa.SHA256}
+	m := spa.Message{Random: "1234567890123456", User: "alice", Time: time.Now().Unix(), Version: spa.Version, Type: spa.AccessMsg, Access: "10.77.0.5,tcp/22"}
+	p, err := spa.Build(m, spa.SHA256, k, rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	buf := make([]byte, len(p))
+	for i := range 200 {
+		data := []byte(p)
+		if i%10 != 5 { // a forgery: the packet with a byte changed
+			data[i%len(data)] ^= 1
+		}
+		copy(buf, data) // one buffer for every packet, as a capture ring
+		srv.Handle(&Packet{Src: srcA, Dst: me, Proto: knock.UDP, Port: 62201, SPort: 40000, Data: buf, Time: time.Now()})
+		for j := range buf {
+			buf[j] = 'x' // the capture moves on
+		}
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for srv.Stats().Opened < 1 && time.Now().Before(deadline) {
+		time.Sleep(10 * time.Millisecond)
+	}
+	time.Sleep(100 * time.Millisecond) // for a second opening, were there one
+	if st := srv.Stats(); st.Opened != 1 || st.SPADropped != 0 {
+		t.Fatalf("opened %d, dropped %d; want 1 and 0\n%s", st.Opened, st.SPADropped, out.String())
+	}
+	if got := out.String(); got != "spa#1: would run: open 10.77.0.5\n" {
+		t.Fatalf("dry run: %q", got)
+	}
+}
+
+// syncBuffer is a bytes.Buffer safe for concurrent use.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+func (s *syncBuffer) String() string { s.mu.Lock(); defer s.mu.Unlock(); return s.b.String() }

@@ -46,24 +46,62 @@ type Verifier struct {
 	// (ENABLE_DIGEST_PERSISTENCE).
 	Replays Replays
 
-	// The stanzas' HMAC checks, made on first use (Decide holds mu): what
-	// a forged packet costs is one HMAC per stanza whose SOURCE takes it,
-	// and little more.
-	mu     sync.Mutex
-	checks []*spa.HMACCheck // by stanza; nil for one without an HMAC key
-	hmacNo []string         // each stanza's refusal of a wrong HMAC
+	// The stanzas' HMAC checks, a set to each Decide running (Decide is
+	// safe for concurrent use): what a forged packet costs is one HMAC
+	// per stanza whose SOURCE takes it, and little more.
+	once   sync.Once
+	checks sync.Pool // of *checkSet
+	hmacNo []string  // each stanza's refusal of a wrong HMAC
+
+	// The digests of the packets being decided past their HMAC: a copy
+	// of one arriving meanwhile is a replay, as it would be after.
+	mu       sync.Mutex
+	deciding map[string]bool
 }
 
-// prepare makes the HMAC checks; called with mu held.
+// checkSet is an HMAC check for each stanza; nil for one without an HMAC
+// key.
+type checkSet []*spa.HMACCheck
+
+// prepare makes the refusals and the pool of HMAC checks, once.
 func (v *Verifier) prepare() {
-	if len(v.hmacNo) == len(v.Stanzas) {
+	v.once.Do(func() {
+		for i := range v.Stanzas {
+			v.hmacNo = append(v.hmacNo, fmt.Sprintf("(stanza #%d) Error creating fko context: %v", i+1, spa.ErrHMAC))
+		}
+		v.checks.New = func() any {
+			set := make(checkSet, len(v.Stanzas))
+			for i, s := range v.Stanzas {
+				set[i] = spa.NewHMACCheck(s.Keys)
+			}
+			return &set
+		}
+		v.deciding = map[string]bool{}
+	})
+}
+
+// claim reports whether digest is new: neither taken before nor being
+// decided; a new one is being decided until release.
+func (v *Verifier) claim(digest string) bool {
+	if v.Replays == nil {
+		return true // replays taken (ENABLE_DIGEST_PERSISTENCE N)
+	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if v.deciding[digest] || v.Replays.Seen(digest) {
+		return false
+	}
+	v.deciding[digest] = true
+	return true
+}
+
+func (v *Verifier) release(digest string) {
+	if v.Replays == nil {
 		return
 	}
-	v.checks, v.hmacNo = nil, nil
-	for i, s := range v.Stanzas {
-		v.checks = append(v.checks, spa.NewHMACCheck(s.Keys))
-		v.hmacNo = append(v.hmacNo, fmt.Sprintf("(stanza #%d) Error creating fko context: %v", i+1, spa.ErrHMAC))
-	}
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	delete(v.deciding, digest)
 }
 
 // Packet is an SPA packet as it arrived.
@@ -133,9 +171,10 @@ func (v *Verifier) Decide(p Packet) Decision {
 	if !slices.ContainsFunc(v.Stanzas, func(s *fwknopconf.AccessEntry) bool { return matches(s.SourceAny, s.Source, src) }) {
 		return refuse(0, "No access data found for source IP: %s", src)
 	}
-	v.mu.Lock()
-	defer v.mu.Unlock()
 	v.prepare()
+	setp := v.checks.Get().(*checkSet)
+	defer v.checks.Put(setp)
+	checks := *setp
 	var (
 		last   Decision
 		log    []string // the stanzas' refusals, once there are two
@@ -159,8 +198,8 @@ func (v *Verifier) Decide(p Packet) Decision {
 			continue
 		}
 		// The forgery's path, kept lean: one HMAC and on.
-		if v.checks[i] != nil && len(p.Data) <= spa.MaxPacket && (s.AccessExpire.IsZero() || !p.Time.After(s.AccessExpire)) &&
-			!v.checks[i].Check(p.Data) {
+		if checks[i] != nil && len(p.Data) <= spa.MaxPacket && (s.AccessExpire.IsZero() || !p.Time.After(s.AccessExpire)) &&
+			!checks[i].Check(p.Data) {
 			last.Stanza, last.Reason = n, v.hmacNo[i]
 			note(last.Reason)
 			continue
@@ -169,11 +208,12 @@ func (v *Verifier) Decide(p Packet) Decision {
 		// such before anything else.
 		if digest == "" {
 			digest = Digest(p.Data)
-			if v.Replays != nil && v.Replays.Seen(digest) {
+			if !v.claim(digest) {
 				r := refuse(0, "Replay detected from source IP: %s", src)
 				r.Digest = digest
 				return r
 			}
+			defer v.release(digest)
 		}
 		var d stanzaDecision
 		switch {

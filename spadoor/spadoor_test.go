@@ -11,6 +11,7 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -320,3 +321,57 @@ func floorHMAC(tb testing.TB) (hash.Hash, []byte, []byte) {
 	mac := hmac.New(sha256.New, keys.HMACKey)
 	return mac, append([]byte("U2FsdGVkX1"), real[:len(real)-43]...), make([]byte, 0, mac.Size())
 }
+
+// TestDecideConcurrently: Decide is safe to run at once (knockd verifies
+// on several cores): a packet's copies decided together are taken once,
+// the rest refused as replays, with a replay cache (without one, each is
+// taken, as fwknopd takes them); and no forgery among them is taken.
+func TestDecideConcurrently(t *testing.T) {
+	for _, replays := range []Replays{&memReplaysSync{m: memReplays{}}, nil} {
+		v := &Verifier{Stanzas: access(t, "SOURCE ANY\nKEY another-passphrase\nHMAC_KEY another-hmac-key-xyz\n"+stanza), Replays: replays}
+		good := packet(t, keys, nil)
+		bad := forged(t, good, 64)
+		var wg sync.WaitGroup
+		var mu sync.Mutex
+		taken, replayed := 0, 0
+		for i := range 64 {
+			wg.Add(2)
+			go func() {
+				defer wg.Done()
+				d := v.Decide(Packet{Src: client, Dst: server, Data: good, Time: now})
+				mu.Lock()
+				defer mu.Unlock()
+				switch {
+				case d.OK:
+					taken++
+				case strings.HasPrefix(d.Reason, "Replay detected"):
+					replayed++
+				default:
+					t.Errorf("a copy refused for %q", d.Reason)
+				}
+			}()
+			go func() {
+				defer wg.Done()
+				if d := v.Decide(Packet{Src: client, Dst: server, Data: bad[i], Time: now}); d.OK {
+					t.Error("a forgery taken")
+				}
+			}()
+		}
+		wg.Wait()
+		if replays != nil && (taken != 1 || replayed != 63) {
+			t.Errorf("with a replay cache: %d taken, %d replays; want 1 and 63", taken, replayed)
+		}
+		if replays == nil && taken != 64 {
+			t.Errorf("without one: %d taken, %d replays; want every copy taken, as fwknopd without digest persistence", taken, replayed)
+		}
+	}
+}
+
+// memReplaysSync is memReplays behind a lock.
+type memReplaysSync struct {
+	mu sync.Mutex
+	m  memReplays
+}
+
+func (r *memReplaysSync) Seen(d string) bool { r.mu.Lock(); defer r.mu.Unlock(); return r.m.Seen(d) }
+func (r *memReplaysSync) Add(e Entry)        { r.mu.Lock(); defer r.mu.Unlock(); r.m.Add(e) }

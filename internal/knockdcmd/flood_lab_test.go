@@ -224,6 +224,7 @@ type floodResult struct {
 	rss       int64 // peak
 	idle      int64
 	replayPPS string
+	drops     string // what ours says it dropped, when asked
 }
 
 // run starts program with testdata/lab/flood.conf, waits until it lets the probe in,

@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/json"
 	"fmt"
 	"net/netip"
 	"os"
@@ -101,6 +102,7 @@ func benchSPAFlood(b *testing.B, sc spaFloodScenario, ours string) {
 	}
 	o := results[len(results)-1]
 	per := o.cpu * 1e9 / float64(sc.packets)
+	fmt.Printf("  ours dropped: %s\n", o.drops)
 	fmt.Printf("  ours: %.0f ns of CPU a forged packet, all of it (capture, decode, verify), beside %d HMAC(s) at %.0f ns: %.2fx the floor\n",
 		per, sc.stanzas, floor, per/(float64(sc.stanzas)*floor))
 	if len(results) == 2 {
@@ -247,6 +249,15 @@ func (fl *spaFloodLab) run(tb testing.TB, name, program string) floodResult {
 	pps := replay(tb, fl.l.Client, fl.flood, fl.pps)
 	waitIdle(tb, p.Pid())
 	r := floodResult{name: name, cpu: cpuSeconds(tb, p.Pid()) - cpu0, rss: statusBytes(tb, p.Pid(), "VmHWM"), idle: idle, replayPPS: pps}
+	if name != "fwknopd" { // where ours lost packets, from knockd status
+		out, err := fl.l.Server.Command(tb.Context(), program, "status", "--json", "--socket", filepath.Join(dir, "status.sock")).Output()
+		var st struct {
+			Counters struct{ KernelDrops, SPADropped uint64 } `json:"counters"`
+		}
+		if err == nil && json.Unmarshal(out, &st) == nil {
+			r.drops = fmt.Sprintf("kernel %d, SPA queue %d", st.Counters.KernelDrops, st.Counters.SPADropped)
+		}
+	}
 	// The stanzas' commands run in the background: give the last a moment.
 	time.Sleep(500 * time.Millisecond)
 	in := map[string]bool{}
