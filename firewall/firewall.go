@@ -134,16 +134,22 @@ func New(name string, run, detect Runner) (Backend, error) {
 	case "iptables":
 		return &IPTables{Run: run}, nil
 	case "auto", "":
-		c, err := Detect(detect)
+		name, err := detected(detect)
 		if err != nil {
 			return nil, err
 		}
-		if c.Refused != nil {
-			return nil, c.Refused
-		}
-		return New(c.Backend, run, detect)
+		return New(name, run, detect)
 	}
 	return nil, fmt.Errorf("%w: backend %q (want auto, nftables or iptables)", ErrInvalid, name)
+}
+
+// detected is what Detect finds, or why it refuses.
+func detected(run Runner) (string, error) {
+	c, err := Detect(run)
+	if err == nil && c.Refused != nil {
+		err = c.Refused
+	}
+	return c.Backend, err
 }
 
 // commandError reports a failed command with what it printed.

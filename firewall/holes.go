@@ -46,14 +46,11 @@ func NewHoles(name string, run Runner) (Holes, error) {
 	case "iptables":
 		return commandHoles{&IPTables{Run: run}}, nil
 	case "auto", "":
-		c, err := Detect(run)
+		name, err := detected(run)
 		if err != nil {
 			return nil, err
 		}
-		if c.Refused != nil {
-			return nil, c.Refused
-		}
-		return NewHoles(c.Backend, run)
+		return NewHoles(name, run)
 	}
 	return nil, fmt.Errorf("%w: firewall %q (want auto, nftables, fw4 or iptables)", ErrInvalid, name)
 }

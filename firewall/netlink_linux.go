@@ -127,18 +127,14 @@ func (n *Netlink) add(r Rule, d time.Duration) error {
 	if err := n.ensure(r.Chain, r.Comment); err != nil {
 		return err
 	}
-	c, err := n.conn()
+	// An element already there keeps its old timeout: delete it first,
+	// so that a second knock gets the whole timeout.
+	if err := n.remove(r); err != nil {
+		return err
+	}
+	c, s, err := n.connSet(r)
 	if err != nil {
 		return err
-	}
-	s := n.holeSet(r.Src.Is6())
-	// An element already there keeps its old timeout: delete it first,
-	// in the same batch, so that a second knock gets the whole timeout.
-	if err := c.SetDeleteElements(s, []nftables.SetElement{{Key: key(r)}}); err != nil {
-		return err
-	}
-	if err := c.Flush(); err != nil && !errors.Is(err, os.ErrNotExist) {
-		return fmt.Errorf("nftables: %w", err)
 	}
 	if err := c.SetAddElements(s, []nftables.SetElement{{Key: key(r), Timeout: d}}); err != nil {
 		return err
@@ -157,11 +153,16 @@ func (n *Netlink) Close(r Rule) error {
 	if err := r.Validate(); err != nil {
 		return err
 	}
-	c, err := n.conn()
+	return n.remove(r)
+}
+
+// remove deletes r's element; one that is not there (gone with its
+// timeout, or never added) is no error.
+func (n *Netlink) remove(r Rule) error {
+	c, s, err := n.connSet(r)
 	if err != nil {
 		return err
 	}
-	s := n.holeSet(r.Src.Is6())
 	if err := c.SetDeleteElements(s, []nftables.SetElement{{Key: key(r)}}); err != nil {
 		return err
 	}
@@ -169,6 +170,12 @@ func (n *Netlink) Close(r Rule) error {
 		return fmt.Errorf("nftables: removing %s %s/%d from set inet %s %s: %w", r.Src, r.Proto, r.Port, s.Table.Name, s.Name, err)
 	}
 	return nil
+}
+
+// connSet is a connection and the set of r's family.
+func (n *Netlink) connSet(r Rule) (*nftables.Conn, *nftables.Set, error) {
+	c, err := n.conn()
+	return c, n.holeSet(r.Src.Is6()), err
 }
 
 // ensure makes the table, the chain, the sets and the rules, each unless

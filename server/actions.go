@@ -235,42 +235,44 @@ func holesFor(door *knockdconf.Door, ip netip.Addr) []firewall.Rule {
 	return rules
 }
 
-// openHoles opens a door's holes for its Cmd_Timeout, logging each.
+// openHoles opens a door's holes for its Cmd_Timeout, closeHoles closes
+// them; each is logged and kept in knockd status's record.
 func (a *Actions) openHoles(door *knockdconf.Door, holes []firewall.Rule) {
-	if len(holes) == 0 {
-		return
-	}
-	fw := a.firewall()
-	for _, h := range holes {
-		if fw == nil {
-			a.Log.Printf("%s: cannot open %s/%d for %s: no firewall for Open_Ports", door.Name, h.Proto, h.Port, h.Src)
-			continue
-		}
-		if err := fw.OpenFor(h, door.CmdTimeout); err != nil {
-			a.Log.Printf("%s: cannot open %s/%d for %s: %v", door.Name, h.Proto, h.Port, h.Src, err)
-			continue
-		}
-		a.Log.Printf("%s: opened %s/%d for %s (%s, %v)", door.Name, h.Proto, h.Port, h.Src, fw.Name(), door.CmdTimeout)
-		a.noteHole(Hole{Door: door.Name, Backend: fw.Name(), Proto: h.Proto, Port: h.Port, Source: h.Src, OpenedAt: time.Now()}, true)
-	}
+	a.holesDo(door, holes, true)
 }
 
-// closeHoles closes a door's holes, logging each.
 func (a *Actions) closeHoles(door *knockdconf.Door, holes []firewall.Rule) {
+	a.holesDo(door, holes, false)
+}
+
+func (a *Actions) holesDo(door *knockdconf.Door, holes []firewall.Rule, open bool) {
 	if len(holes) == 0 {
 		return
 	}
 	fw := a.firewall()
+	verb := map[bool]string{true: "open", false: "close"}[open]
 	for _, h := range holes {
-		if fw == nil {
+		var err error
+		switch {
+		case fw == nil && !open:
+			continue
+		case fw == nil:
+			err = errors.New("no firewall for Open_Ports")
+		case open:
+			err = fw.OpenFor(h, door.CmdTimeout)
+		default:
+			err = fw.Close(h)
+		}
+		if err != nil {
+			a.Log.Printf("%s: cannot %s %s/%d for %s: %v", door.Name, verb, h.Proto, h.Port, h.Src, err)
 			continue
 		}
-		if err := fw.Close(h); err != nil {
-			a.Log.Printf("%s: cannot close %s/%d for %s: %v", door.Name, h.Proto, h.Port, h.Src, err)
-			continue
+		if open {
+			a.Log.Printf("%s: opened %s/%d for %s (%s, %v)", door.Name, h.Proto, h.Port, h.Src, fw.Name(), door.CmdTimeout)
+		} else {
+			a.Log.Printf("%s: closed %s/%d for %s", door.Name, h.Proto, h.Port, h.Src)
 		}
-		a.Log.Printf("%s: closed %s/%d for %s", door.Name, h.Proto, h.Port, h.Src)
-		a.noteHole(Hole{Door: door.Name, Backend: fw.Name(), Proto: h.Proto, Port: h.Port, Source: h.Src}, false)
+		a.noteHole(Hole{Door: door.Name, Backend: fw.Name(), Proto: h.Proto, Port: h.Port, Source: h.Src, OpenedAt: time.Now()}, open)
 	}
 }
 

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/knocktools/knock/fwknopconf"
+	"github.com/knocktools/knock/internal/flood"
 	"github.com/knocktools/knock/spa"
 )
 
@@ -235,31 +236,8 @@ func accessF(f *testing.F) []*fwknopconf.AccessEntry {
 	return a.Stanzas
 }
 
-// forged is n forged packets: base64 of a real packet's length, but
-// random (a wrong HMAC, as a flood of forgeries sends).
-func forged(t testing.TB, real []byte, n int) [][]byte {
-	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/"
-	out := make([][]byte, n)
-	buf := make([]byte, len(real))
-	for i := range out {
-		if _, err := rand.Read(buf); err != nil {
-			t.Fatal(err)
-		}
-		p := make([]byte, len(real))
-		for j, b := range buf {
-			p[j] = alphabet[int(b)%64]
-		}
-		if p[0] == 'U' {
-			p[0] = 'V' // never "U2FsdGVkX1"
-		}
-		// The HMAC's last character as an encoder writes it (its two
-		// spare bits zero): else a strict decoder refuses most forgeries
-		// before any HMAC, and the figure flatters.
-		p[len(p)-1] = alphabet[4*(int(buf[0])%16)]
-		out[i] = p
-	}
-	return out
-}
+// forged is n forged packets of a real packet's length.
+func forged(_ testing.TB, real []byte, n int) [][]byte { return flood.Forgeries(len(real), n, 26) }
 
 // BenchmarkDecideForged is the cost of refusing a forged packet (valid
 // base64 of a real packet's length, a wrong HMAC) with 1 and 20 stanzas
@@ -271,7 +249,7 @@ func forged(t testing.TB, real []byte, n int) [][]byte {
 func BenchmarkDecideForged(b *testing.B) {
 	real := packet(b, keys, nil)
 	pkts := forged(b, real, 4096)
-	floor := floorNs(b)
+	floor := flood.HMACFloorNs(len(real) + len("U2FsdGVkX1") - 43)
 	for _, n := range []int{1, 20} {
 		b.Run(strconv.Itoa(n)+"-stanzas", func(b *testing.B) {
 			conf := strings.Repeat("SOURCE ANY\nKEY another-passphrase\nHMAC_KEY another-hmac-key-xyz\n", n-1) + stanza
@@ -300,20 +278,6 @@ func BenchmarkHMACFloor(b *testing.B) {
 		mac.Write(msg)
 		sum = mac.Sum(sum[:0])
 	}
-}
-
-// floorNs is BenchmarkHMACFloor's figure, measured over 100,000 HMACs
-// (testing.Benchmark cannot run inside a benchmark).
-func floorNs(tb testing.TB) float64 {
-	mac, msg, sum := floorHMAC(tb)
-	const n = 100_000
-	start := time.Now()
-	for range n {
-		mac.Reset()
-		mac.Write(msg)
-		sum = mac.Sum(sum[:0])
-	}
-	return float64(time.Since(start).Nanoseconds()) / n
 }
 
 func floorHMAC(tb testing.TB) (hash.Hash, []byte, []byte) {
@@ -375,3 +339,26 @@ type memReplaysSync struct {
 
 func (r *memReplaysSync) Seen(d string) bool { r.mu.Lock(); defer r.mu.Unlock(); return r.m.Seen(d) }
 func (r *memReplaysSync) Add(e Entry)        { r.mu.Lock(); defer r.mu.Unlock(); r.m.Add(e) }
+
+// TestFwknopFuzzingPackets: the hostile packets of fwknop's test suite,
+// with their key, are refused as fwknopd refuses them.
+func TestFwknopFuzzingPackets(t *testing.T) {
+	data, err := os.ReadFile("testdata/fwknop-fuzzing.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	v := &Verifier{Stanzas: access(t, "SOURCE ANY\nKEY fwknoptest\nFW_ACCESS_TIMEOUT 3\nENCRYPTION_MODE legacy\n")}
+	for _, line := range strings.Split(string(data), "\n") {
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		f := strings.Split(line, "|")
+		if len(f) != 3 {
+			t.Fatalf("testdata line %q: want 3 fields", line)
+		}
+		d := v.Decide(Packet{Src: client, Dst: server, Data: []byte(f[1]), Time: time.Unix(1400000000, 0)})
+		if d.OK || !strings.Contains(d.Reason, f[2]) {
+			t.Errorf("%s: ok %v, reason %q; fwknopd refuses it with %q", f[0], d.OK, d.Reason, f[2])
+		}
+	}
+}
