@@ -10,6 +10,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/knocktools/knock"
 	"github.com/knocktools/knock/knockdconf"
@@ -77,6 +78,9 @@ var spaJobs = sync.Pool{New: func() any { return new(spaJob) }}
 // it, packets are dropped at once rather than read late, as the kernel
 // drops what the ring cannot hold.
 const spaQueueLen = 1024
+
+// SPAQueueBytes is what the SPA workers' queue holds at most, full.
+const SPAQueueBytes = spaQueueLen * int(unsafe.Sizeof(spaJob{}))
 
 // StartSPAWorkers decides SPA packets on n goroutines until ctx ends, so
 // that the HMACs a flood of forgeries costs run on n cores while capture

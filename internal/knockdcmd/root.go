@@ -214,7 +214,7 @@ func serve(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 			printSPA(stdout, spac)
 			warnings = append(warnings, spac.access.Warnings...)
 		}
-		printMemory(stdout, ifaces, sz, spac != nil)
+		printMemory(stdout, ifaces, sz, spaStanzaCount(spac))
 		line, fwWarnings := builtinCheck(o.Firewall, cfg, spac, firewall.Exec{})
 		if line != "" {
 			fmt.Fprintln(stdout, line)
@@ -390,6 +390,14 @@ func writePidFile(path string) error {
 	return nil
 }
 
+// spaStanzaCount is how many stanzas SPA is served with (0: none).
+func spaStanzaCount(spac *spaConfig) int {
+	if spac == nil {
+		return 0
+	}
+	return len(spac.access.Stanzas)
+}
+
 // spaWorkersFrom is the number of stanzas from which SPA packets are
 // decided on every core: handing a packet to a worker costs about what
 // two or three HMACs do (BenchmarkLabSPAFlood: one stanza cost 1.4 CPU
@@ -519,7 +527,7 @@ func sizesOf(o *options, cfg *knockdconf.Config) (sizes, error) {
 }
 
 // printMemory says what the chosen sizes cost (knockd --check).
-func printMemory(w io.Writer, ifaces []string, sz sizes, spa bool) {
+func printMemory(w io.Writer, ifaces []string, sz sizes, spaStanzas int) {
 	ring := knockdconf.FormatSize(int64(sz.ring))
 	if len(ifaces) == 1 && ifaces[0] == knockdconf.AnyInterface {
 		fmt.Fprintf(w, "capture: every interface that is up but loopback, a %s ring each (kernel memory: %s times their number)\n", ring, ring)
@@ -535,9 +543,13 @@ func printMemory(w io.Writer, ifaces []string, sz sizes, spa bool) {
 		ringsSaid = "and a ring more per interface beyond the first: the rings"
 	}
 	replays, replaysSaid := int64(0), ""
-	if spa {
+	if spaStanzas > 0 {
 		replays = int64(2 * spadoor.DefaultMaxEntries * spadoor.EntryBytes)
 		replaysSaid = ", the SPA replay cache twice (" + strconv.Itoa(spadoor.DefaultMaxEntries) + " digests at most)"
+	}
+	if spaStanzas >= spaWorkersFrom {
+		replays += int64(2 * server.SPAQueueBytes)
+		replaysSaid += ", the SPA workers' queue twice"
 	}
 	fmt.Fprintf(w, "memory: at most about %s resident, %s, the knocker table twice (the garbage collector lets the heap grow to twice what is live)%s and %s for knockd itself\n",
 		knockdconf.FormatApprox(rings+2*table+replays+server.ProgramBytes), ringsSaid, replaysSaid, knockdconf.FormatApprox(server.ProgramBytes))
