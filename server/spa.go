@@ -3,6 +3,7 @@ package server
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"net"
 	"net/netip"
@@ -13,6 +14,7 @@ import (
 	"unsafe"
 
 	"github.com/knocktools/knock"
+	"github.com/knocktools/knock/internal/safetext"
 	"github.com/knocktools/knock/knockdconf"
 	"github.com/knocktools/knock/spadoor"
 )
@@ -122,8 +124,19 @@ func (s *Server) decideSPA(sp *SPA, h *Packet) spadoor.Decision {
 	return sp.Verifier.Decide(spadoor.Packet{Src: h.Src, Dst: h.Dst, SrcPort: h.SPort, DstPort: h.Port, Proto: proto, Data: h.Data, Time: h.Time})
 }
 
-// actOnSPA logs a decision and opens its door; called with s.mu held.
+// actOnSPA logs a decision and opens its door; called with s.mu held. A
+// dry run (knockd --replay) also says what each SPA packet would have
+// done, with -v or without.
 func (s *Server) actOnSPA(sp *SPA, d spadoor.Decision, h *Packet) {
+	if s.Actions != nil && s.Actions.DryRun != nil && s.Log.Verbose == nil {
+		what := d.Reason
+		if d.OK {
+			what = fmt.Sprintf("(stanza #%d) would be accepted: %s for %s, %v", d.Stanza, portList(d), d.Allow, d.Timeout)
+		}
+		// The reason may quote the packet (a user name): escaped, as log
+		// lines are.
+		fmt.Fprintf(s.Actions.DryRun, "%s: spa: %s\n", h.Src, safetext.Escape(what))
+	}
 	if !d.OK {
 		// Forged packets come in floods: their lines share the budget of
 		// the Stage lines.
