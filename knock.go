@@ -78,3 +78,32 @@ func (s Sequence) String() string {
 	}
 	return strings.Join(parts, " ")
 }
+
+// ProtoPort is a port of a protocol, "tcp/22": what a firewall opens
+// (fwknop's OPEN_PORTS and SPA access requests, knockd's Open_Ports).
+type ProtoPort struct {
+	Proto string // tcp or udp
+	Port  uint16
+}
+
+func (p ProtoPort) String() string { return p.Proto + "/" + strconv.Itoa(int(p.Port)) }
+
+// ParseProtoPort reads one "tcp/22" item, spaces around it ignored: tcp or
+// udp in any case, a port from 0 to 65535 (the range fwknopd reads; a
+// caller that wants 1 and up says so). ok is false when item is not one.
+func ParseProtoPort(item string) (p ProtoPort, ok bool) {
+	proto, port, ok := strings.Cut(strings.TrimSpace(item), "/")
+	n, err := strconv.Atoi(port)
+	p = ProtoPort{Proto: strings.ToLower(proto), Port: uint16(n)}
+	return p, ok && err == nil && n >= 0 && n <= 65535 && (p.Proto == "tcp" || p.Proto == "udp")
+}
+
+// ProtoPortList writes ports as OPEN_PORTS and Open_Ports spell them:
+// "tcp/22,udp/53".
+func ProtoPortList(list []ProtoPort) string {
+	parts := make([]string, len(list))
+	for i, p := range list {
+		parts[i] = p.String()
+	}
+	return strings.Join(parts, ",")
+}

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/knocktools/knock"
 	"github.com/knocktools/knock/spa"
 )
 
@@ -31,10 +32,10 @@ type AccessEntry struct {
 
 	Source         []netip.Prefix // where packets may come from; empty with SourceAny
 	SourceAny      bool
-	Destination    []netip.Prefix // where they may be addressed; empty with DestinationAny
-	DestinationAny bool           // also when DESTINATION is not set
-	OpenPorts      []ProtoPort    // what may be opened; empty: what the packet asks
-	RestrictPorts  []ProtoPort    // what never is
+	Destination    []netip.Prefix    // where they may be addressed; empty with DestinationAny
+	DestinationAny bool              // also when DESTINATION is not set
+	OpenPorts      []knock.ProtoPort // what may be opened; empty: what the packet asks
+	RestrictPorts  []knock.ProtoPort // what never is
 
 	Keys spa.Keys // the encryption key and mode, the HMAC key and digest
 
@@ -53,14 +54,6 @@ type AccessEntry struct {
 	CmdCycleTimer               int
 	CmdUser                     string // CMD_EXEC_USER: who runs them; empty: root
 }
-
-// ProtoPort is "tcp/22".
-type ProtoPort struct {
-	Proto string // tcp or udp
-	Port  uint16
-}
-
-func (p ProtoPort) String() string { return p.Proto + "/" + strconv.Itoa(int(p.Port)) }
 
 // Defaults of fwknopd 2.6.
 const (
@@ -388,7 +381,7 @@ func (p *accessParser) finish() error {
 	k := &p.keys
 	at := func(format string, a ...any) error { return lineErr(s.File, s.Line, format, a...) }
 	if len(k.key) == 0 {
-		return at("stanza SOURCE %s: no KEY or KEY_BASE64", sourceString(s))
+		return at("stanza SOURCE %s: no KEY or KEY_BASE64", AddrsText(s.SourceAny, s.Source))
 	}
 	s.Keys = spa.Keys{Key: k.key, HMACKey: k.hmacKey, HMAC: k.hmacDigest}
 	if k.legacy {
@@ -402,7 +395,7 @@ func (p *accessParser) finish() error {
 		s.Keys.HMAC = spa.SHA256
 	}
 	if err := s.Keys.Validate(); err != nil {
-		return at("stanza SOURCE %s: %v", sourceString(s), err)
+		return at("stanza SOURCE %s: %v", AddrsText(s.SourceAny, s.Source), err)
 	}
 	switch {
 	case s.CmdCycleOpen != "" && s.CmdCycleClose == "" && !s.CloseNone:
@@ -422,13 +415,15 @@ func (p *accessParser) finish() error {
 	return nil
 }
 
-func sourceString(s *AccessEntry) string {
-	if s.SourceAny {
+// AddrsText writes a SOURCE or DESTINATION as access.conf spells it:
+// ANY, or the comma list of its networks.
+func AddrsText(any bool, list []netip.Prefix) string {
+	if any {
 		return "ANY"
 	}
-	var parts []string
-	for _, p := range s.Source {
-		parts = append(parts, p.String())
+	parts := make([]string, len(list))
+	for i, p := range list {
+		parts[i] = p.String()
 	}
 	return strings.Join(parts, ",")
 }
@@ -487,17 +482,14 @@ func parsePrefix(s string) (netip.Prefix, error) {
 }
 
 // parsePorts reads "tcp/22, udp/53".
-func parsePorts(name, v string) ([]ProtoPort, error) {
-	var out []ProtoPort
+func parsePorts(name, v string) ([]knock.ProtoPort, error) {
+	var out []knock.ProtoPort
 	for _, item := range strings.Split(v, ",") {
-		item = strings.TrimSpace(item)
-		proto, port, ok := strings.Cut(item, "/")
-		proto = strings.ToLower(proto)
-		n, err := strconv.Atoi(port)
-		if !ok || (proto != "tcp" && proto != "udp") || err != nil || n < 0 || n > 65535 {
-			return nil, fmt.Errorf("%s %q: want proto/port items such as tcp/22,udp/53", name, item)
+		p, ok := knock.ParseProtoPort(item)
+		if !ok {
+			return nil, fmt.Errorf("%s %q: want proto/port items such as tcp/22,udp/53", name, strings.TrimSpace(item))
 		}
-		out = append(out, ProtoPort{proto, uint16(n)})
+		out = append(out, p)
 	}
 	return out, nil
 }

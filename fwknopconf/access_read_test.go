@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/knocktools/knock"
 	"github.com/knocktools/knock/spa"
 )
 
@@ -78,7 +79,7 @@ CMD_CYCLE_TIMER     $TIMEOUT
 	}
 	s := a.Stanzas[0]
 	if !s.SourceAny || s.DestinationAny || len(s.Destination) != 2 || s.Destination[1] != netip.MustParsePrefix("fd77::2/128") ||
-		len(s.OpenPorts) != 2 || s.OpenPorts[1] != (ProtoPort{"udp", 53}) || s.RestrictPorts[0].String() != "tcp/23" ||
+		len(s.OpenPorts) != 2 || s.OpenPorts[1] != (knock.ProtoPort{Proto: "udp", Port: 53}) || s.RestrictPorts[0].String() != "tcp/23" ||
 		string(s.Keys.Key) != "passphrase1234" || s.Keys.Mode != spa.Legacy || s.Keys.HMAC != spa.SHA384 || string(s.Keys.HMACKey) != "hmac-key-for-test" ||
 		s.FWAccessTimeout != 60 || s.MaxFWTimeout != 120 || s.RequireUsername != "alice" || !s.RequireSourceAddress ||
 		!s.AccessExpire.Equal(time.Unix(2000000000, 0)) || !s.CloseNone || s.CmdCycleClose != "" {

@@ -17,7 +17,6 @@ import (
 	"os"
 	"reflect"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -97,30 +96,20 @@ type Door struct {
 	// OpenPorts (Open_Ports, not in knockd 0.8) are opened for the knocker
 	// by knockd's built-in firewall, besides the commands, and closed
 	// after Cmd_Timeout (by the kernel's own timeout with nftables).
-	OpenPorts []Port
+	OpenPorts []knock.ProtoPort
 	// The IPv6 commands, nil when not set: IPv6 knockers then use the
 	// IPv4 ones. Set but empty means "do nothing" for IPv6.
 	StartCommand6 *string
 	StopCommand6  *string
 }
 
-// Port is a port of a protocol: tcp/22.
-type Port struct {
-	Proto string // tcp or udp
-	Port  uint16
-}
-
-func (p Port) String() string { return p.Proto + "/" + strconv.Itoa(int(p.Port)) }
-
 // ParsePorts reads "tcp/22,udp/53": ports 1 to 65535 of tcp or udp, each
 // once.
-func ParsePorts(s string) ([]Port, error) {
-	var out []Port
+func ParsePorts(s string) ([]knock.ProtoPort, error) {
+	var out []knock.ProtoPort
 	for _, item := range strings.Split(s, ",") {
-		proto, port, ok := strings.Cut(strings.TrimSpace(item), "/")
-		n, err := strconv.Atoi(port)
-		p := Port{Proto: strings.ToLower(proto), Port: uint16(n)}
-		if !ok || err != nil || n < 1 || n > 65535 || (p.Proto != "tcp" && p.Proto != "udp") {
+		p, ok := knock.ParseProtoPort(item)
+		if !ok || p.Port == 0 {
 			return nil, fmt.Errorf("%q: want proto/port items such as tcp/22,udp/53 (ports 1-65535)", item)
 		}
 		if slices.Contains(out, p) {

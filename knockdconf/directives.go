@@ -388,13 +388,7 @@ var directives = sync.OnceValue(func() []Directive {
 				}
 				return nil
 			},
-			getDoor: func(d *Door, _ Style) (string, bool) {
-				var parts []string
-				for _, p := range d.OpenPorts {
-					parts = append(parts, p.String())
-				}
-				return strings.Join(parts, ","), len(d.OpenPorts) > 0
-			}},
+			getDoor: func(d *Door, _ Style) (string, bool) { return knock.ProtoPortList(d.OpenPorts), len(d.OpenPorts) > 0 }},
 	}
 })
 

@@ -131,7 +131,7 @@ func (s *Server) actOnSPA(sp *SPA, d spadoor.Decision, h *Packet) {
 	if s.Actions != nil && s.Actions.DryRun != nil && s.Log.Verbose == nil {
 		what := d.Reason
 		if d.OK {
-			what = fmt.Sprintf("(stanza #%d) would be accepted: %s for %s, %v", d.Stanza, portList(d), d.Allow, d.Timeout)
+			what = fmt.Sprintf("(stanza #%d) would be accepted: %s for %s, %v", d.Stanza, knock.ProtoPortList(d.Ports), d.Allow, d.Timeout)
 		}
 		// The reason may quote the packet (a user name): escaped, as log
 		// lines are.
@@ -156,21 +156,13 @@ func (s *Server) actOnSPA(sp *SPA, d spadoor.Decision, h *Packet) {
 	}
 	s.stats.opened.Add(1)
 	door := sp.door(d, h)
-	s.Log.Printf("%s: spa: (stanza #%d) SPA packet accepted: %s for %s, %v", s.Log.Who(h.Src), d.Stanza, portList(d), d.Allow, d.Timeout)
+	s.Log.Printf("%s: spa: (stanza #%d) SPA packet accepted: %s for %s, %v", s.Log.Who(h.Src), d.Stanza, knock.ProtoPortList(d.Ports), d.Allow, d.Timeout)
 	if s.Actions == nil {
 		return
 	}
 	if err := s.Actions.Open(door, d.Allow); err != nil {
 		s.Log.Printf("%s: %s: not opened: %v", s.Log.Who(h.Src), door.Name, err)
 	}
-}
-
-func portList(d spadoor.Decision) string {
-	var parts []string
-	for _, p := range d.Ports {
-		parts = append(parts, p.String())
-	}
-	return strings.Join(parts, ",")
 }
 
 // door is what a decision does, as a door: the stanza's CMD_CYCLE_OPEN and
@@ -200,9 +192,7 @@ func (sp *SPA) door(d spadoor.Decision, h *Packet) *knockdconf.Door {
 		}
 		return door
 	}
-	for _, p := range d.Ports {
-		door.OpenPorts = append(door.OpenPorts, knockdconf.Port{Proto: p.Proto, Port: p.Port})
-	}
+	door.OpenPorts = d.Ports
 	return door
 }
 

@@ -14,11 +14,11 @@ import (
 	"fmt"
 	"net/netip"
 	"slices"
-	"strconv"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/knocktools/knock"
 	"github.com/knocktools/knock/fwknopconf"
 	"github.com/knocktools/knock/spa"
 )
@@ -122,9 +122,9 @@ type Decision struct {
 	Stanza int
 	Entry  *fwknopconf.AccessEntry
 
-	Allow   netip.Addr             // the address to open for
-	Ports   []fwknopconf.ProtoPort // what the packet asks for
-	Timeout time.Duration          // how long, the client's capped by MAX_FW_TIMEOUT
+	Allow   netip.Addr        // the address to open for
+	Ports   []knock.ProtoPort // what the packet asks for
+	Timeout time.Duration     // how long, the client's capped by MAX_FW_TIMEOUT
 	User    string
 	Digest  string // the packet's replay digest
 	Message spa.Message
@@ -321,23 +321,21 @@ func matches(any bool, list []netip.Prefix, a netip.Addr) bool {
 }
 
 // parseRequest reads what a message asks to open: "tcp/22,udp/53".
-func parseRequest(req string) ([]fwknopconf.ProtoPort, error) {
-	var out []fwknopconf.ProtoPort
+func parseRequest(req string) ([]knock.ProtoPort, error) {
+	var out []knock.ProtoPort
 	for _, item := range strings.Split(req, ",") {
-		proto, port, ok := strings.Cut(strings.TrimSpace(item), "/")
-		n, err := strconv.Atoi(port)
-		proto = strings.ToLower(proto)
-		if !ok || err != nil || n < 0 || n > 65535 || (proto != "tcp" && proto != "udp") {
+		p, ok := knock.ParseProtoPort(item)
+		if !ok {
 			return nil, fmt.Errorf("Invalid access request %q in SPA message", item)
 		}
-		out = append(out, fwknopconf.ProtoPort{Proto: proto, Port: uint16(n)})
+		out = append(out, p)
 	}
 	return out, nil
 }
 
 // portsAllowed is fwknopd's port check: nothing RESTRICT_PORTS names, and
 // (when OPEN_PORTS is set) only what it names.
-func portsAllowed(s *fwknopconf.AccessEntry, req []fwknopconf.ProtoPort) bool {
+func portsAllowed(s *fwknopconf.AccessEntry, req []knock.ProtoPort) bool {
 	for _, p := range req {
 		if slices.Contains(s.RestrictPorts, p) || (len(s.OpenPorts) > 0 && !slices.Contains(s.OpenPorts, p)) {
 			return false

@@ -3,9 +3,9 @@ package knockdcmd
 import (
 	"fmt"
 	"io"
-	"net/netip"
 	"strings"
 
+	"github.com/knocktools/knock"
 	"github.com/knocktools/knock/fwknopconf"
 )
 
@@ -42,15 +42,15 @@ func printSPA(w io.Writer, c *spaConfig) {
 	fmt.Fprintf(w, "%s: OK, %d stanza(s)\n", strings.Join(c.access.Files, ", "), len(c.access.Stanzas))
 	for i, st := range c.access.Stanzas {
 		fmt.Fprintf(w, "[spa#%d] %s:%d\n", i+1, st.File, st.Line)
-		fmt.Fprintf(w, "\tsource      = %s\n", addrs(st.SourceAny, st.Source))
+		fmt.Fprintf(w, "\tsource      = %s\n", fwknopconf.AddrsText(st.SourceAny, st.Source))
 		if !st.DestinationAny {
-			fmt.Fprintf(w, "\tdestination = %s\n", addrs(false, st.Destination))
+			fmt.Fprintf(w, "\tdestination = %s\n", fwknopconf.AddrsText(false, st.Destination))
 		}
 		if len(st.OpenPorts) > 0 {
-			fmt.Fprintf(w, "\topen_ports  = %s\n", ports(st.OpenPorts))
+			fmt.Fprintf(w, "\topen_ports  = %s\n", knock.ProtoPortList(st.OpenPorts))
 		}
 		if len(st.RestrictPorts) > 0 {
-			fmt.Fprintf(w, "\trestrict    = %s\n", ports(st.RestrictPorts))
+			fmt.Fprintf(w, "\trestrict    = %s\n", knock.ProtoPortList(st.RestrictPorts))
 		}
 		hmac := "none (packets not authenticated)"
 		if st.Keys.HMACKey != nil {
@@ -73,23 +73,4 @@ func printSPA(w io.Writer, c *spaConfig) {
 			fmt.Fprintf(w, "\tfirewall    = knockd fw open/close, backend %s\n", backend)
 		}
 	}
-}
-
-func addrs(any bool, list []netip.Prefix) string {
-	if any {
-		return "ANY"
-	}
-	var parts []string
-	for _, p := range list {
-		parts = append(parts, p.String())
-	}
-	return strings.Join(parts, ",")
-}
-
-func ports(list []fwknopconf.ProtoPort) string {
-	var parts []string
-	for _, p := range list {
-		parts = append(parts, p.String())
-	}
-	return strings.Join(parts, ",")
 }
