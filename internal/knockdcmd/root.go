@@ -211,7 +211,7 @@ func serve(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 		}
 		var warnings []string
 		if spac != nil {
-			printSPA(stdout, spac)
+			printSPA(stdout, spac, builtinBackend(o.Firewall, cfg, spac))
 			warnings = append(warnings, spac.access.Warnings...)
 		}
 		printMemory(stdout, ifaces, sz, spaStanzaCount(spac))

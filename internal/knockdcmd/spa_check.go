@@ -9,8 +9,9 @@ import (
 	"github.com/knocktools/knock/fwknopconf"
 )
 
-// printSPA is --check's account of the SPA files.
-func printSPA(w io.Writer, c *spaConfig) {
+// printSPA is --check's account of the SPA files; firewall names the
+// built-in firewall that opens for stanzas without CMD_CYCLE_OPEN.
+func printSPA(w io.Writer, c *spaConfig, firewall string) {
 	s := c.server
 	switch {
 	case s.UDPServer:
@@ -66,11 +67,7 @@ func printSPA(w io.Writer, c *spaConfig) {
 				fmt.Fprintf(w, "\tcmd_close   = %s (after %d s)\n", st.CmdCycleClose, st.CmdCycleTimer)
 			}
 		} else {
-			backend := "auto (the firewall that filters this host)"
-			if strings.Contains(s.Firewall["FIREWALL_EXE"], "iptables") {
-				backend = "iptables (FIREWALL_EXE)"
-			}
-			fmt.Fprintf(w, "\tfirewall    = knockd fw open/close, backend %s\n", backend)
+			fmt.Fprintf(w, "\tfirewall    = the built-in firewall (%s), for the timeout\n", firewall)
 		}
 	}
 }
