@@ -199,23 +199,32 @@ func fwAutoWarnings(cfg *knockdconf.Config, run firewall.Runner) []string {
 	if len(doors) == 0 {
 		return nil
 	}
-	c, err := firewall.Detect(run)
-	var why string
-	switch {
-	case err != nil:
-		why = fmt.Sprintf("--check cannot tell which firewall it would use: %v", err)
-	case c.Refused != nil:
-		why = fmt.Sprintf("its auto mode refuses this host: %v", c.Refused)
-	case c.Ambiguous:
-		why = fmt.Sprintf("the choice is not clear-cut: it would use %s (%s); give --backend to be sure", c.Backend, c.Reason)
-	default:
+	_, why := autoDoubt(run)
+	if why == "" {
 		return nil
 	}
 	var out []string
 	for _, d := range doors {
-		out = append(out, fmt.Sprintf("door [%s] calls knockd fw without --backend, and %s", d, why))
+		out = append(out, fmt.Sprintf("door [%s] calls knockd fw without --backend, and %s; give --backend to be sure", d, why))
 	}
 	return out
+}
+
+// autoDoubt is what firewall auto mode would use on this host, and why
+// that is in doubt ("" when it is not): --check cannot look, auto refuses
+// the host, or more than one firewall (or none) holds rules. knockd fw's
+// auto mode and the built-in firewall's share it.
+func autoDoubt(run firewall.Runner) (backend, why string) {
+	c, err := firewall.Detect(run)
+	switch {
+	case err != nil:
+		return "", fmt.Sprintf("--check cannot tell which firewall it would use: %v", err)
+	case c.Refused != nil:
+		return "", fmt.Sprintf("its auto mode refuses this host: %v", c.Refused)
+	case c.Ambiguous:
+		return c.Backend, fmt.Sprintf("the choice is not clear-cut: it would use %s (%s)", c.Backend, c.Reason)
+	}
+	return c.Backend, ""
 }
 
 // shellWords are what a door command may start with that is no program:

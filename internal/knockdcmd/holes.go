@@ -79,14 +79,12 @@ func builtinCheck(flag string, cfg *knockdconf.Config, spac *spaConfig, run fire
 		return fmt.Sprintf("built-in firewall: %s, for %s", name, need), nil
 	}
 	line := fmt.Sprintf("built-in firewall: auto, for %s", need)
-	c, err := firewall.Detect(run)
+	backend, why := autoDoubt(run)
 	switch {
-	case err != nil:
-		return line, []string{fmt.Sprintf("the built-in firewall is auto and --check cannot tell which it would use: %v; set Firewall in [options]", err)}
-	case c.Refused != nil:
-		return line, []string{fmt.Sprintf("the built-in firewall is auto and refuses this host: %v; set Firewall in [options]", c.Refused)}
-	case c.Ambiguous:
-		return line + " (would be " + c.Backend + ")", []string{fmt.Sprintf("the built-in firewall is auto and the choice is not clear-cut: %s (%s); set Firewall in [options]", c.Backend, c.Reason)}
+	case why == "":
+		return line + " (" + backend + " here)", nil
+	case backend != "":
+		line += " (would be " + backend + ")"
 	}
-	return line + " (" + c.Backend + " here)", nil
+	return line, []string{"the built-in firewall is auto, and " + why + "; set Firewall in [options] (or --firewall)"}
 }

@@ -81,6 +81,28 @@ func TestCheckWarnsAboutAmbiguousAutoBackend(t *testing.T) {
 	}
 }
 
+// --check says which built-in firewall Open_Ports and SPA stanzas would
+// use, and warns, as for knockd fw, when auto's choice is in doubt.
+func TestCheckSaysTheBuiltinFirewall(t *testing.T) {
+	cfg, err := knockdconf.Parse("k.conf", []byte("[a]\nsequence = 1\nOpen_Ports = tcp/22\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	both := listing{"nft list tables": "table inet filter\ntable ip filter\n", "iptables -w -S INPUT": "-P INPUT DROP\n"}
+	line, w := builtinCheck("", cfg, nil, both)
+	if line != "built-in firewall: auto, for door a's Open_Ports (would be iptables)" || len(w) != 1 ||
+		!strings.Contains(w[0], "the built-in firewall is auto, and the choice is not clear-cut: it would use iptables") {
+		t.Fatalf("%q, warnings %q", line, w)
+	}
+	clear := listing{"nft list tables": "table ip filter\n", "iptables -w -S INPUT": "-A INPUT -p tcp --dport 22 -j DROP\n"}
+	if line, w := builtinCheck("", cfg, nil, clear); line != "built-in firewall: auto, for door a's Open_Ports (iptables here)" || len(w) != 0 {
+		t.Fatalf("a clear choice: %q, warnings %q", line, w)
+	}
+	if line, w := builtinCheck("nftables", cfg, nil, both); line != "built-in firewall: nftables, for door a's Open_Ports" || len(w) != 0 {
+		t.Fatalf("--firewall nftables: %q, warnings %q", line, w)
+	}
+}
+
 // Under systemd knockd's lines reach the journal through standard error,
 // with syslog priority prefixes, and never twice.
 func TestJournalOnStderr(t *testing.T) {
