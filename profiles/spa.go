@@ -197,10 +197,15 @@ func (s *SPA) validateKey(key string) error {
 			return fmt.Errorf("%q: want udp or tcp", s.ServerProto)
 		}
 	case "spoof_user":
-		if len(s.SpoofUser) > 64 {
-			return errors.New("longer than the 64 bytes fwknop takes")
+		if s.SpoofUser == "" {
+			return nil
 		}
-		return ValidateText(s.SpoofUser)
+		if err := ValidateText(s.SpoofUser); err != nil {
+			return err
+		}
+		// The rule fwknopd holds the packet's user to, here where the
+		// profile is read rather than when a packet is built.
+		return spa.CheckUser(s.SpoofUser)
 	case "nat_access":
 		if s.NATAccess == "" {
 			return nil

@@ -82,7 +82,7 @@ func checkFields(f []string) error {
 // checkMessage applies libfko's rules to a message's decoded fields, the
 // ones knock's client also holds itself to.
 func (m Message) checkMessage() error {
-	if err := checkUser(m.User); err != nil {
+	if err := CheckUser(m.User); err != nil {
 		return err
 	}
 	if m.Type == CommandMsg {
@@ -155,9 +155,10 @@ func checkNAT(nat string) error {
 	return nil
 }
 
-// checkUser is libfko's username rule: printable ASCII without
-// " / \ [ ] : ; | = , + * ? < >.
-func checkUser(u string) error {
+// CheckUser is libfko's rule for the user name a message carries: 1 to
+// 48 bytes (64 in base64), printable ASCII without " / \ [ ] : ; | = , +
+// * ? < >.
+func CheckUser(u string) error {
 	if u == "" || len(encode64([]byte(u))) > maxUserField {
 		return invalid("DECODE_USERNAME_TOOBIG", "user of %d bytes: 1 to 48 (%d in base64)", len(u), maxUserField)
 	}
