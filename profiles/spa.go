@@ -238,7 +238,9 @@ func validateAccess(a string) error {
 			return fmt.Errorf("%q: port out of range 1-65535", item)
 		}
 	}
-	return nil
+	// And libfko's rules for the message that carries it (digits only,
+	// under 256 bytes with the address), as fwknopd holds a packet to them.
+	return spa.CheckAccess("255.255.255.255," + strings.ReplaceAll(a, " ", ""))
 }
 
 // decodeKey reads base64 key material (padding optional).
