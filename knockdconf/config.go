@@ -59,8 +59,8 @@ type Config struct {
 	// empty; "off": nowhere).
 	StatusSocket string
 	// Firewall is the backend of the built-in actions (Open_Ports, SPA
-	// stanzas without CMD_CYCLE_OPEN): auto, nftables or iptables; empty:
-	// not set (auto).
+	// stanzas without CMD_CYCLE_OPEN), one of FirewallNames; empty: not
+	// set (auto).
 	Firewall string
 	// MemoryLimit is the Go runtime's soft memory limit in bytes, as
 	// GOMEMLIMIT sets it; 0: not set, NoMemoryLimit: off.
@@ -102,6 +102,12 @@ type Door struct {
 	StartCommand6 *string
 	StopCommand6  *string
 }
+
+// FirewallNames are the built-in firewalls Firewall (and knockd
+// --firewall) may name, and FirewallChoice says them in an error.
+var FirewallNames = []string{"auto", "nftables", "fw4", "iptables"}
+
+const FirewallChoice = "auto, nftables, fw4 or iptables"
 
 // ParsePorts reads "tcp/22,udp/53": ports 1 to 65535 of tcp or udp, each
 // once.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net/netip"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -190,17 +191,16 @@ var directives = sync.OnceValue(func() []Directive {
 			},
 			getOption: func(c *Config) (string, bool) { return c.StatusSocket, c.StatusSocket != "" }},
 
-		{Name: "Firewall", Section: OptionsSection, Syntax: "auto|nftables|fw4|iptables", Ours: true,
+		{Name: "Firewall", Section: OptionsSection, Syntax: strings.Join(FirewallNames, "|"), Ours: true,
 			Doc: "the firewall of the built-in actions (Open_Ports; SPA stanzas without CMD_CYCLE_OPEN): nftables set elements " +
 				"with a kernel timeout, over netlink; fw4: the same in OpenWrt's fw4 table, in the OpenWrt package's sets; " +
 				"iptables rules; auto (default): what knockd fw's auto mode finds",
 			option: func(c *Config, v string) error {
-				switch v = strings.ToLower(v); v {
-				case "auto", "nftables", "fw4", "iptables":
-					c.Firewall = v
-					return nil
+				if v = strings.ToLower(v); !slices.Contains(FirewallNames, v) {
+					return fmt.Errorf("Firewall %q: want %s", v, FirewallChoice)
 				}
-				return fmt.Errorf("Firewall %q: want auto, nftables, fw4 or iptables", v)
+				c.Firewall = v
+				return nil
 			},
 			getOption: func(c *Config) (string, bool) { return c.Firewall, c.Firewall != "" }},
 

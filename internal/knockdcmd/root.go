@@ -13,6 +13,7 @@ import (
 	"os/signal"
 	"runtime"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -180,10 +181,8 @@ func serve(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 	if o.RunCmds && o.Replay == "" {
 		return exitError{2, errors.New("--run-commands goes with --replay")}
 	}
-	switch o.Firewall {
-	case "", "auto", "nftables", "fw4", "iptables":
-	default:
-		return exitError{2, fmt.Errorf("--firewall %q: want auto, nftables, fw4 or iptables", o.Firewall)}
+	if o.Firewall != "" && !slices.Contains(knockdconf.FirewallNames, o.Firewall) {
+		return exitError{2, fmt.Errorf("--firewall %q: want %s", o.Firewall, knockdconf.FirewallChoice)}
 	}
 	cfg, err := loadConfig(o)
 	if err != nil {
