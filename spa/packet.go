@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"crypto/aes"
 	"crypto/cipher"
-	"crypto/hmac"
 	"crypto/md5"
 	"errors"
 	"fmt"
@@ -264,17 +263,14 @@ func Parse(packet string, k Keys) (Message, Digest, error) {
 	if strings.HasPrefix(packet, saltedPrefix) {
 		return Message{}, 0, errors.New("not a valid SPA packet (the Salted__ prefix belongs in no packet: a doctored copy?)")
 	}
-	if k.HMACKey != nil {
-		d := k.hmacDigest()
-		n := d.b64Len()
-		if len(packet) <= n {
+	if c := NewHMACCheck(k); c != nil {
+		if len(packet) <= c.n {
 			return Message{}, 0, errors.New("packet too short for its HMAC")
 		}
-		body, mac := packet[:len(packet)-n], packet[len(packet)-n:]
-		if !hmac.Equal([]byte(d.mac(k.HMACKey, saltedPrefix+body)), []byte(mac)) {
+		if !c.Check([]byte(packet)) {
 			return Message{}, 0, ErrHMAC
 		}
-		packet = body
+		packet = packet[:len(packet)-c.n]
 	}
 	raw, err := decode64(saltedPrefix + packet)
 	if err != nil {
