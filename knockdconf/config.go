@@ -109,6 +109,9 @@ var FirewallNames = []string{"auto", "nftables", "fw4", "iptables"}
 
 const FirewallChoice = "auto, nftables, fw4 or iptables"
 
+// IsFirewall reports whether name is one of FirewallNames.
+func IsFirewall(name string) bool { return slices.Contains(FirewallNames, name) }
+
 // ParsePorts reads "tcp/22,udp/53": ports 1 to 65535 of tcp or udp, each
 // once.
 func ParsePorts(s string) ([]knock.ProtoPort, error) {

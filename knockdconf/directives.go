@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/netip"
 	"path/filepath"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -196,7 +195,7 @@ var directives = sync.OnceValue(func() []Directive {
 				"with a kernel timeout, over netlink; fw4: the same in OpenWrt's fw4 table, in the OpenWrt package's sets; " +
 				"iptables rules; auto (default): what knockd fw's auto mode finds",
 			option: func(c *Config, v string) error {
-				if v = strings.ToLower(v); !slices.Contains(FirewallNames, v) {
+				if v = strings.ToLower(v); !IsFirewall(v) {
 					return fmt.Errorf("Firewall %q: want %s", v, FirewallChoice)
 				}
 				c.Firewall = v

@@ -13,7 +13,6 @@ import (
 	"os/signal"
 	"runtime"
 	"runtime/debug"
-	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -181,7 +180,7 @@ func serve(ctx context.Context, o *options, stdout, stderr io.Writer) error {
 	if o.RunCmds && o.Replay == "" {
 		return exitError{2, errors.New("--run-commands goes with --replay")}
 	}
-	if o.Firewall != "" && !slices.Contains(knockdconf.FirewallNames, o.Firewall) {
+	if o.Firewall != "" && !knockdconf.IsFirewall(o.Firewall) {
 		return exitError{2, fmt.Errorf("--firewall %q: want %s", o.Firewall, knockdconf.FirewallChoice)}
 	}
 	cfg, err := loadConfig(o)
