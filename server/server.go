@@ -65,7 +65,7 @@ type Server struct {
 	maxSources   int               // the tracker's cap; 0: DefaultMaxSources
 	local        atomic.Pointer[map[netip.Addr]bool]
 	stats        struct{ packets, visible, opened, spaDropped atomic.Uint64 }
-	spaQueue     chan *spaJob           // to the SPA workers; nil: decided where captured
+	spaQueues    *spaQueues             // to the SPA workers; nil: decided where captured
 	budget       lineBudget             // for Stage and timeout lines
 	loss         map[string]*lossReport // the kernel's drops, as last logged, by interface
 	curIf        string                 // the interface of the packet being handled, for event

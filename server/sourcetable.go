@@ -18,7 +18,7 @@ import (
 type sourceTable struct {
 	slots []slot
 	mask  uint64
-	seed  [3]uint64
+	seed  addrHash
 	n     int
 }
 
@@ -63,15 +63,28 @@ func newSourceTable(records int) sourceTable {
 	return sourceTable{
 		slots: make([]slot, size),
 		mask:  uint64(size - 1),
-		seed:  [3]uint64{rand.Uint64(), rand.Uint64(), rand.Uint64() | 1},
+		seed:  newAddrHash(),
 	}
+}
+
+// addrHash hashes addresses with a random seed of its own, so that
+// spoofed sources cannot be chosen to collide.
+type addrHash [3]uint64
+
+func newAddrHash() addrHash {
+	return addrHash{rand.Uint64(), rand.Uint64(), rand.Uint64() | 1}
+}
+
+// sum is the 64-bit hash of an address's two halves.
+func (s *addrHash) sum(hi, lo uint64) uint64 {
+	h, l := bits.Mul64(hi^s[0], lo^s[1])
+	h, l = bits.Mul64(h^l, s[2])
+	return h ^ l
 }
 
 // home is the slot where a probe for the address starts.
 func (t *sourceTable) home(hi, lo uint64) uint64 {
-	h, l := bits.Mul64(hi^t.seed[0], lo^t.seed[1])
-	h, l = bits.Mul64(h^l, t.seed[2])
-	return (h ^ l) & t.mask
+	return t.seed.sum(hi, lo) & t.mask
 }
 
 // get returns the record index of k.

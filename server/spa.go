@@ -9,9 +9,7 @@ import (
 	"net/netip"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
-	"unsafe"
 
 	"github.com/knocktools/knock"
 	"github.com/knocktools/knock/internal/safetext"
@@ -43,74 +41,15 @@ func (s *Server) SetSPA(spa *SPA) {
 }
 
 // handleSPA decides one SPA packet and acts; called with s.mu held. With
-// SPA workers the packet is copied to their queue (dropped, and counted,
-// when it is full) and decided there, off the capture's path.
+// SPA workers the packet is queued for them (spaqueue.go) and decided
+// there, off the capture's path.
 func (s *Server) handleSPA(h *Packet) {
-	if s.spaQueue == nil {
+	if s.spaQueues == nil {
 		s.actOnSPA(s.spa, s.decideSPA(s.spa, h), h)
 		return
 	}
-	job := spaJobs.Get().(*spaJob)
-	job.sp, job.h = s.spa, *h
-	data := h.Data
-	if len(data) > len(job.buf) {
-		data = data[:len(job.buf)] // too long for SPA either way
-	}
-	job.h.Data = append(job.buf[:0], data...)
-	select {
-	case s.spaQueue <- job:
-	default:
-		spaJobs.Put(job)
+	if !s.spaQueues.put(s.spa, h) {
 		s.stats.spaDropped.Add(1)
-	}
-}
-
-// spaJob is an SPA packet on its way to a worker, its data copied out of
-// the capture's buffer.
-type spaJob struct {
-	sp  *SPA
-	h   Packet
-	buf [spadoor.MaxData + 1]byte
-}
-
-var spaJobs = sync.Pool{New: func() any { return new(spaJob) }}
-
-// spaQueueLen is how many SPA packets may wait for a worker (1.5 KiB
-// each): milliseconds of a flood, the capture's ring holding more; past
-// it, packets are dropped at once rather than read late, as the kernel
-// drops what the ring cannot hold.
-const spaQueueLen = 1024
-
-// SPAQueueBytes is what the SPA workers' queue holds at most, full.
-const SPAQueueBytes = spaQueueLen * int(unsafe.Sizeof(spaJob{}))
-
-// StartSPAWorkers decides SPA packets on n goroutines until ctx ends, so
-// that the HMACs a flood of forgeries costs run on n cores while capture
-// goes on (n < 2: none, packets are decided where they are captured, as
-// a replay of a capture wants them, in order). Call it before serving.
-func (s *Server) StartSPAWorkers(ctx context.Context, n int) {
-	if n < 2 {
-		return
-	}
-	q := make(chan *spaJob, spaQueueLen)
-	s.mu.Lock()
-	s.spaQueue = q
-	s.mu.Unlock()
-	for range n {
-		go func() {
-			for {
-				select {
-				case <-ctx.Done():
-					return
-				case job := <-q:
-					d := s.decideSPA(job.sp, &job.h)
-					s.mu.Lock()
-					s.actOnSPA(job.sp, d, &job.h)
-					s.mu.Unlock()
-					spaJobs.Put(job)
-				}
-			}
-		}()
 	}
 }
 

@@ -399,8 +399,8 @@ func spaStanzaCount(spac *spaConfig) int {
 // spaWorkersFrom is the number of stanzas from which SPA packets are
 // decided on every core: handing a packet to a worker costs about what
 // two or three HMACs do (BenchmarkLabSPAFlood: one stanza cost 1.4 CPU
-// seconds a flood decided in place, 2.0 handed over; twenty stanzas, 4 of
-// 5 real clients in place, 5 of 5 on workers).
+// seconds a flood decided in place, 2.0 handed over; with twenty, the
+// workers and their new-sources-first queues let every real client in).
 const spaWorkersFrom = 4
 
 // reload re-reads the configuration; a bad one is reported and the old one
@@ -547,7 +547,7 @@ func printMemory(w io.Writer, ifaces []string, sz sizes, spaStanzas int) {
 	}
 	if spaStanzas >= spaWorkersFrom {
 		replays += int64(2 * server.SPAQueueBytes)
-		replaysSaid += ", the SPA workers' queue twice"
+		replaysSaid += ", the SPA workers' queues twice"
 	}
 	fmt.Fprintf(w, "memory: at most about %s resident, %s, the knocker table twice (the garbage collector lets the heap grow to twice what is live)%s and %s for knockd itself\n",
 		knockdconf.FormatApprox(rings+2*table+replays+server.ProgramBytes), ringsSaid, replaysSaid, knockdconf.FormatApprox(server.ProgramBytes))
