@@ -35,19 +35,43 @@ func NewHMACCheck(k Keys) *HMACCheck {
 // Check reports whether packet ends with the HMAC of the rest (after the
 // base64 of "Salted__" that fwknop leaves out of the packet).
 func (c *HMACCheck) Check(packet []byte) bool {
+	body, mac, ok := c.Split(packet, c.want)
+	return ok && c.CheckSplit(body, mac)
+}
+
+// Len is the length of the HMAC at the end of a packet, in base64: checks
+// of the same Len split a packet alike, so a packet checked against
+// several keys is split once.
+func (c *HMACCheck) Len() int { return c.n }
+
+// Split cuts packet into the body and the HMAC at its end, decoded into
+// buf (of MaxHMACSize bytes at least); false when it cannot end with an
+// HMAC of c's digest.
+func (c *HMACCheck) Split(packet, buf []byte) (body, mac []byte, ok bool) {
 	if len(packet) <= c.n {
-		return false
+		return nil, nil, false
 	}
-	body, mac := packet[:len(packet)-c.n], packet[len(packet)-c.n:]
-	m, err := strict64.Decode(c.want, mac)
+	body, text := packet[:len(packet)-c.n], packet[len(packet)-c.n:]
+	m, err := strict64.Decode(buf[:strict64.DecodedLen(c.n)], text)
 	if err != nil || m != c.mac.Size() {
+		return nil, nil, false
+	}
+	return body, buf[:m], true
+}
+
+// CheckSplit reports whether mac is the HMAC of body, as Split cut them.
+func (c *HMACCheck) CheckSplit(body, mac []byte) bool {
+	if len(mac) != c.mac.Size() {
 		return false
 	}
 	c.mac.Reset()
 	c.mac.Write(saltedPrefixBytes)
 	c.mac.Write(body)
 	c.sum = c.mac.Sum(c.sum[:0])
-	return hmac.Equal(c.sum, c.want[:m])
+	return hmac.Equal(c.sum, mac)
 }
+
+// MaxHMACSize is the longest HMAC of any digest fwknop offers (SHA-512's).
+const MaxHMACSize = 64
 
 var saltedPrefixBytes = []byte(saltedPrefix)

@@ -162,6 +162,47 @@ func TestDecideReplaysAndJunk(t *testing.T) {
 // fwknop's own client makes packets each variant of which opens: every
 // HMAC digest, legacy mode, a plain and a base64 key, a client timeout,
 // -s (0.0.0.0) and -a.
+// TestDecideForgeryLog: a forgery's log names each stanza that refused
+// it, in order, whether the stanzas around it refused it at the HMAC, let
+// it by on SOURCE or refused it for another reason; the log a flood's
+// forgeries share is not changed by a caller appending to one.
+func TestDecideForgeryLog(t *testing.T) {
+	other := "SOURCE ANY\nKEY another-passphrase\nHMAC_KEY another-hmac-key-xyz\n"
+	elsewhere := strings.Replace(other, "SOURCE ANY", "SOURCE 10.77.9.9", 1)
+	expired := strings.Replace(other, "SOURCE ANY\n", "SOURCE ANY\nACCESS_EXPIRE 01/01/2020\n", 1)
+	forgery := Packet{Src: client, Dst: server, Data: forged(t, packet(t, keys, nil), 1)[0], Time: now}
+	tests := []struct {
+		name    string
+		stanzas []string
+		log     []int // the stanzas in the log; nil: the reason alone
+	}{
+		{"one", []string{other}, nil},
+		{"three", []string{other, other, other}, []int{1, 2, 3}},
+		{"the first elsewhere", []string{elsewhere, other, other}, []int{2, 3}},
+		{"the second elsewhere", []string{other, elsewhere, other}, []int{1, 3}},
+		{"the last elsewhere", []string{other, other, elsewhere}, []int{1, 2}},
+		{"one of two elsewhere", []string{elsewhere, other}, nil},
+		{"expired between", []string{other, expired, other}, []int{1, 2, 3}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			v := &Verifier{Stanzas: access(t, strings.Join(tt.stanzas, "\n")), Replays: memReplays{}}
+			for range 2 {
+				d := v.Decide(forgery)
+				if d.OK || len(d.Log) != len(tt.log) {
+					t.Fatalf("%+v; want a refusal logged by stanzas %v", d, tt.log)
+				}
+				for j, n := range tt.log {
+					if !strings.HasPrefix(d.Log[j], fmt.Sprintf("(stanza #%d) ", n)) {
+						t.Fatalf("log %q; want stanzas %v", d.Log, tt.log)
+					}
+				}
+				_ = append(d.Log, "a caller's line")
+			}
+		})
+	}
+}
+
 func TestDecideFwknopClientPackets(t *testing.T) {
 	if _, err := exec.LookPath("fwknop"); err != nil {
 		if os.Getenv("CI") == "true" {
