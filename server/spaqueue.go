@@ -3,6 +3,7 @@ package server
 import (
 	"context"
 	"net/netip"
+	"runtime"
 	"sync"
 	"time"
 	"unsafe"
@@ -125,6 +126,10 @@ func (s *Server) StartSPAWorkers(ctx context.Context, n int) {
 				s.actOnSPA(job.sp, d, &job.h)
 				s.mu.Unlock()
 				spaJobs.Put(job)
+				// Let the capture in: back from its poll, it waits
+				// for a free core, and while the workers keep both
+				// the kernel drops what its ring cannot hold.
+				runtime.Gosched()
 			}
 		}()
 	}
