@@ -6,6 +6,7 @@ import (
 	"net"
 	"os"
 	"path/filepath"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -19,6 +20,23 @@ func listenDevLog(t *testing.T, path string) *net.UnixConn {
 	}
 	t.Cleanup(func() { c.Close() })
 	return c
+}
+
+// stopDevLog stops a syslog socket as a daemon that exits does: no one
+// can send to it any more, whoever holds a copy.
+func stopDevLog(t *testing.T, c *net.UnixConn) {
+	t.Helper()
+	rc, err := c.SyscallConn()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := rc.Control(func(fd uintptr) { err = syscall.Shutdown(int(fd), syscall.SHUT_RD) }); err != nil {
+		t.Fatal(err)
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	c.Close()
 }
 
 func readMsg(t *testing.T, c *net.UnixConn) string {
@@ -57,8 +75,17 @@ func TestSyslogWriter(t *testing.T) {
 		t.Errorf("syslog message %q, want %q", got, want)
 	}
 
-	// The daemon restarts.
-	sock.Close()
+	// The daemon restarts. Its old socket is shut down before it is
+	// closed: a command another test forks can hold a copy of it until
+	// the child execs (under qemu-user, where fork is a whole fork, for
+	// long enough to matter), and a socket closed but still held takes
+	// the next message and loses it. held stands for such a child here.
+	held, err := sock.File()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer held.Close()
+	stopDevLog(t, sock)
 	os.Remove(path)
 	sock = listenDevLog(t, path)
 	log.Printf("shutting down")
