@@ -333,3 +333,16 @@ func TestHMACCheck(t *testing.T) {
 		t.Fatal("a check without an HMAC key")
 	}
 }
+
+// TestCheckNATHostLength: a NAT access host of 70 bytes is taken and one
+// of 71 refused, as fwknop 2.6.10's client takes and refuses -N (seen in
+// this machine's fwknop, with hosts "aaa.bbb.com" of those lengths).
+func TestCheckNATHostLength(t *testing.T) {
+	for _, n := range []int{69, 70, 71} {
+		host := strings.Repeat("a", 33) + "." + strings.Repeat("b", n-38) + ".com"
+		err := checkNAT(host + ",22")
+		if (err == nil) != (n <= maxNATHost) {
+			t.Errorf("a host of %d bytes: %v", len(host), err)
+		}
+	}
+}

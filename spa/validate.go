@@ -18,7 +18,7 @@ const (
 	maxIPv4Text     = 16  // MAX_IPV4_STR_LEN, with its terminator
 	maxProtoText    = 4   // MAX_PROTO_STR_LEN: "tcp/"
 	maxPortText     = 5   // MAX_PORT_STR_LEN
-	maxNATHost      = 70  // MAX_HOSTNAME_LEN
+	maxNATHost      = 70  // MAX_HOSTNAME_LEN: fwknop 2.6.10 takes 70, refuses 71 (TestCheckNATHostLength)
 	maxClientTime   = 2 << 15
 	// MaxPacket is the longest packet fwknopd takes for a Rijndael
 	// stanza: from 400 bytes on it reads a packet as GnuPG's
