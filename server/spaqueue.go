@@ -18,7 +18,9 @@ import (
 // a flood's sources send again and again (but for a flood from ever-new
 // spoofed addresses, which this cannot tell from real clients). So the
 // workers decide the packets of sources not seen lately first, from a
-// queue of their own, and the others as they can. Under such a flood the
+// queue of their own, and the others as they can (late, while new
+// sources keep the workers busy: the age check refuses what waited too
+// long, as it refuses a packet sent long ago). Under such a flood the
 // real clients get in as long as the new sources alone do not exceed what
 // the workers decide (TestSPAQueuesNewSourcesFirst, BenchmarkLabSPAFlood).
 
