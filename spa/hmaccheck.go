@@ -74,4 +74,4 @@ func (c *HMACCheck) CheckSplit(body, mac []byte) bool {
 // MaxHMACSize is the longest HMAC of any digest fwknop offers (SHA-512's).
 const MaxHMACSize = 64
 
-var saltedPrefixBytes = []byte(saltedPrefix)
+var saltedPrefixBytes = []byte(SaltedPrefix)

@@ -99,9 +99,9 @@ func NewKeys(rand io.Reader) (key, hmacKey []byte, err error) {
 	return key, hmacKey, nil
 }
 
-// saltedPrefix is the base64 of "Salted__", which fwknop leaves out of
+// SaltedPrefix is the base64 of "Salted__", which fwknop leaves out of
 // the packet.
-const saltedPrefix = "U2FsdGVkX1"
+const SaltedPrefix = "U2FsdGVkX1"
 
 // Encode renders the plaintext: the fields, then the digest of them.
 func (m Message) Encode(d Digest) (string, error) {
@@ -240,10 +240,10 @@ func Build(m Message, d Digest, k Keys, rand io.Reader) (string, error) {
 	data := append([]byte(plain), bytes.Repeat([]byte{byte(pad)}, pad)...)
 	cipher.NewCBCEncrypter(block, iv).CryptBlocks(data, data)
 	enc := encode64(append(append([]byte("Salted__"), salt...), data...))
-	if !strings.HasPrefix(enc, saltedPrefix) {
+	if !strings.HasPrefix(enc, SaltedPrefix) {
 		return "", errors.New("internal error: no Salted__ prefix")
 	}
-	packet := strings.TrimPrefix(enc, saltedPrefix)
+	packet := strings.TrimPrefix(enc, SaltedPrefix)
 	if k.HMACKey != nil {
 		packet += k.hmacDigest().mac(k.HMACKey, enc)
 	}
@@ -260,7 +260,7 @@ func Parse(packet string, k Keys) (Message, Digest, error) {
 		return Message{}, 0, err
 	}
 	packet = strings.TrimSpace(packet)
-	if strings.HasPrefix(packet, saltedPrefix) {
+	if strings.HasPrefix(packet, SaltedPrefix) {
 		return Message{}, 0, errors.New("not a valid SPA packet (the Salted__ prefix belongs in no packet: a doctored copy?)")
 	}
 	if c := NewHMACCheck(k); c != nil {
@@ -272,7 +272,7 @@ func Parse(packet string, k Keys) (Message, Digest, error) {
 		}
 		packet = packet[:len(packet)-c.n]
 	}
-	raw, err := decode64(saltedPrefix + packet)
+	raw, err := decode64(SaltedPrefix + packet)
 	if err != nil {
 		return Message{}, 0, errors.New("packet is not base64")
 	}

@@ -318,7 +318,7 @@ func TestHMACCheck(t *testing.T) {
 			b := []byte(p)
 			b[i] ^= 1
 			body, mac := string(b[:len(b)-n]), string(b[len(b)-n:])
-			if got, want := c.Check(b), d.mac(k.HMACKey, saltedPrefix+body) == mac; got != want {
+			if got, want := c.Check(b), d.mac(k.HMACKey, SaltedPrefix+body) == mac; got != want {
 				t.Fatalf("%v: byte %d changed: Check %v, the HMAC text compared %v", d, i, got, want)
 			}
 		}

@@ -272,8 +272,8 @@ func (v *Verifier) Decide(p Packet) Decision {
 	return last
 }
 
-// saltedPrefix is the base64 of "Salted__", which no client sends.
-var saltedPrefix = []byte("U2FsdGVkX1")
+// saltedPrefix is spa.SaltedPrefix, which no client sends.
+var saltedPrefix = []byte(spa.SaltedPrefix)
 
 // stanzaDecision is a stanza's decision, final when no later stanza may
 // take the packet (fwknopd stops there).
